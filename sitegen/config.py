@@ -1,0 +1,405 @@
+"""Load `anthology.toml` into one frozen, typed Config; every problem reported together.
+
+tomllib gives values but not positions, so `_key_lines` scans the text once to find the line of
+each key: a problem is then reported as `anthology.toml:12: ...` the way a compiler would.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostic, SitegenError, error, raise_if_errors, warning
+
+CONFIG_NAME = "anthology.toml"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class ChapterEntry:
+    """One `[[chapters]]` entry: which manuscript, and what the editor says about it."""
+
+    file: str
+    title: str | None = None
+    slug: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class CharacterEntry:
+    """One `[[characters.add]]`-style curation entry, kept raw-but-typed for the detector."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    chapters: tuple[str, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class CharacterConfig:
+    """The writer's word on the character index; it always wins over detection."""
+
+    add: tuple[CharacterEntry, ...] = ()
+    ignore: tuple[str, ...] = ()
+    merge: tuple[tuple[str, ...], ...] = ()
+    split: tuple[CharacterEntry, ...] = ()
+    describe: tuple[tuple[str, str], ...] = ()
+    line_of: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    path: Path | None
+    title: str
+    author: str
+    language: str
+    description: str
+    base_url: str
+    source_dir: Path
+    out_dir: Path
+    templates_dir: Path
+    theme_dir: Path
+    chapters: tuple[ChapterEntry, ...]
+    keep_artifacts: bool
+    words_per_minute: int
+    epub: bool
+    subjects: tuple[str, ...]
+    cname: str
+    characters: CharacterConfig
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site lives under: `/` at a domain's root, `/anthology/` on Pages."""
+        match = re.match(r"^[a-z][a-z0-9+.-]*://[^/]+(/.*)?$", self.base_url)
+        path = (match.group(1) if match else self.base_url) or "/"
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def site_url(self) -> str:
+        """The absolute URL of the home page, or "" when the site has no configured domain."""
+        return self.base_url if "://" in self.base_url else ""
+
+
+def _bundled(name: str) -> Path:
+    """Templates and theme ship inside the wheel; in a source checkout they sit beside it."""
+    inside = PACKAGE_DIR / "_bundled" / name
+    return inside if inside.is_dir() else PACKAGE_DIR.parent / name
+
+
+TOP_LEVEL_KEYS = {
+    "title": str,
+    "author": str,
+    "language": str,
+    "description": str,
+    "base_url": str,
+    "source": str,
+    "output": str,
+    "keep_artifacts": bool,
+    "words_per_minute": int,
+    "epub": bool,
+    "subjects": list,
+    "cname": str,
+    "chapters": list,
+    "characters": dict,
+}
+CHAPTER_KEYS = {"file": str, "title": str, "slug": str}
+CHARACTER_KEYS = {"add": list, "ignore": list, "merge": list, "split": list, "describe": dict}
+CHARACTER_ENTRY_KEYS = {"name": str, "aliases": list, "description": str, "chapters": list}
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
+    """Map each key path, e.g. ("chapters", 2, "title"), to the line it is written on."""
+    lines: dict[tuple[str | int, ...], int] = {}
+    table: tuple[str | int, ...] = ()
+    counts: dict[tuple[str, ...], int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if header := re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", line):
+            parts = tuple(p.strip() for p in header.group(1).split("."))
+            index = counts.get(parts, -1) + 1
+            counts[parts] = index
+            table = (*parts, index)
+            lines.setdefault(table, number)
+            lines.setdefault(parts, number)
+        elif header := re.match(r"^\[\s*([^\]]+?)\s*\]", line):
+            table = tuple(p.strip() for p in header.group(1).split("."))
+            lines.setdefault(table, number)
+        elif key := re.match(r'^("[^"]+"|[A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=', line):
+            parts = tuple(p.strip().strip('"') for p in key.group(1).split("."))
+            lines.setdefault((*table, *parts), number)
+    return lines
+
+
+class _Checker:
+    """Collects diagnostics while reading raw TOML values into typed ones."""
+
+    def __init__(self, path: Path, lines: dict[tuple[str | int, ...], int]) -> None:
+        self.path = path
+        self.lines = lines
+        self.found: list[Diagnostic] = []
+
+    def line(self, *key: str | int) -> int | None:
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return None
+
+    def unknown_keys(self, table: Mapping[str, Any], known: Mapping[str, type], *at: str | int):
+        for name in table:
+            if name not in known:
+                close = [k for k in known if k[:3] == name[:3]]
+                hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
+                self.found.append(
+                    warning("W001", self.path, self.line(*at, name), f"unknown key `{name}`", hint)
+                )
+
+    def typed(self, table: Mapping[str, Any], key: str, kind: type, default: Any, *at: str | int):
+        if key not in table:
+            return default
+        value = table[key]
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+            self.found.append(
+                error(
+                    "E002",
+                    self.path,
+                    self.line(*at, key),
+                    f"`{key}` must be {_kind_name(kind)}, not {_kind_name(type(value))}",
+                )
+            )
+            return default
+        return value
+
+    def strings(self, values: list[Any], *at: str | int) -> tuple[str, ...]:
+        if all(isinstance(v, str) for v in values):
+            return tuple(values)
+        self.found.append(error("E002", self.path, self.line(*at), "must be a list of strings"))
+        return ()
+
+
+def _kind_name(kind: type) -> str:
+    return {
+        str: "a string",
+        bool: "true or false",
+        int: "a whole number",
+        list: "a list",
+        dict: "a table",
+    }.get(kind, kind.__name__)
+
+
+def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> Diagnostic:
+    match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "invalid TOML"
+    return error(
+        "E001",
+        path,
+        int(match.group(1)) if match else None,
+        f"cannot read the config: {message[0].lower()}{message[1:]}",
+        "fix the TOML syntax (https://toml.io)",
+    )
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    root: Path | None = None,
+    source: Path | None = None,
+    out: Path | None = None,
+    base_url: str | None = None,
+) -> Config:
+    """Read the config at `path` (or `anthology.toml` in `root`, if present) into a Config.
+
+    Command-line options override the file. Without a config file the build still works with
+    defaults: titles come from the manuscripts, chapters are ordered by file name.
+    """
+    root = (root or Path.cwd()).resolve()
+    if path is None and (root / CONFIG_NAME).is_file():
+        path = root / CONFIG_NAME
+    raw: dict[str, Any] = {}
+    lines: dict[tuple[str | int, ...], int] = {}
+    if path is not None:
+        path = path.resolve()
+        root = path.parent
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except FileNotFoundError:
+            raise SitegenError(
+                [error("E000", path, None, "config file not found", "check --config")]
+            ) from None
+        except UnicodeDecodeError:
+            raise SitegenError(
+                [error("E001", path, None, "config is not UTF-8", "save it as UTF-8")]
+            ) from None
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SitegenError([_toml_error(path, exc)]) from None
+        lines = _key_lines(text)
+    check = _Checker(path or root / CONFIG_NAME, lines)
+    check.unknown_keys(raw, TOP_LEVEL_KEYS)
+
+    def get(key: str, default: Any) -> Any:
+        return check.typed(raw, key, TOP_LEVEL_KEYS[key], default)
+
+    chapters = _chapters(check, get("chapters", []))
+    characters = _characters(check, get("characters", {}))
+    config_base = get("base_url", "/")
+    resolved_base = _normalise_base_url(check, base_url if base_url is not None else config_base)
+    words_per_minute = get("words_per_minute", 230)
+    if words_per_minute <= 0:
+        check.found.append(
+            error(
+                "E002", check.path, check.line("words_per_minute"), "`words_per_minute` must be > 0"
+            )
+        )
+    config = Config(
+        root=root,
+        path=path,
+        title=get("title", root.name.replace("-", " ").replace("_", " ").title()),
+        author=get("author", ""),
+        language=get("language", "en"),
+        description=get("description", ""),
+        base_url=resolved_base,
+        source_dir=(source or root / get("source", "seeds")).resolve(),
+        out_dir=(out or root / get("output", "output")).resolve(),
+        templates_dir=root / "templates"
+        if (root / "templates").is_dir()
+        else _bundled("templates"),
+        theme_dir=root / "theme" if (root / "theme").is_dir() else _bundled("theme"),
+        chapters=chapters,
+        keep_artifacts=get("keep_artifacts", False),
+        words_per_minute=words_per_minute,
+        epub=get("epub", True),
+        subjects=check.strings(get("subjects", []), "subjects"),
+        cname=get("cname", ""),
+        characters=characters,
+        warnings=tuple(d for d in check.found if d.severity == "warning"),
+    )
+    raise_if_errors(check.found)
+    return config
+
+
+def _normalise_base_url(check: _Checker, value: str) -> str:
+    """Accept `/`, `/sub/path`, or `https://host/sub/path`; always end with a slash."""
+    value = value.strip() or "/"
+    if not (value.startswith("/") or re.match(r"^https?://[^/\s]+", value)):
+        check.found.append(
+            error(
+                "E002",
+                check.path,
+                check.line("base_url"),
+                f"base_url `{value}` is neither a path nor an http(s) URL",
+                "write it like https://user.github.io/anthology/ or /anthology/",
+            )
+        )
+        return "/"
+    return value if value.endswith("/") else value + "/"
+
+
+def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
+    chapters: list[ChapterEntry] = []
+    for index, entry in enumerate(entries):
+        at = ("chapters", index)
+        if not isinstance(entry, dict):
+            check.found.append(
+                error("E002", check.path, check.line(*at), "each chapter must be a table")
+            )
+            continue
+        check.unknown_keys(entry, CHAPTER_KEYS, *at)
+        file = check.typed(entry, "file", str, "", *at)
+        if not file:
+            check.found.append(
+                error(
+                    "E002",
+                    check.path,
+                    check.line(*at),
+                    "chapter has no `file`",
+                    'add file = "name.txt" naming a manuscript in the source folder',
+                )
+            )
+            continue
+        slug = check.typed(entry, "slug", str, None, *at)
+        if slug is not None and not SLUG_RE.match(slug):
+            check.found.append(
+                error(
+                    "E002",
+                    check.path,
+                    check.line(*at, "slug"),
+                    f"slug `{slug}` must be lower-case letters, digits and single hyphens",
+                )
+            )
+            slug = None
+        chapters.append(
+            ChapterEntry(file, check.typed(entry, "title", str, None, *at), slug, check.line(*at))
+        )
+    return tuple(chapters)
+
+
+def _character_entries(
+    check: _Checker, table: dict[str, Any], key: str
+) -> tuple[CharacterEntry, ...]:
+    entries: list[CharacterEntry] = []
+    for index, entry in enumerate(check.typed(table, key, list, [], "characters")):
+        at = ("characters", key, index)
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            check.found.append(
+                error(
+                    "E002", check.path, check.line(*at), f"each `characters.{key}` needs a `name`"
+                )
+            )
+            continue
+        check.unknown_keys(entry, CHARACTER_ENTRY_KEYS, *at)
+        entries.append(
+            CharacterEntry(
+                name=entry["name"],
+                aliases=check.strings(check.typed(entry, "aliases", list, [], *at), *at, "aliases"),
+                description=check.typed(entry, "description", str, "", *at),
+                chapters=check.strings(
+                    check.typed(entry, "chapters", list, [], *at), *at, "chapters"
+                ),
+                line=check.line(*at),
+            )
+        )
+    return tuple(entries)
+
+
+def _characters(check: _Checker, table: dict[str, Any]) -> CharacterConfig:
+    check.unknown_keys(table, CHARACTER_KEYS, "characters")
+    merge: list[tuple[str, ...]] = []
+    for index, group in enumerate(check.typed(table, "merge", list, [], "characters")):
+        names = check.strings(group if isinstance(group, list) else [group], "characters", "merge")
+        if len(names) < 2:
+            check.found.append(
+                error(
+                    "E002",
+                    check.path,
+                    check.line("characters", "merge"),
+                    f"merge group {index + 1} must list at least two names",
+                )
+            )
+        else:
+            merge.append(names)
+    describe = check.typed(table, "describe", dict, {}, "characters")
+    line_of = {
+        str(key[-1]): line
+        for key, line in check.lines.items()
+        if len(key) >= 2 and key[0] == "characters"
+    }
+    return CharacterConfig(
+        add=_character_entries(check, table, "add"),
+        ignore=check.strings(
+            check.typed(table, "ignore", list, [], "characters"), "characters", "ignore"
+        ),
+        merge=tuple(merge),
+        split=_character_entries(check, table, "split"),
+        describe=tuple((str(k), str(v)) for k, v in describe.items()),
+        line_of=line_of,
+    )

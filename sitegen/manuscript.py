@@ -1,0 +1,296 @@
+"""A manuscript's text as typed blocks, with its flaws found and reported, never hidden.
+
+One paragraph per line. Blank lines are ignored. A line of `---`, `***`, `* * *` or `#` is a
+scene break. `*emphasis*`, `_emphasis_` and `**strong**` are inline markup, parsed by
+markdown-it-py with raw HTML off, so a `<script>` in a manuscript is only ever text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from markdown_it import MarkdownIt
+
+from .errors import Diagnostic, warning
+from .sources import Source
+from .typography import smarten
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Emphasis:
+    children: tuple[Inline, ...]
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+
+
+Inline = Text | Emphasis | Code
+
+
+def plain_text(inlines: tuple[Inline, ...]) -> str:
+    return "".join(
+        i.text if isinstance(i, Text | Code) else plain_text(i.children) for i in inlines
+    )
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    line: int
+    inlines: tuple[Inline, ...]
+
+    @cached_property
+    def plain(self) -> str:
+        return plain_text(self.inlines)
+
+
+@dataclass(frozen=True)
+class Heading:
+    line: int
+    inlines: tuple[Inline, ...]
+
+    @cached_property
+    def plain(self) -> str:
+        return plain_text(self.inlines)
+
+
+@dataclass(frozen=True)
+class SceneBreak:
+    line: int
+    plain: str = ""
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    line: int
+    language: str
+    code: str
+    plain: str = ""
+
+
+Block = Paragraph | Heading | SceneBreak | CodeBlock
+
+
+@dataclass(frozen=True)
+class Manuscript:
+    source: Source
+    title: str | None
+    author: str | None
+    blocks: tuple[Block, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+SCENE_BREAK = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:~\s*){3,}|#|⁂)\s*$")
+TITLE_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$")
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
+# A line "closes" when it ends in sentence punctuation, a quote, a dash or markup.
+CLOSING = re.compile(r"[.!?\u2026\"'\u201d\u2019)\]:;\u2014\u2013*_`-]\s*$")
+
+# What a chatbot says to its user, as opposed to what a narrator says to a reader.
+CHATBOT_PHRASES = re.compile(
+    r"^[*_]*(?:"
+    r"would you like me to|do you want me to|want me to (?:continue|write|keep)|"
+    r"shall i (?:continue|write|go on|keep)|should i (?:continue|write|go on|keep)|"
+    r"let me know (?:if|whether|what|how)|feel free to (?:ask|let me)|"
+    r"(?:sure|certainly|absolutely|of course)[!,.]?\s+"
+    r"(?:here['\u2019]s|here is|i['\u2019]ll|i will|i can)|"
+    r"here(?:['\u2019]s| is) (?:the|a|your) "
+    r"(?:next|continuation|revised|rewritten|story|chapter|part)|"
+    r"i hope you enjoy|as an ai\b|i can (?:also )?(?:continue|write|expand)|"
+    r"if you(?:['\u2019]d| would) like,? i can"
+    r")",
+    re.IGNORECASE,
+)
+INLINE_MARKUP = re.compile(r"[*_`\\]")
+
+_markdown = MarkdownIt("zero").enable(["emphasis", "backticks", "escape"])
+
+
+def parse_inline(raw: str) -> tuple[Inline, ...]:
+    """Inline markup to a tree; text without markup characters skips the parser entirely."""
+    if not INLINE_MARKUP.search(raw):
+        return (Text(raw),)
+    root: list[Inline] = []
+    stack: list[tuple[list[Inline], bool]] = []
+    current = root
+    for token in _markdown.parseInline(raw)[0].children or ():
+        if token.type in ("em_open", "strong_open"):
+            stack.append((current, token.type == "strong_open"))
+            current = []
+        elif token.type in ("em_close", "strong_close"):
+            parent, strong = stack.pop()
+            parent.append(Emphasis(tuple(current), strong))
+            current = parent
+        elif token.type == "code_inline":
+            current.append(Code(token.content))
+        else:
+            current.append(Text(token.content))
+    return tuple(_merge_text(root))
+
+
+def _merge_text(inlines: list[Inline]) -> list[Inline]:
+    merged: list[Inline] = []
+    for inline in inlines:
+        if isinstance(inline, Text) and merged and isinstance(merged[-1], Text):
+            merged[-1] = Text(merged[-1].text + inline.text)
+        else:
+            merged.append(inline)
+    return merged
+
+
+def smarten_inlines(inlines: tuple[Inline, ...]) -> tuple[Inline, ...]:
+    """Apply typography to every text run, telling each run what stands on either side."""
+    flat = plain_text(inlines)
+    position = 0
+
+    def walk(nodes: tuple[Inline, ...]) -> tuple[Inline, ...]:
+        nonlocal position
+        out: list[Inline] = []
+        for node in nodes:
+            if isinstance(node, Text):
+                start, end = position, position + len(node.text)
+                out.append(Text(smarten(node.text, flat[:start][-1:], flat[end : end + 1])))
+                position = end
+            elif isinstance(node, Code):
+                position += len(node.text)
+                out.append(node)
+            else:
+                out.append(Emphasis(walk(node.children), node.strong))
+        return tuple(out)
+
+    return walk(inlines)
+
+
+def typeset(raw: str) -> tuple[Inline, ...]:
+    return smarten_inlines(parse_inline(raw))
+
+
+def _is_continuation(previous: str, line: str) -> bool:
+    """The second half of a paragraph broken across two lines, as in a hard-wrapped paste."""
+    return not CLOSING.search(previous) and line[:1].islower()
+
+
+def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
+    """Turn a manuscript's lines into blocks, reporting every repair it makes to the text."""
+    found: list[Diagnostic] = []
+    raw_blocks: list[tuple[str, int, str]] = []  # (kind, line, text)
+    title = source.meta("title")
+    lines = list(source.lines)
+    index = 0
+    previous_line_was_paragraph = False
+    while index < len(lines):
+        line = lines[index]
+        text = line.text.strip()
+        index += 1
+        if not text:
+            previous_line_was_paragraph = False
+            continue
+        if fence := FENCE.match(text):
+            body: list[str] = []
+            while index < len(lines) and not lines[index].text.strip().startswith(fence.group(1)):
+                body.append(lines[index].text)
+                index += 1
+            index += 1
+            raw_blocks.append(("code", line.number, fence.group(2) + "\n" + "\n".join(body)))
+            previous_line_was_paragraph = False
+        elif SCENE_BREAK.match(text):
+            raw_blocks.append(("break", line.number, ""))
+            previous_line_was_paragraph = False
+        elif heading := HEADING.match(text):
+            if not raw_blocks and title is None and heading.group(1) == "#":
+                title = heading.group(2)
+            else:
+                raw_blocks.append(("heading", line.number, heading.group(2)))
+            previous_line_was_paragraph = False
+        elif previous_line_was_paragraph and _is_continuation(raw_blocks[-1][2], text):
+            kind, number, before = raw_blocks[-1]
+            raw_blocks[-1] = (kind, number, f"{before} {text}")
+            found.append(
+                warning(
+                    "W020",
+                    source.path,
+                    number,
+                    f"paragraph broken across lines {number}\u2013{line.number}: line "
+                    f"{line.number} starts in lower case after a line with no closing "
+                    "punctuation; joined them",
+                    "put the paragraph on one line to silence this",
+                )
+            )
+        else:
+            raw_blocks.append(("paragraph", line.number, text))
+            previous_line_was_paragraph = True
+    raw_blocks = _drop_chatbot_artifacts(source, raw_blocks, found, keep=keep_artifacts)
+    blocks = tuple(_block(kind, number, text) for kind, number, text in _trim_breaks(raw_blocks))
+    return Manuscript(
+        source=source,
+        title=smarten(title) if title else None,
+        author=source.meta("author"),
+        blocks=blocks,
+        diagnostics=tuple(found),
+    )
+
+
+def _drop_chatbot_artifacts(
+    source: Source, blocks: list[tuple[str, int, str]], found: list[Diagnostic], *, keep: bool
+) -> list[tuple[str, int, str]]:
+    """Leave out a chatbot's words to its user at the start or end of a story, and say so."""
+    if keep:
+        return blocks
+    paragraphs = [i for i, (kind, _, _) in enumerate(blocks) if kind == "paragraph"]
+    suspects: list[int] = []
+    for i in reversed(paragraphs):
+        if not CHATBOT_PHRASES.match(blocks[i][2]):
+            break
+        suspects.insert(0, i)
+    if (
+        paragraphs
+        and paragraphs[0] not in suspects
+        and CHATBOT_PHRASES.match(blocks[paragraphs[0]][2])
+    ):
+        suspects.insert(0, paragraphs[0])
+    for i in suspects:
+        _, number, text = blocks[i]
+        shown = text if len(text) <= 60 else text[:57] + "\u2026"
+        found.append(
+            warning(
+                "W021",
+                source.path,
+                number,
+                f'chatbot artifact left out: "{shown}"',
+                "delete the line, or set keep_artifacts = true to publish it",
+            )
+        )
+    return [block for i, block in enumerate(blocks) if i not in suspects]
+
+
+def _trim_breaks(blocks: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
+    """A scene break before any text, after all text, or doubled, separates nothing."""
+    kept: list[tuple[str, int, str]] = []
+    for block in blocks:
+        if block[0] == "break" and (not kept or kept[-1][0] == "break"):
+            continue
+        kept.append(block)
+    while kept and kept[-1][0] == "break":
+        kept.pop()
+    return kept
+
+
+def _block(kind: str, number: int, text: str) -> Block:
+    if kind == "paragraph":
+        return Paragraph(number, typeset(text))
+    if kind == "heading":
+        return Heading(number, typeset(text))
+    if kind == "code":
+        language, _, code = text.partition("\n")
+        return CodeBlock(number, language, code)
+    return SceneBreak(number)

@@ -1,0 +1,171 @@
+"""The website: every page and asset as {output path: bytes}, read from the Anthology only.
+
+Links are relative (`root` is "../../" on a chapter page), so the same files work at a
+domain's root, under a GitHub Pages project path, and opened straight from disk. The 404
+page is the exception: it is served at whatever URL was missing, so its links start from the
+configured base path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from ..config import Config
+from ..model import Anthology, Chapter
+from .prose import MentionMark, render_blocks
+
+
+@dataclass(frozen=True)
+class Page:
+    """What every template knows about the page it is rendering."""
+
+    path: str  # output path, e.g. "chapters/the-silence/index.html"
+    root: str  # prefix that reaches the site root from this page: "", "../../", or "/base/"
+    title: str
+    description: str
+    canonical: str  # absolute URL, or "" when no site URL is configured
+    kind: str  # "home", "chapter", "characters", "character", "404"
+
+    def url(self, target: str) -> str:
+        """A link from this page to a site path such as "chapters/x/" or "" (the home page)."""
+        return self.root + target if (self.root or target) else "./"
+
+
+@lru_cache(maxsize=8)
+def environment(templates_dir: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=True,
+    )
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    return env
+
+
+def theme_files(theme_dir: Path) -> dict[str, bytes]:
+    """Every file of the theme, keyed by its output path under `theme/`."""
+    return {
+        "theme/" + p.relative_to(theme_dir).as_posix(): p.read_bytes()
+        for p in sorted(theme_dir.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def depth_root(path: str) -> str:
+    return "../" * path.count("/")
+
+
+class SiteRenderer:
+    def __init__(self, anthology: Anthology, config: Config, assets: dict[str, bytes]) -> None:
+        self.anthology = anthology
+        self.config = config
+        self.env = environment(config.templates_dir)
+        self.versions = {
+            path: hashlib.sha256(data).hexdigest()[:10] for path, data in assets.items()
+        }
+
+    def page(
+        self, path: str, title: str, description: str, kind: str, *, absolute: bool = False
+    ) -> Page:
+        directory = path.removesuffix("index.html")
+        site_url = self.anthology.meta.site_url
+        return Page(
+            path=path,
+            root=self.anthology.meta.base_path if absolute else depth_root(path),
+            title=title,
+            description=description,
+            canonical=site_url + directory if site_url and kind != "404" else "",
+            kind=kind,
+        )
+
+    def render(self, template: str, page: Page, **context: object) -> bytes:
+        def asset(name: str) -> str:
+            path = "theme/" + name
+            return f"{page.url(path)}?v={self.versions[path]}"
+
+        html = self.env.get_template(template).render(
+            page=page, meta=self.anthology.meta, anthology=self.anthology, asset=asset, **context
+        )
+        return html.encode("utf-8")
+
+    def home(self) -> bytes:
+        meta = self.anthology.meta
+        page = self.page("index.html", meta.title, meta.description, "home")
+        return self.render("index.html", page)
+
+    def chapter(self, position: int) -> tuple[str, bytes]:
+        chapter = self.anthology.chapters[position]
+        links = self.anthology.links[position]
+        path = f"chapters/{chapter.slug}/index.html"
+        page = self.page(
+            path, f"{chapter.title} \u00b7 {self.anthology.meta.title}", chapter.teaser, "chapter"
+        )
+        text = render_blocks(chapter.blocks, self.marks(position, page))
+        return path, self.render(
+            "chapter.html",
+            page,
+            chapter=chapter,
+            links=links,
+            text=text,
+            previous=self.neighbour(links.previous),
+            next=self.neighbour(links.next),
+            characters=[self.anthology.characters.characters[i] for i in links.characters],
+            shared=[
+                (
+                    self.anthology.chapters[s.chapter],
+                    [self.anthology.characters.characters[i] for i in s.characters],
+                )
+                for s in links.shared
+            ],
+        )
+
+    def neighbour(self, position: int | None) -> Chapter | None:
+        return None if position is None else self.anthology.chapters[position]
+
+    def marks(self, position: int, page: Page) -> Callable[[int], list[MentionMark]]:
+        """Mentions in this chapter, grouped by block; the first of each character links out."""
+        characters = self.anthology.characters.characters
+        by_block: dict[int, list[MentionMark]] = {}
+        linked: set[int] = set()
+        for number, mention in self.anthology.links[position].mentions:
+            character = characters[number]
+            href = None if number in linked else page.url(character.url)
+            linked.add(number)
+            by_block.setdefault(mention.block, []).append(
+                MentionMark(mention, href, f"{character.name}: every appearance")
+            )
+        return lambda block: by_block.get(block, [])
+
+    def not_found(self) -> bytes:
+        page = self.page(
+            "404.html",
+            f"Page not found \u00b7 {self.anthology.meta.title}",
+            "This page does not exist.",
+            "404",
+            absolute=True,
+        )
+        return self.render("404.html", page)
+
+
+def render_site(anthology: Anthology, config: Config) -> dict[str, bytes]:
+    assets = theme_files(config.theme_dir)
+    site = SiteRenderer(anthology, config, assets)
+    pages: dict[str, bytes] = {"index.html": site.home(), "404.html": site.not_found()}
+    for position in range(len(anthology.chapters)):
+        path, data = site.chapter(position)
+        pages[path] = data
+    return {**assets, **pages}
+
+
+__all__ = ["Markup", "Page", "render_site"]

@@ -1,0 +1,184 @@
+"""Manuscript files to text: encoding, BOM, line endings and front matter, keeping line numbers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import ChapterEntry, Config
+from .errors import Diagnostic, error, warning
+
+MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
+FRONT_MATTER_KEYS = ("title", "author", "slug")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FRONT_MATTER_LINE = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """One manuscript as text. `lines` excludes the front matter but keeps true line numbers."""
+
+    path: Path
+    lines: tuple[Line, ...]
+    front_matter: tuple[tuple[str, str], ...]
+    digest: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def meta(self, key: str) -> str | None:
+        return dict(self.front_matter).get(key)
+
+
+def is_manuscript(path: Path) -> bool:
+    """Manuscripts are visible .txt/.md files; editor backups and temp files are not."""
+    name = path.name
+    return (
+        path.suffix.lower() in MANUSCRIPT_SUFFIXES
+        and not name.startswith((".", "#", "~"))
+        and not name.endswith("~")
+    )
+
+
+def list_manuscripts(source_dir: Path) -> list[Path]:
+    return sorted(p for p in source_dir.iterdir() if p.is_file() and is_manuscript(p))
+
+
+def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
+    """UTF-8 with or without a BOM; anything else is an error naming the line of the bad byte."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [
+            error(
+                "E010",
+                path,
+                line,
+                f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                "save the file as UTF-8",
+            )
+        ]
+
+
+def split_front_matter(
+    path: Path, lines: list[Line]
+) -> tuple[list[Line], tuple[tuple[str, str], ...], list[Diagnostic]]:
+    """Front matter is `---`, then only `key: value` lines, then `---`, at the very top.
+
+    Anything else starting with `---` is left alone: it is a scene break, not metadata.
+    """
+    if not lines or lines[0].text.strip() != "---":
+        return lines, (), []
+    pairs: list[tuple[str, str]] = []
+    found: list[Diagnostic] = []
+    for index, line in enumerate(lines[1:], start=1):
+        if line.text.strip() == "---":
+            return lines[index + 1 :], tuple(pairs), found
+        match = _FRONT_MATTER_LINE.match(line.text)
+        if not match:
+            return lines, (), []
+        key, value = match.group(1).lower(), match.group(2).strip().strip("\"'")
+        if key not in FRONT_MATTER_KEYS:
+            found.append(
+                warning(
+                    "W011",
+                    path,
+                    line.number,
+                    f"unknown front matter key `{key}`",
+                    f"known keys: {', '.join(FRONT_MATTER_KEYS)}",
+                )
+            )
+        else:
+            pairs.append((key, value))
+    return lines, (), []
+
+
+def read_source(path: Path, data: bytes) -> tuple[Source | None, list[Diagnostic]]:
+    text, found = decode(path, data)
+    if text is None:
+        return None, found
+    lines = [Line(n, t) for n, t in enumerate(_LINE_BREAK.split(text), start=1)]
+    body, front_matter, meta_found = split_front_matter(path, lines)
+    digest = hashlib.sha256(data).hexdigest()
+    return Source(path, tuple(body), front_matter, digest), found + meta_found
+
+
+def read_sources(
+    config: Config,
+) -> tuple[list[tuple[Source, ChapterEntry | None]], list[Diagnostic]]:
+    """Every manuscript in reading order: those the config lists first, then the rest by name.
+
+    A listed file that is missing is an error; an unlisted one is published after the listed
+    ones, with a warning, so that a new manuscript shows up rather than vanishing silently.
+    """
+    found: list[Diagnostic] = []
+    if not config.source_dir.is_dir():
+        return [], [
+            error(
+                "E012",
+                config.source_dir,
+                None,
+                "source folder not found",
+                "create it, or point --source or `source` at your manuscripts",
+            )
+        ]
+    on_disk = {p.name: p for p in list_manuscripts(config.source_dir)}
+    ordered: list[tuple[Path, ChapterEntry | None]] = []
+    listed: set[str] = set()
+    for entry in config.chapters:
+        path = config.source_dir / entry.file
+        if entry.file in listed:
+            found.append(
+                error(
+                    "E013",
+                    config.path or config.root,
+                    entry.line,
+                    f"`{entry.file}` is listed twice",
+                    "list each manuscript once",
+                )
+            )
+        elif not path.is_file():
+            found.append(
+                error(
+                    "E011",
+                    config.path or config.root,
+                    entry.line,
+                    f"manuscript `{entry.file}` not found in {config.source_dir.name}/",
+                    "fix the file name or remove the entry",
+                )
+            )
+        else:
+            ordered.append((path, entry))
+        listed.add(entry.file)
+    for name, path in on_disk.items():
+        if name not in listed:
+            if config.chapters:
+                found.append(
+                    warning(
+                        "W012",
+                        path,
+                        None,
+                        "not listed in the config's chapters",
+                        "published after the listed chapters; add a [[chapters]] entry",
+                    )
+                )
+            ordered.append((path, None))
+    sources: list[tuple[Source, ChapterEntry | None]] = []
+    for path, entry in ordered:
+        source, diagnostics = read_source(path, path.read_bytes())
+        found.extend(diagnostics)
+        if source is not None:
+            sources.append((source, entry))
+    return sources, found

@@ -1,0 +1,76 @@
+"""Book typography for plain text: quotes, apostrophes, dashes, ellipses, no-break spaces.
+
+Pure: text in, text out, one commented rule per line, in the order they must run. Every rule
+keeps the writer's words; only punctuation and spacing change. Golden-tested in
+`tests/golden/typography.tsv`.
+"""
+
+from __future__ import annotations
+
+import re
+
+NBSP = "\u00a0"
+OPENERS = "([{\u201c\u2018"  # characters after which a quote opens
+DASHES = "\u2014\u2013"
+
+_ELISIONS = r"(?:tis|twas|twere|twill|em|n|cause|cos|til|round|bout|fraid|kay|nuff|sup)\b"
+_HONORIFICS = r"(?:Mr|Mrs|Ms|Mx|Dr|St|Prof|Capt|Sgt|Lt|Col|Gen|Rev|Fr|No)"
+
+_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # A hyphen (or two or three) with spaces on both sides between words is a dash: "a - b".
+    (re.compile(r"(?<=\S)[ \t]+-{1,3}[ \t]+(?=\S)"), "\u2014"),
+    # A hyphen and a space opening a line is a dialogue dash: "- Hello."
+    (re.compile(r"^-[ \t]+"), "\u2014 "),
+    # Two or three hyphens are an em dash: "word--word", "I don't--".
+    (re.compile(r"-{2,3}"), "\u2014"),
+    # Three dots, spaced or not, are an ellipsis.
+    (re.compile(r"\.[ \t]?\.[ \t]?\."), "\u2026"),
+    # rock 'n' roll: both marks of 'n' are apostrophes.
+    (re.compile(r"(?<=\s)'n'(?=\s)"), "\u2019n\u2019"),
+    # A leading apostrophe before a known elision: 'tis, 'em, 'cause.
+    (re.compile(r"(?<![\w\u2019])'(?=" + _ELISIONS + ")", re.IGNORECASE), "\u2019"),
+    # A leading apostrophe before a decade or year: '90s, '69.
+    (re.compile(r"(?<![\w\u2019])'(?=\d\d(?:s\b|\b))"), "\u2019"),
+    # An apostrophe inside a word: don't, Kai's, o'clock.
+    (re.compile(r"(?<=\w)'(?=\w)"), "\u2019"),
+    # A single quote opens after a space, an opening bracket or quote, or at the start.
+    (re.compile(r"(?:^|(?<=[\s" + OPENERS + r"]))'"), "\u2018"),
+    # A single quote after a dash opens when a word follows: —'Why?'
+    (re.compile(r"(?<=[" + DASHES + r"])'(?=\w)"), "\u2018"),
+    # Every other single quote closes (or is a trailing apostrophe: the Joneses').
+    (re.compile(r"'"), "\u2019"),
+    # A double quote opens after a space, an opening bracket or quote, or at the start.
+    (re.compile(r"(?:^|(?<=[\s" + OPENERS + r']))"'), "\u201c"),
+    # A double quote after a dash opens when a word follows: word—"Go!"
+    (re.compile(r"(?<=[" + DASHES + r'])"(?=\w)'), "\u201c"),
+    # Every other double quote closes: "I don't—" stays closed after the dash.
+    (re.compile(r'"'), "\u201d"),
+    # An honorific never ends a line: Dr.\u00a0Sato.
+    (re.compile(r"\b(" + _HONORIFICS + r")\.[ \t]+(?=\w)"), r"\1." + NBSP),
+    # An initial stays with the name that follows: J.\u00a0R. Tolkien.
+    (re.compile(r"(?<![\w.])([A-Z])\.[ \t]+(?=[A-Z])"), r"\1." + NBSP),
+)
+
+
+def _context(char: str, *, leading: bool) -> str:
+    """Reduce a neighbouring character to what the quote rules need to know about it."""
+    if not char or char.isspace():
+        return " "
+    if leading and char in OPENERS + DASHES:
+        return char
+    return "a" if char.isalnum() or leading else ","
+
+
+def smarten(text: str, before: str = "", after: str = "") -> str:
+    """Return `text` with book typography applied.
+
+    `before` and `after` are the characters around `text` when it is one piece of a paragraph
+    split by markup (e.g. the text before `*emphasis*`), so that a quote at the edge still
+    knows whether it opens or closes. They never appear in the result.
+    """
+    lead = _context(before[-1:], leading=True) if before else ""
+    tail = _context(after[:1], leading=False) if after else ""
+    result = lead + text + tail
+    for pattern, replacement in _RULES:
+        result = pattern.sub(replacement, result)
+    return result[len(lead) : len(result) - len(tail)]

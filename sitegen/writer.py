@@ -1,0 +1,196 @@
+"""The only code that touches the output folder.
+
+A build is staged in a sibling folder and swapped in with two renames, so a reader (or
+`serve`) never sees a half-written site and a failed or killed build leaves the last good one.
+Unchanged files are hard-linked from the old site instead of rewritten. A manifest records
+what sitegen wrote: files someone else put in the output folder are carried over, never
+deleted, and a folder sitegen did not make is never replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .errors import SitegenError, error
+
+MANIFEST = ".sitegen-manifest"
+STAGING_PREFIX = ".output.staging-"
+RETIRED_PREFIX = ".output.retired-"
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    written: tuple[str, ...]  # every path in the new site
+    changed: tuple[str, ...]  # paths whose bytes differ from the previous site (or are new)
+    removed: tuple[str, ...]  # paths the previous build wrote that this one did not
+    kept: tuple[str, ...]  # files sitegen did not write, carried over untouched
+
+
+def merge_outputs(*parts: dict[str, bytes]) -> dict[str, bytes]:
+    """Join renderers' outputs; two pages claiming one path is an error, not a silent overwrite."""
+    merged: dict[str, bytes] = {}
+    clashes = []
+    for part in parts:
+        for path, data in part.items():
+            if path in merged:
+                clashes.append(path)
+            merged[path] = data
+    if clashes:
+        raise SitegenError(
+            error(
+                "E040",
+                path,
+                None,
+                "two outputs claim this path",
+                "give one of the chapters or characters a distinct slug",
+            )
+            for path in sorted(clashes)
+        )
+    return merged
+
+
+def check_output_dir(out_dir: Path, protected: tuple[Path, ...]) -> None:
+    """Refuse an output folder whose replacement would lose the writer's work: one that is, or
+    contains, the project, its sources or theme; a home folder; or the file system's root."""
+    out = out_dir.resolve()
+    for folder in (*protected, Path.home()):
+        if folder.resolve().is_relative_to(out):
+            _refuse(out_dir, f"it is or contains {folder.resolve()}")
+    if out.parent == Path("/home") or out == Path(out.anchor):
+        _refuse(out_dir, "it is a home folder or the root of the file system")
+
+
+def _refuse(out_dir: Path, why: str) -> None:
+    raise SitegenError(
+        [
+            error(
+                "E041",
+                out_dir,
+                None,
+                f"refusing to write the site here: {why}",
+                "choose an output folder of its own, e.g. --out output",
+            )
+        ]
+    )
+
+
+def _safe_relative(path: str) -> PurePosixPath:
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise ValueError(f"output path escapes the site: {path!r}")
+    return relative
+
+
+def _read_manifest(out: Path) -> set[str] | None:
+    try:
+        return set((out / MANIFEST).read_text("utf-8").splitlines())
+    except FileNotFoundError:
+        return None
+
+
+def _files_under(folder: Path) -> set[str]:
+    return {
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()
+    }
+
+
+def recover(out: Path) -> None:
+    """Finish a swap that was interrupted between its two renames, and clear stale staging."""
+    parent = out.parent
+    if not parent.is_dir():
+        return
+    retired = sorted(parent.glob(RETIRED_PREFIX + out.name + "-*"))
+    if not out.exists() and retired:
+        retired[-1].rename(out)
+        retired = retired[:-1]
+    for stale in [*retired, *parent.glob(STAGING_PREFIX + out.name + "-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def write(
+    outputs: dict[str, bytes], out_dir: Path, *, protected: tuple[Path, ...] = ()
+) -> WriteReport:
+    out = out_dir.resolve()
+    check_output_dir(out, protected)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    recover(out)
+    previous = _read_manifest(out) if out.exists() else set()
+    if previous is None:
+        if any(out.iterdir()):
+            raise SitegenError(
+                [
+                    error(
+                        "E042",
+                        out_dir,
+                        None,
+                        "the output folder has files sitegen did not write; refusing to replace it",
+                        "empty it, or choose another folder with --out",
+                    )
+                ]
+            )
+        previous = set()
+    existing = _files_under(out) if out.exists() else set()
+    foreign = sorted(existing - previous - {MANIFEST} - set(outputs))
+
+    stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + out.name + "-", dir=out.parent))
+    try:
+        changed = _stage(outputs, out, stage)
+        for name in foreign:
+            target = stage / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(out / name, target, follow_symlinks=False)
+        (stage / MANIFEST).write_text("\n".join(sorted(outputs)) + "\n", "utf-8")
+        stage.chmod(0o755)
+        _swap(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return WriteReport(
+        written=tuple(sorted(outputs)),
+        changed=tuple(changed),
+        removed=tuple(sorted(previous - set(outputs))),
+        kept=tuple(foreign),
+    )
+
+
+def _stage(outputs: dict[str, bytes], out: Path, stage: Path) -> list[str]:
+    changed: list[str] = []
+    for path in sorted(outputs):
+        data = outputs[path]
+        relative = _safe_relative(path)
+        target = stage / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        old = out / relative
+        if _same_bytes(old, data):
+            os.link(old, target)
+        else:
+            target.write_bytes(data)
+            changed.append(path)
+    return changed
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return (
+            path.is_file()
+            and not path.is_symlink()
+            and path.stat().st_size == len(data)
+            and path.read_bytes() == data
+        )
+    except OSError:
+        return False
+
+
+def _swap(stage: Path, out: Path) -> None:
+    if not out.exists():
+        stage.rename(out)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=RETIRED_PREFIX + out.name + "-", dir=out.parent))
+    retired.rmdir()
+    out.rename(retired)
+    stage.rename(out)
+    shutil.rmtree(retired, ignore_errors=True)
