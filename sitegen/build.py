@@ -6,16 +6,19 @@ rendered in memory, so a problem anywhere leaves the last good site exactly as i
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import characters
 from .config import ChapterEntry, Config
+from .crossrefs import link_chapters, link_characters
 from .errors import Diagnostic, Severity, SitegenError, error
 from .manuscript import Manuscript, parse
 from .model import (
@@ -23,12 +26,13 @@ from .model import (
     Chapter,
     Meta,
     count_words,
-    link_chapters,
     reading_minutes,
     teaser,
 )
-from .render import html
-from .sources import Source, read_sources
+from .render import epub as epub_book
+from .render import html, publish
+from .render.cover import cover_image
+from .sources import Source, list_manuscripts, read_sources
 from .writer import WriteReport, merge_outputs, write
 
 
@@ -83,9 +87,17 @@ def make_chapter(
     number: int, manuscript: Manuscript, entry: ChapterEntry | None, config: Config
 ) -> Chapter:
     source = manuscript.source
-    title = (entry and entry.title) or manuscript.title or title_from_file(source.path)
-    slug = (entry and entry.slug) or source.meta("slug") or slugify(title) or f"chapter-{number}"
-    words = count_words(manuscript.blocks)
+    given_title = (entry and entry.title) or manuscript.title
+    title = given_title or title_from_file(source.path)
+    # A title derived from the file name is not unique ("01_x", "02_x"); the file name is.
+    slug = (
+        (entry and entry.slug)
+        or source.meta("slug")
+        or slugify(given_title or source.path.stem)
+        or f"chapter-{number}"
+    )
+    block_words = count_words(manuscript.blocks)
+    words = sum(block_words)
     return Chapter(
         number=number,
         slug=slug,
@@ -94,6 +106,7 @@ def make_chapter(
         source_name=source.name,
         source_path=source.path,
         blocks=manuscript.blocks,
+        block_words=block_words,
         words=words,
         reading_minutes=reading_minutes(words, config.words_per_minute),
         teaser=teaser(manuscript.blocks),
@@ -160,7 +173,23 @@ def meta_from(config: Config) -> Meta:
         site_url=config.site_url,
         subjects=config.subjects,
         cname=config.cname,
+        updated=source_date(config),
     )
+
+
+def source_date(config: Config) -> str:
+    """When the anthology last changed, as ISO 8601 UTC: `SOURCE_DATE_EPOCH` when set (the
+    reproducible-builds convention), else the newest modification time of the config and the
+    manuscripts. Identical inputs give the same date, so identical builds give identical bytes.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch.isdigit():
+        inputs = [config.path] if config.path else []
+        if config.source_dir.is_dir():
+            inputs += list_manuscripts(config.source_dir)
+        epoch = str(max((int(p.stat().st_mtime) for p in inputs), default=0))
+    moment = datetime.fromtimestamp(int(epoch), tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def analyse(config: Config, chapters: tuple[Chapter, ...]) -> tuple[Anthology, list[Diagnostic]]:
@@ -170,6 +199,7 @@ def analyse(config: Config, chapters: tuple[Chapter, ...]) -> tuple[Anthology, l
         chapters=chapters,
         characters=index,
         links=link_chapters(chapters, index),
+        character_links=link_characters(chapters, index),
     )
     return anthology, found
 
@@ -202,17 +232,27 @@ def load(config: Config, parse_source: ParseFn = _parse) -> tuple[Anthology, lis
     return anthology, [*found, *analysis]
 
 
-def build(config: Config, *, dry_run: bool = False) -> BuildResult:
-    """Build the site (and the EPUB) into `config.out_dir`."""
+def build(config: Config, *, dry_run: bool = False, epub: bool = True) -> BuildResult:
+    """Build the site (and, unless `epub` or the config says not to, the EPUB) into
+    `config.out_dir`. The EPUB is rendered first: the pages show its size."""
     clock = _Stopwatch()
     with clock.stage("read+parse"):
         chapters, found = checked_gather(config)
     with clock.stage("characters+links"):
         anthology, analysis = analyse(config, chapters)
         found.extend(analysis)
+    book: dict[str, bytes] = {}
+    if config.epub and epub:
+        with clock.stage("render epub"):
+            book = epub_book.render_epub(anthology, config)
+            found.extend(epub_book.epub_warnings(anthology, config))
+    download = next((html.Download(path, len(data)) for path, data in book.items()), None)
+    # The book's cover, when there is a book, is also the picture a shared link shows.
+    cover = cover_image(anthology.meta, config) if book else None
     with clock.stage("render html"):
-        site = html.render_site(anthology, config)
-    outputs = merge_outputs(site)
+        site = html.render_site(anthology, config, epub=download, image=cover and cover.name)
+    outputs = merge_outputs(site, book)
+    outputs = merge_outputs(outputs, publish.render_publish(anthology, outputs, cover))
     report = None
     if not dry_run:
         with clock.stage("write"):

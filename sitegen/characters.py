@@ -1,13 +1,980 @@
-"""Find the named characters of each chapter in the prose itself."""
+"""Find the named characters of an anthology in its prose, then apply the writer's corrections.
+
+Detection reads every paragraph once. Each run of capitalised words ("Dr. Sato", "Jin-hee",
+"Haven Supply Co.") is a candidate and the words around it are evidence:
+
+- for a person: a speech tag ("said Kai", "Kai nodded"), a possessive, a title, "a woman
+  named X", "introduced himself as X", being called by name in dialogue ("Careful, Kei."),
+  being listed with someone already known to be a person ("Rina, or Yuko");
+- against: "in X", "streets of X", "the X", a suffix such as Co. or Street, or a pronoun right
+  after a sentence-initial word ("Will you", "Thank you").
+
+A capital in mid-sentence is itself evidence, since it cannot come from the start of the
+sentence; a word seen only at the start of sentences needs more. A name is decided once for
+the whole anthology, so one name in two manuscripts is one character; but each chapter must
+support it (a capital in mid-sentence, or evidence), so that "Hope is a luxury" in one story
+does not make a character of the Hope of another. Where the name is also an ordinary word of
+that chapter ("Will you come?" beside "he will"), a sentence-initial use counts only with
+evidence of its own.
+
+Full names absorb their short forms ("Sergei" of "Sergei Ivanov", "Dr. Sato" of "Sato"), but
+never look-alikes (Kei and Kai): names are compared whole, token by token. A gendered title
+that contradicts the pronouns used for the full name keeps its own entry ("Mrs. Harlan" is not
+"Will Harlan").
+
+Curation (`config.characters`) then ignores, adds, merges, splits and describes, in that order;
+the writer's word always wins.
+"""
 
 from __future__ import annotations
 
-from .config import CharacterConfig
-from .errors import Diagnostic
-from .model import Chapter, CharacterIndex
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+from .config import CharacterConfig, CharacterEntry
+from .errors import Diagnostic, warning
+from .manuscript import Paragraph
+from .model import Chapter, Character, CharacterIndex, Mention
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# --- Generic vocabulary: English function words and name-shaped things that are not people.
+
+_FUNCTION_WORDS = _words(
+    """I Me My Mine Myself You Your Yours Yourself Yourselves He Him His Himself She Her Hers
+    Herself It Its Itself We Us Our Ours Ourselves They Them Their Theirs Themselves One
+    The A An This That These Those Some Any Each Every No None All Both Either Neither Another
+    Other Others Such Many Much Few Several Most More Less Least Own Same Enough
+    And But Or Nor So Yet For If When Whenever While Whilst Where Wherever Why How What Whatever
+    Who Whom Whose Whoever Which Whichever As Because Since Until Unless Although Though Than
+    Even Then Now Once Still Just Only Also Too Very Already Again Almost Always Never Ever Often
+    Sometimes Soon Later Finally Suddenly Slowly Quickly Meanwhile Instead Perhaps Maybe Besides
+    However Therefore Otherwise Anyway Indeed Here There Everywhere Somewhere Anywhere Nowhere
+    Inside Outside Above Below Behind Beyond Before After During Through Throughout Across
+    Around Along Against Among Amid Amidst Between Beneath Beside Under Underneath Over Into
+    Onto Upon Within Without Toward Towards From With Of In On At By To Up Down Off Out Back
+    Away Like Unlike Despite Except Near Past Via Ahead Apart Together Overhead Downstairs
+    Upstairs Tonight Today Tomorrow Yesterday Everyone Everybody Everything Someone Somebody
+    Something Anyone Anybody Anything Nobody Nothing Is Are Was Were Be Been Being Am Do Does
+    Did Done Have Has Had Would Shall Should Can Could Might Must Let Not Whoa Whether Hence
+    Thus Rather Quite Really Certainly Surely Probably Possibly Clearly Obviously Naturally
+    Hardly Barely Nearly Mostly Partly Actually Honestly Seriously Frankly Sadly Luckily
+    Fortunately Unfortunately Apparently Eventually Gradually Immediately Instantly Abruptly
+    Cautiously Carefully Quietly Silently Gently Softly Briefly Again Else Afterward Afterwards
+    Nevertheless Nonetheless Furthermore Moreover Additionally Likewise Similarly Accordingly
+    Consequently Regardless Whatsoever Wherein"""
+)
+_NUMBERS = _words(
+    """Zero Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve Thirteen Fifteen Twenty
+    Thirty Forty Fifty Sixty Seventy Eighty Ninety Hundred Hundreds Thousand Thousands Million
+    Millions Dozen Dozens Half First Second Third Fourth Fifth Sixth Seventh Eighth Ninth Tenth
+    Last Next Twice"""
+)
+_INTERJECTIONS = _words(
+    """Hey Hi Hello Okay OK Ok Yes Yeah Yep Yup Nope Nah Oh Ah Aha Uh Um Er Hmm Huh Wow Whoa Ouch
+    Oops Damn Dammit Hell Shit Fuck Please Thanks Sorry Well Look Listen Wait Stop Move Go Come
+    Quick Quiet Careful Easy Fine Right Alright Sure Great Good Bye Goodbye Farewell Cheers Aye
+    Nay Alas Bravo Shh Psst Ugh Argh Ahem Hush Run Help Thank Welcome Congratulations Amen
+    Absolutely Exactly Agreed Correct Indeed Wrong True False Never Definitely Again Enough
+    Steady Relax Hurry Stay Leave Duck Down Freeze Halt Silence Nonsense Rubbish"""
+)
+_CALENDAR = _words(
+    """Monday Tuesday Wednesday Thursday Friday Saturday Sunday Mondays Fridays Sundays
+    Christmas Easter Halloween Thanksgiving Hanukkah Ramadan Diwali"""
+)
+_PEOPLES = _words(
+    """English French German Spanish Italian Portuguese Dutch Swedish Norwegian Danish Finnish
+    Polish Czech Russian Ukrainian Greek Turkish Arabic Hebrew Persian Hindi Chinese Japanese
+    Korean Vietnamese Thai American Americans British Irish Scottish Welsh European Europeans
+    African Asian Latin Mexican Canadian Australian Indian Brazilian Egyptian Israeli Christian
+    Christians Muslim Muslims Jewish Catholic Protestant Buddhist Hindu God Gods Heaven Earth
+    Moon Sun Mars Venus Jupiter Saturn Internet TV"""
+)
+_ADDRESS = _words(
+    """Mom Mum Mommy Mummy Mama Mamma Ma Mam Dad Daddy Papa Pa Mother Father Grandma Grandpa
+    Grandmother Grandfather Granny Gran Nana Nan Grandad Granddad Sis Bro Son Kid Kiddo Boss Sir
+    Sire Madam Madame Ma’am Doc Chief Sarge Honey Sweetheart Sweetie Darling Dear Babe Baby Buddy
+    Pal Mate Man Dude Guys Lady Ladies Gentlemen Miss Mister Officer Captain Commander Detective
+    Sergeant Lieutenant Doctor Professor Nurse Coach Boy Girl Child Children People Everybody
+    Folks Friend Friends Stranger Brother Sister Aunt Auntie Uncle Cousin Majesty Highness
+    Lordship Ladyship Your Excellency Master Mistress Teacher Mr Mrs Ms Dr"""
+)
+NEVER_NAMES = _FUNCTION_WORDS | _NUMBERS | _INTERJECTIONS | _CALENDAR | _PEOPLES | _ADDRESS
+"""Capitalised words that are never, on their own, a person's name."""
+
+_TITLE_WORDS = _words(
+    """Mr Mrs Ms Mx Miss Dr Doctor Prof Professor Sir Dame Lady Lord Captain Capt Commander Cmdr
+    Lieutenant Lt Sergeant Sgt Corporal Cpl Private Pvt Major Maj Colonel Col General Gen
+    Admiral Adm Officer Detective Det Inspector Insp Agent Chief Marshal Sheriff Deputy Judge
+    Senator Governor Mayor President Minister Chancellor Father Fr Mother Sister Brother
+    Reverend Rev Pastor Rabbi Imam Bishop Cardinal King Queen Prince Princess Duke Duchess
+    Baron Baroness Count Countess Earl Emperor Empress Aunt Auntie Uncle Grandma Grandpa Granny
+    Gran Nana Coach Nurse Madam Madame Mme Mlle Monsieur Herr Frau Señor Señora Señorita Signor
+    Signora Doña Elder Master Mistress Professor Constable Superintendent Supt Ensign Cadet"""
+)
+_FEMALE_TITLES = _words(
+    "Mrs Ms Miss Lady Dame Mother Sister Queen Princess Duchess Baroness Countess Empress Aunt "
+    "Auntie Grandma Granny Gran Nana Madam Madame Mme Mlle Señora Señorita Signora Doña Frau "
+    "Mistress"
+)
+_MALE_TITLES = _words(
+    "Mr Sir Lord Father Fr Brother King Prince Duke Baron Count Earl Emperor Uncle Grandpa "
+    "Monsieur Señor Signor Herr Master"
+)
+_THING_SUFFIXES = _words(
+    """Co Inc Ltd Corp LLC Plc GmbH Company Corporation Industries Enterprises Group Holdings
+    Partners Associates Bros Sons Bank Agency Institute University College School Academy
+    Hospital Clinic Church Chapel Cathedral Temple Mosque Club Society Ministry Department Dept
+    Council Guild Union League Party Army Navy Corps Fleet Brigade Squad Unit Station Street St
+    Road Rd Avenue Ave Lane Boulevard Blvd Square Plaza Park Gardens Row Way Drive Place Court
+    Terrace Alley Highway Bridge Tower Towers Building Hall Castle Palace Abbey Manor Estate
+    Farm Mill House Inn Hotel Bar Pub Tavern Cafe Café Restaurant Diner Market Store Shop Mall
+    Airport Harbour Harbor Port Dock Docks Wharf Pier Bay Beach Coast Shore Cove Island Islands
+    Isle River Creek Lake Sea Ocean Falls Spring Springs Valley Canyon Hill Hills Mountain
+    Mountains Mount Peak Ridge Forest Wood Woods Desert Plains Heights City Town Village
+    District Quarter Sector Zone Colony Province County State Republic Kingdom Empire
+    Federation Alliance Territory Base Outpost Precinct Prison Gate Gates Cemetery Library
+    Museum Theatre Theater Stadium Arena Centre Center Times Post News Gazette Tribune Herald
+    Express Daily Weekly Magazine Records Press Studios Labs Laboratories Systems Dynamics
+    Technologies Motors Airlines Railway Railways Lines Shipping Freight Logistics Supply"""
+)
+_THING_PREFIXES = _words(
+    """Mount Mt Lake Fort Port Cape Isle Saint St San Santa Rue Via Calle Avenida Plaza Café
+    Cafe Hotel Club Camp Castle New North South East West Upper Lower Greater HMS USS SS RMS
+    ISS HMAS"""
+)
+_PARTICLES = "van|von|de|da|di|du|del|della|der|den|la|le|bin|ibn|al|el|dos|das|ter|ten|y|&"
+_DETERMINERS = _words(
+    "the a an this that these those every each another any some no his its their our my your "
+    "whose which what"
+)
+_PREPOSITIONS = _words(
+    "of to from at by for with near past toward towards beyond behind over under along onto "
+    "upon against about"
+)
+_LOCATIVES = _words(
+    "in into inside within throughout across via aboard outside since until till last next "
+    "early late mid during"
+)
+_PLACE_NOUNS = _words(
+    """city cities town towns village villages streets street ruins outskirts suburbs suburb
+    centre center capital kingdom province state region district port harbour harbor coast
+    shores shore mountains valley planet colony republic empire country island islands river
+    bay quay dock docks station road roads gates walls skyline borders border edge heart
+    people citizens north south east west lights map sky skies place places land lands
+    territory territories ship ships boat vessel train bus flight way road journey ticket
+    restaurant cafe café bar hotel store shop company firm office offices warehouse building"""
+)
+_PERSON_NOUNS = _words(
+    """man woman boy girl kid child person guy fellow lady gentleman stranger soldier doctor
+    friend brother sister son daughter mother father wife husband cousin uncle aunt nephew
+    niece grandson granddaughter baby teenager youth officer captain nurse priest widow
+    widower someone somebody anyone anybody everyone nobody one partner colleague student
+    teacher old young named"""
+)
+_SUBJECT_PRONOUNS = _words("i you we they he she it me us them")
+_SPEECH_OBJECT_VERBS = _words(
+    """told asked thanked warned reminded begged promised kissed hugged hit punched shot killed
+    helped met greeted followed watched saw heard called phoned texted loved hated trusted
+    married joined found left paid"""
+)
+_SKIPPABLE = _words(
+    """had has have was were is are would could should will can may might must did does do
+    not never just only then also still finally suddenly slowly quickly quietly softly already
+    always almost barely simply even too once again now instead""" + " didn’t couldn’t wouldn’t "
+    "hadn’t wasn’t can’t won’t doesn’t don’t isn’t shouldn’t"
+)
+
+
+def _verb_forms(spec: str) -> frozenset[str]:
+    """Base, past, -s and -ing forms from "base", "base/past" or "base+" (doubled consonant)."""
+    forms: set[str] = set()
+    for item in spec.split():
+        base, _, past = item.partition("/")
+        double = base.endswith("+")
+        base = base.rstrip("+")
+        stem = base + base[-1] if double else base
+        if base.endswith("e") and not base.endswith("ee"):
+            ing = base[:-1] + "ing"
+        elif base.endswith("ie"):
+            ing = base[:-2] + "ying"
+        else:
+            ing = stem + "ing"
+        if base[-1] == "y" and base[-2] not in "aeiou":
+            regular, third = base[:-1] + "ied", base[:-1] + "ies"
+        elif base.endswith("e"):
+            regular, third = base + "d", base + "s"
+        else:
+            regular = stem + "ed"
+            third = base + ("es" if base.endswith(("s", "sh", "ch", "x", "z", "o")) else "s")
+        forms.update((base, past or regular, third, ing))
+    return frozenset(forms)
+
+
+_STRONG_VERBS = _verb_forms(
+    """say/said ask answer reply whisper mutter murmur mumble shout yell scream snap+ bark hiss
+    growl snarl sigh laugh chuckle giggle sob+ groan grunt gasp rasp pant exclaim demand insist
+    add continue admit+ agree suggest warn promise beg+ plead joke tease explain repeat
+    tell/told interrupt protest announce declare command concede confess drawl stammer stutter
+    spit/spat nod+ shrug+ smile smirk grin+ frown scowl wince blink glare glance stare gaze
+    sniff swallow exhale inhale hesitate flinch blush grimace cry weep/wept sneer snort scoff
+    retort murmur greet thank apologize apologise"""
+)
+_WEAK_VERBS = _verb_forms(
+    """look turn step+ walk run/ran move reach grab+ pull push take/took give/gave hold/held
+    keep/kept stand/stood sit+/sat kneel/knelt crouch lean pause freeze/froze wait watch listen
+    think/thought know/knew feel/felt wonder remember realize realise decide want need try
+    hate love like believe notice see/saw hear/heard ignore accept consider stagger stumble
+    tighten open close raise lower lift drop+ catch/caught follow lead/led cross enter
+    leave/left return arrive wake/woke sleep/slept eat/ate drink/drank kiss hug+ touch brush
+    press point gesture wave motion shake/shook aim duck dodge climb jump die kill shoot/shot
+    fight/fought find/found bring/brought buy/bought read/read write/wrote speak/spoke
+    swear/swore dream care mind respond sing/sang rub+ dig/dug grip+ clutch squeeze spin/spun
+    swing/swung throw/threw tap+ slam+ rush hurry stride/strode march limp crawl sprint
+    stiffen shiver tremble sob+ laugh pray hope fear doubt recognise recognize understand/understood forget/forgot forgive/forgave ignore grin+ study examine inspect check
+    answer call carry drag+ settle slump shift scramble scan lay lie pace bite/bit chew"""
+)
+_PERSON_PRONOUNS = re.compile(
+    r"(?<![^\W_])(?:(he|him|his|himself)|(she|her|hers|herself))(?![^\W_])|[.!?\u2026]",
+    re.IGNORECASE,
+)
+
+
+# --- The candidate scanner: one compiled pattern for every run of capitalised words.
+
+
+def _char_class(predicate: Iterable[str]) -> str:
+    """A regex character class body of the given characters, as ranges."""
+    codes = sorted({ord(c) for c in predicate})
+    parts: list[str] = []
+    start = previous = codes[0]
+    for code in [*codes[1:], -1]:
+        if code != previous + 1:
+            first, last = re.escape(chr(start)), re.escape(chr(previous))
+            parts.append(first if start == previous else f"{first}-{last}")
+            start = code
+        previous = code
+    return "".join(parts)
+
+
+_UPPER = _char_class(chr(c) for c in range(0x2000) if chr(c).isupper())
+_LETTER = r"[^\W\d_]"
+_ABBREVIATIONS = (
+    "Mr|Mrs|Ms|Mx|Dr|Prof|Capt|Cmdr|Sgt|Lt|Col|Gen|Maj|Adm|Det|Insp|Rev|Fr|Sr|Jr|St|Mt|Co|Inc"
+    "|Ltd|Corp|Bros|Ave|Rd|Blvd|Supt|Mme|Mlle|Dept|Pvt|Cpl"
+)
+_TOKEN = (
+    rf"(?:(?:{_ABBREVIATIONS})\.(?!{_LETTER})"  # Dr.  Co.
+    rf"|[{_UPPER}]\.(?=[ \u00a0][{_UPPER}])"  # the J. of J. R. Tolkien
+    rf"|[{_UPPER}]{_LETTER}*(?:-{_LETTER}+|['\u2019](?!(?:s|d|ll|re|ve|m)(?!{_LETTER})){_LETTER}+)*)"
+)
+_SPAN = re.compile(rf"{_TOKEN}(?:[ \u00a0](?:(?:{_PARTICLES})[ \u00a0]){{0,2}}{_TOKEN})*")
+_TOKENS = re.compile(_TOKEN)
+_AFTER = re.compile(
+    r"(?P<poss>['\u2019][sS](?![^\W_]))?(?P<aux>['\u2019](?:d|ll|ve|re|m)(?![^\W_]))?"
+    r"(?P<punct>[^\w\s]*)"
+    r"(?:[ \u00a0]+(?P<w1>[\w'\u2019-]+))?(?:[ \u00a0]+(?P<w2>[\w'\u2019-]+))?"
+    r"(?:[ \u00a0]+(?P<w3>[\w'\u2019-]+))?"
+)
+_SENTENCE_ENDS = ".!?\u2026:\u201c\u2018([\u2014\u2013\"*"
+_CLOSERS = "\u201d\u2019)]\"'"
+_COORDINATION = re.compile(r",?[ \u00a0]+(?:and|or|nor)[ \u00a0]+|,[ \u00a0]+")
+
+
+class _Seen(NamedTuple):
+    """One occurrence of a candidate name. A NamedTuple, not a dataclass: there is one per
+    capitalised name in the corpus, and building them is the scanner's inner loop."""
+
+    chapter: int
+    block: int
+    start: int  # of the form, title included
+    end: int
+    form: str  # as written, e.g. "Dr. Sato"
+    key: str  # the name without its title, e.g. "Sato"
+    title: str  # e.g. "Dr", or ""
+    initial: bool  # starts a sentence, so its capital proves nothing
+    person: int  # evidence, in points, that it names a person here
+    thing: int  # evidence that it names a place, a thing, or is an ordinary word
+    gender: str  # "f", "m" or "", from the title or the next pronoun in the sentence
+
+
+@dataclass(frozen=True)
+class _Scan:
+    seen: tuple[_Seen, ...]
+    things: Counter[str]  # names found inside place or organisation names
+    links: tuple[tuple[str, str], ...]  # names listed together: "Rina, or Yuko"
+
+
+def _plain(word: str) -> str:
+    return word.rstrip(".").replace("'", "\u2019")
+
+
+def _is_initial(text: str, start: int) -> bool:
+    """Whether a capital at `start` may be there only because a sentence starts."""
+    i = start - 1
+    while i >= 0 and text[i] in " \u00a0":
+        i -= 1
+    if i < 0 or text[i] in _SENTENCE_ENDS:
+        return True
+    return text[i] in _CLOSERS and i > 0 and text[i - 1] in ".!?\u2026\u2014"
+
+
+def _previous_words(text: str, start: int) -> tuple[str, str, str]:
+    """The word before `start` (lower case), the punctuation after it, and the word before it."""
+    head = text[max(0, start - 48) : start]
+    if not head.endswith((" ", "\u00a0")):
+        return "", head[-1:], ""
+    parts = head.split()
+    if not parts:
+        return "", "", ""
+    last = parts[-1]
+    word = last.rstrip(",;:.!?\u201d\u201c\"')(\u2014")
+    punct = last[len(word) :]
+    word = word.lstrip("\u201c\u2018\"'(").lower()
+    before = parts[-2].strip(",;:.!?\u201d\u201c\"')(\u2014") if len(parts) > 1 else ""
+    return word, punct, before
+
+
+def _evidence(
+    text: str, start: int, end: int, initial: bool, previous: tuple[str, str, str]
+) -> tuple[int, int]:
+    """Person and thing points for the name at text[start:end], from the words around it."""
+    person = thing = 0
+    word, punct, before = previous
+    after = _AFTER.match(text, end)
+    follow = after.group("punct")
+    w1 = (after.group("w1") or "").lower()
+    if after.group("poss"):
+        if w1 in _PLACE_NOUNS:
+            thing += 1
+        else:
+            person += 1
+    elif not follow:
+        for candidate in (after.group("w1"), after.group("w2"), after.group("w3")):
+            verb = (candidate or "").lower()
+            if verb in _STRONG_VERBS:
+                person += 2
+                break
+            if verb in _WEAK_VERBS:
+                person += 1
+                break
+            if not (verb in _SKIPPABLE or verb.endswith("ly")):
+                break
+        if initial and w1 in _SUBJECT_PRONOUNS:
+            thing += 1  # "Will you", "Thank you", "Knew she": a verb, not a name
+    elif follow[0] in "?!" and word not in _PREPOSITIONS | _LOCATIVES:
+        person += 1  # "Grace!", "And Inès?": someone called or asked after
+    elif follow[0] in "." and punct == ",":
+        person += 1  # "Careful, Kei."
+    elif follow == "," and initial and start and text[start - 1] in "\u201c\u2018" and w1:
+        person += 1  # "Mara, move."
+    if word and not punct:
+        if word in _STRONG_VERBS:
+            person += 2  # "said Kai"
+        elif word in _SPEECH_OBJECT_VERBS:
+            person += 1  # "told Kai"
+        elif word in ("named", "called"):
+            place = before.lower() in _PLACE_NOUNS
+            thing += 3 if place else 0
+            person += 0 if place else 3 if before.lower() in _PERSON_NOUNS else 2
+        elif word in ("as", "is", "was") and before.lower() in (
+            "himself", "herself", "themselves", "myself", "name", "introduced"
+        ):
+            person += 3  # "introduced himself as Alec", "my name is Alec"
+        elif word in ("i\u2019m", "i'm", "name\u2019s", "you\u2019re") or (word, before) in (
+            ("me", "call"),
+            ("am", "I"),
+        ):
+            person += 3  # "I'm Grant"
+        elif word in _LOCATIVES and not after.group("poss"):
+            thing += 1  # "in Thornbury", "since May"
+        elif word in _DETERMINERS or word.endswith(("\u2019s", "'s")):
+            thing += 1  # "the Perseverance", "grandmother's Bible"
+        elif word in _PREPOSITIONS and not after.group("poss"):
+            if before.lower() in _PLACE_NOUNS:
+                thing += 2  # "streets of Neo-Tokyo", "the quay at Kinsale"
+            elif before[:1].isupper() and word == "of":
+                thing += 1  # "Sato of Osaka"
+    return person, thing
+
+
+def _gender(text: str, end: int) -> str:
+    """The gender of the first personal pronoun after `end` in the same sentence, if any."""
+    found = _PERSON_PRONOUNS.search(text, end, end + 160)
+    if not found or not (found.group(1) or found.group(2)):
+        return ""
+    return "m" if found.group(1) else "f"
+
+
+def _segments(text: str, span: re.Match[str]) -> Iterator[list[re.Match[str]]]:
+    """The span's tokens, cut at every word that is never part of a name ("Then Mara")."""
+    current: list[re.Match[str]] = []
+    for token in _TOKENS.finditer(text, span.start(), span.end()):
+        word = _plain(token.group())
+        if (
+            word in NEVER_NAMES
+            and not (word in _TITLE_WORDS and current == [])
+            or word.endswith("n\u2019t")
+            or (len(word) > 1 and word.isupper() and word not in _THING_PREFIXES)
+            or (len(word) == 1 and not token.group().endswith("."))
+        ):
+            if current:
+                yield current
+            current = []
+            continue
+        current.append(token)
+    if current:
+        yield current
+
+
+def _names_a_place(span: str, things: Counter[str]) -> bool:
+    """Whether a whole run of capitals is one place name ending in a suffix ("Ninth Precinct"),
+    before it is cut into names at its ordinary words ("But Park" keeps Park)."""
+    words = span.split()
+    if len(words) < 2 or _plain(words[-1]) not in _THING_SUFFIXES:
+        return False
+    if _plain(words[-2]) in _FUNCTION_WORDS | _INTERJECTIONS | _TITLE_WORDS:
+        return False
+    things.update(_plain(w) for w in words[:-1])
+    return True
+
+
+def _scan(chapters: tuple[Chapter, ...]) -> _Scan:
+    """Every candidate name in the anthology with its local evidence, in one pass."""
+    seen: list[_Seen] = []
+    things: Counter[str] = Counter()
+    links: list[tuple[str, str]] = []
+    for c, chapter in enumerate(chapters):
+        for b, block in enumerate(chapter.blocks):
+            if not isinstance(block, Paragraph):
+                continue  # headings are title-cased: their capitals prove nothing
+            text = block.plain
+            last: _Seen | None = None
+            for span in _SPAN.finditer(text):
+                if span.group() in NEVER_NAMES or _names_a_place(span.group(), things):
+                    continue
+                for tokens in _segments(text, span):
+                    found = _candidate(c, b, text, tokens, things)
+                    if found is None:
+                        continue
+                    if last is not None and _COORDINATION.fullmatch(text, last.end, found.start):
+                        links.append((last.key, found.key))
+                    seen.append(found)
+                    last = found
+    return _Scan(tuple(seen), things, tuple(links))
+
+
+def _candidate(
+    c: int, b: int, text: str, tokens: list[re.Match[str]], things: Counter[str]
+) -> _Seen | None:
+    """One run of name tokens as an occurrence, or None if it names a place or a thing."""
+    words = [_plain(t.group()) for t in tokens]
+    titles = 0
+    while titles < len(words) - 1 and words[titles] in _TITLE_WORDS:
+        titles += 1
+    name = words[titles:]
+    if (
+        any(w in _THING_SUFFIXES for w in name[1:])
+        or (len(name) > 1 and name[0] in _THING_PREFIXES)
+        or (titles and words[0] in _THING_PREFIXES)
+    ):
+        things.update(w for w in name if w not in _THING_SUFFIXES and w not in _THING_PREFIXES)
+        return None
+    if len(name) == 1 and name[0] in NEVER_NAMES:
+        return None
+    start, end = tokens[0].start(), tokens[-1].end()
+    key_start = tokens[titles].start()
+    initial = _is_initial(text, start)
+    person, thing = _evidence(text, start, end, initial, _previous_words(text, start))
+    title = words[0] if titles else ""
+    if title:
+        person += 3
+    gender = "f" if title in _FEMALE_TITLES else "m" if title in _MALE_TITLES else ""
+    return _Seen(
+        chapter=c,
+        block=b,
+        start=start,
+        end=end,
+        form=text[start:end].replace("\u00a0", " "),
+        key=text[key_start:end].replace("\u00a0", " "),
+        title=title,
+        initial=initial,
+        person=person,
+        thing=thing,
+        gender=gender or _gender(text, end),
+    )
+
+
+# --- Deciding which candidates are people, and which occurrences mention them.
+
+
+def _decide(scan: _Scan) -> dict[str, str]:
+    """Map each candidate name that is a person to itself, or to the name it stands for when a
+    sentence-initial word was caught in front of it ("Classic Kai" -> "Kai")."""
+    person: Counter[str] = Counter()
+    thing: Counter[str] = Counter({word: 2 * n for word, n in scan.things.items()})
+    mid: Counter[str] = Counter()
+    for s in scan.seen:
+        person[s.key] += s.person
+        thing[s.key] += s.thing
+        mid[s.key] += not s.initial
+
+    def is_person(key: str) -> bool:
+        return person[key] > thing[key] and (person[key] >= 2 or mid[key] >= 1)
+
+    names = {key for key in person if is_person(key)}
+    for a, b in scan.links:  # listed with a known person: "Rina, or Yuko, or Asuka"
+        if a in names and b not in names:
+            person[b] += 1
+        elif b in names and a not in names:
+            person[a] += 1
+    decided = {key: key for key in person if is_person(key)}
+    parts = {part for key in decided if " " in key for part in (key.split(" ")[0], key.split(" ")[-1])}
+    for key in parts - decided.keys():
+        if person[key] >= thing[key] and (person[key] or mid[key]):
+            decided[key] = key  # "Brandt", once "Teodor Brandt" is known
+    for key in person.keys() - decided.keys():
+        words = key.split(" ")
+        if len(words) < 2 or thing[key] > person[key]:
+            continue
+        rest = " ".join(words[1:])
+        if words[0] in decided or (words[-1] in decided and mid[key]):
+            decided[key] = key  # "Sergei Ivanov", with "Sergei" known
+        elif rest in decided:
+            decided[key] = rest  # "Poor Kai": a word that only ever starts a sentence
+    return decided
+
+
+def _word_uses(text: str, word: str) -> int:
+    """How often `word` appears in `text` as a whole word, exactly as given (lower case)."""
+    count = 0
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or not text[at - 1].isalpha()) and (end == len(text) or not text[end].isalpha()):
+            count += 1
+        at = text.find(word, end)
+    return count
+
+
+def _mentions(
+    scan: _Scan, decided: Mapping[str, str], chapters: tuple[Chapter, ...]
+) -> list[_Seen]:
+    """The occurrences of people's names that really name them, in reading order.
+
+    A chapter must support a name (a mid-sentence capital, or evidence) before a bare
+    sentence-initial use counts; and where the name is also a word of the chapter, the
+    supported uses must outnumber the lower-case ones.
+    """
+    kept = [
+        s._replace(start=s.end - len(decided[s.key]), key=decided[s.key], form=decided[s.key])
+        if decided.get(s.key, s.key) != s.key
+        else s
+        for s in scan.seen
+        if s.key in decided and not (s.person == 0 and s.thing > 0)
+    ]
+    support: Counter[tuple[int, str]] = Counter(
+        (s.chapter, s.key) for s in kept if s.person > 0 or not s.initial
+    )
+    texts: dict[int, str] = {}
+    uses: dict[tuple[int, str], int] = {}
+
+    def as_word(chapter: int, key: str) -> int:
+        if (chapter, key) not in uses:
+            if chapter not in texts:
+                texts[chapter] = "\n".join(b.plain for b in chapters[chapter].blocks)
+            lower = key[:1].lower() + key[1:]
+            uses[chapter, key] = _word_uses(texts[chapter], lower)
+        return uses[chapter, key]
+
+    return [
+        s
+        for s in kept
+        if s.person > 0
+        or not s.initial
+        or " " in s.key  # a full name, one of whose words is known to be a name
+        or support[s.chapter, s.key] > as_word(s.chapter, s.key)
+    ]
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A character on its way into the index, while curation reshapes it."""
+
+    name: str
+    aliases: tuple[str, ...]
+    mentions: tuple[tuple[int, int, int, int], ...]  # chapter, block, start, end
+    description: str = ""
+    curated: bool = False  # made or reshaped by the config: its mentions win any overlap
+
+
+def _identities(seen: list[_Seen]) -> list[_Draft]:
+    """Group occurrences into characters: full names absorb their short forms and titled forms,
+    unless a gendered title contradicts the pronouns used for the full name."""
+    keys = {s.key for s in seen}
+    longer: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        words = key.split(" ")
+        for cut in range(1, len(words)):
+            for part in (" ".join(words[:cut]), " ".join(words[cut:])):
+                if part in keys:
+                    longer[part].append(key)
+    for part, owners in longer.items():  # keep only the longest: "Mary" -> "Mary Jane Watson"
+        longer[part] = sorted(o for o in owners if not any(o in longer.get(x, ()) for x in owners))
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for s in seen:
+        if s.gender and s.title not in _FEMALE_TITLES | _MALE_TITLES:
+            votes[s.key][s.gender] += 1
+            if len(longer.get(s.key, ())) == 1:
+                votes[longer[s.key][0]][s.gender] += 1
+
+    def gender(key: str) -> str:
+        m, f = votes[key]["m"], votes[key]["f"]
+        return "m" if m > f else "f" if f > m else ""
+
+    groups: dict[str, list[_Seen]] = defaultdict(list)
+    recent: dict[tuple[int, str], int] = {}  # (chapter, full name) -> last position seen
+    for position, s in enumerate(seen):
+        owners = longer.get(s.key, [])
+        if s.title in _FEMALE_TITLES | _MALE_TITLES:
+            said = "f" if s.title in _FEMALE_TITLES else "m"
+            fitting = [o for o in owners if gender(o) in ("", said)]
+            if (owners and not fitting) or (not owners and gender(s.key) not in ("", said)):
+                groups[s.form].append(s)  # "Mrs. Harlan" beside a male "Will Harlan"
+                continue
+            owners = fitting
+        if len(owners) > 1:  # "Byrne" of two Byrnes: the one named last in this chapter
+            owners = sorted(owners, key=lambda o: -recent.get((s.chapter, o), -1))
+        identity = owners[0] if owners else s.key
+        recent[s.chapter, identity] = position
+        groups[identity].append(s)
+    return [_draft(identity, group) for identity, group in groups.items()]
+
+
+def _draft(identity: str, group: list[_Seen]) -> _Draft:
+    """A full name is shown whole; a single name bare if it is ever written bare, else with the
+    title it is always given ("Father Tomás")."""
+    forms = list(dict.fromkeys(s.form for s in group))
+    name = identity
+    if " " not in identity and not any(s.form == identity for s in group):
+        name = Counter(s.form for s in group).most_common(1)[0][0]
+    return _Draft(
+        name=name,
+        aliases=tuple(f for f in forms if f != name),
+        mentions=tuple((s.chapter, s.block, s.start, s.end) for s in group),
+    )
+
+
+# --- Curation: the writer's word on top of detection.
+
+
+def _fold(name: str) -> str:
+    return name.replace("'", "\u2019").replace("\u00a0", " ").strip().casefold()
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """A phrase as a regex: straight or curly apostrophes, any space, and a lower-case first
+    letter that may be capitalised at the start of a sentence."""
+    parts = []
+    for i, char in enumerate(phrase.strip()):
+        if char in "'\u2019":
+            parts.append("['\u2019]")
+        elif char.isspace():
+            parts.append("[ \u00a0]+")
+        elif i == 0 and char.islower():
+            parts.append(f"[{re.escape(char)}{re.escape(char.upper())}]")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
+def _find_phrases(
+    chapters: tuple[Chapter, ...], phrases: Iterable[str]
+) -> dict[str, tuple[tuple[int, int, int, int], ...]]:
+    """Where each phrase the config names appears, found in one pass over the text."""
+    wanted = sorted({p.strip() for p in phrases if p.strip()}, key=len, reverse=True)
+    found: dict[str, list[tuple[int, int, int, int]]] = {_fold(p): [] for p in wanted}
+    if not wanted:
+        return {}
+    pattern = re.compile(
+        r"(?<![^\W_])(?:" + "|".join(_phrase_pattern(p) for p in wanted) + r")(?![^\W_])"
+    )
+    lookup = {_fold(p): _fold(p) for p in wanted}
+    for c, chapter in enumerate(chapters):
+        for b, block in enumerate(chapter.blocks):
+            if isinstance(block, Paragraph):
+                for match in pattern.finditer(block.plain):
+                    text = _fold(re.sub(r"\s+", " ", match.group()))
+                    owner = lookup.get(text) or lookup.get(text[:1].lower() + text[1:])
+                    if owner is not None:
+                        found[owner].append((c, b, match.start(), match.end()))
+    return {key: tuple(value) for key, value in found.items()}
+
+
+class _Curator:
+    """Applies one CharacterConfig to the detected drafts, collecting warnings as it goes."""
+
+    def __init__(
+        self, chapters: tuple[Chapter, ...], config: CharacterConfig, drafts: list[_Draft]
+    ) -> None:
+        self.chapters = chapters
+        self.config = config
+        self.drafts = drafts
+        self.found: list[Diagnostic] = []
+        phrases = [n for entry in config.add for n in (entry.name, *entry.aliases)]
+        phrases += [n for group in config.merge for n in group]
+        self.phrases = _find_phrases(chapters, phrases)
+
+    def warn(self, code: str, at: tuple[str | int, ...], message: str, hint: str) -> None:
+        self.found.append(warning(code, self.config.path, self.config.line(*at), message, hint))
+
+    def owners(self, name: str) -> list[int]:
+        """The drafts shown as `name`; failing that, those that have it as an alias."""
+        folded = _fold(name)
+        named = [i for i, d in enumerate(self.drafts) if _fold(d.name) == folded]
+        return named or [
+            i for i, d in enumerate(self.drafts) if any(_fold(a) == folded for a in d.aliases)
+        ]
+
+    def text(self, mention: tuple[int, int, int, int]) -> str:
+        c, b, start, end = mention
+        return self.chapters[c].blocks[b].plain[start:end].replace("\u00a0", " ")
+
+    def chapter_indexes(self, entry: CharacterEntry, kind: str, at: int) -> set[int] | None:
+        """The chapters an entry names, or None for all; unknown names are warned about."""
+        if not entry.chapters:
+            return None
+        indexes: set[int] = set()
+        for wanted in entry.chapters:
+            hits = {i for i, c in enumerate(self.chapters) if wanted in (c.slug, c.source_name)}
+            if not hits:
+                self.warn(
+                    "W032",
+                    (kind, at, "chapters", wanted),
+                    f"`{wanted}` in characters.{kind} names no chapter",
+                    "give a chapter's slug (its URL folder) or its manuscript's file name",
+                )
+            indexes |= hits
+        return indexes
+
+    def ignore(self, seen: list[_Seen]) -> list[_Seen]:
+        """Drop the occurrences of every ignored name, before names are grouped."""
+        ignored = {_fold(name): name for name in self.config.ignore}
+        used = {_fold(s.form) for s in seen} | {_fold(s.key) for s in seen}
+        for folded, name in ignored.items():
+            if folded not in used:
+                self.warn(
+                    "W030",
+                    ("ignore", name),
+                    f"`{name}` in characters.ignore matches no detected name",
+                    "check the spelling, or remove it",
+                )
+        return [s for s in seen if _fold(s.form) not in ignored and _fold(s.key) not in ignored]
+
+    def add(self) -> None:
+        for at, entry in enumerate(self.config.add):
+            where = self.chapter_indexes(entry, "add", at)
+            names = (entry.name, *entry.aliases)
+            mentions = tuple(
+                m
+                for name in names
+                for m in self.phrases.get(_fold(name), ())
+                if where is None or m[0] in where
+            )
+            owner = next((o[0] for name in names if (o := self.owners(name))), None)
+            if owner is None:
+                if not mentions:
+                    self.warn(
+                        "W031",
+                        ("add", at),
+                        f"added character `{entry.name}` is never mentioned",
+                        "list in `aliases` the words the text uses for them",
+                    )
+                aliases = tuple(a for a in entry.aliases if _fold(a) != _fold(entry.name))
+                self.drafts.append(
+                    _Draft(entry.name, aliases, mentions, entry.description, curated=True)
+                )
+                continue
+            draft = self.drafts[owner]
+            self.drafts[owner] = replace(
+                draft,
+                aliases=_aliases(draft.name, (*draft.aliases, *names)),
+                mentions=(*draft.mentions, *mentions),
+                description=entry.description or draft.description,
+                curated=True,
+            )
+
+    def merge(self) -> None:
+        for group in self.config.merge:
+            members: list[int] = []
+            extra: list[tuple[int, int, int, int]] = []
+            for name in group:
+                owners = self.owners(name)
+                literal = self.phrases.get(_fold(name), ())
+                if not owners and not literal:
+                    self.warn(
+                        "W030",
+                        ("merge", name),
+                        f"`{name}` in characters.merge matches no character",
+                        "check the spelling; each name must be detected or appear in the text",
+                    )
+                members += [o for o in owners if o not in members]
+                if not owners:
+                    extra += literal
+            parts = [self.drafts[i] for i in members]
+            merged = _Draft(
+                name=group[0],
+                aliases=_aliases(group[0], [n for d in parts for n in (d.name, *d.aliases)]),
+                mentions=(*(m for d in parts for m in d.mentions), *extra),
+                description=next((d.description for d in parts if d.description), ""),
+                curated=True,
+            )
+            self.drafts = [d for i, d in enumerate(self.drafts) if i not in members] + [merged]
+
+    def split(self) -> None:
+        for at, entry in enumerate(self.config.split):
+            where = self.chapter_indexes(entry, "split", at)
+            owners = self.owners(entry.name)
+            if not owners:
+                self.warn(
+                    "W030",
+                    ("split", at, "name", entry.name),
+                    f"`{entry.name}` in characters.split matches no character",
+                    "check the spelling of the name",
+                )
+                continue
+            if where is None:
+                self.warn(
+                    "W033",
+                    ("split", at),
+                    f"characters.split `{entry.name}` lists no `chapters`",
+                    "list the chapters (slugs or file names) where this is another person",
+                )
+                continue
+            owner = owners[0]
+            draft = self.drafts[owner]
+            moved = tuple(m for m in draft.mentions if m[0] in where)
+            if not moved:
+                self.warn(
+                    "W033",
+                    ("split", at),
+                    f"`{entry.name}` is not mentioned in the chapters characters.split lists",
+                    "check the chapters, or remove the entry",
+                )
+                continue
+            kept = tuple(m for m in draft.mentions if m[0] not in where)
+            kept_forms = {self.text(m) for m in kept}
+            self.drafts[owner] = replace(
+                draft,
+                mentions=kept,
+                aliases=tuple(a for a in draft.aliases if a in kept_forms),
+                curated=True,
+            )
+            forms = [self.text(m) for m in moved]
+            self.drafts.append(
+                _Draft(
+                    entry.name,
+                    _aliases(entry.name, (*forms, *entry.aliases)),
+                    moved,
+                    entry.description,
+                    curated=True,
+                )
+            )
+
+    def describe(self) -> None:
+        for name, description in self.config.describe:
+            owners = self.owners(name)
+            if not owners:
+                self.warn(
+                    "W030",
+                    ("describe", name),
+                    f"`{name}` in characters.describe matches no character",
+                    "use the name the character index shows, or one of its aliases",
+                )
+            for owner in owners:
+                self.drafts[owner] = replace(self.drafts[owner], description=description)
+
+
+def _aliases(name: str, names: Iterable[str]) -> tuple[str, ...]:
+    """Distinct names other than `name`, in first-seen order, compared case-insensitively."""
+    seen = {_fold(name)}
+    result: list[str] = []
+    for other in names:
+        if _fold(other) not in seen:
+            seen.add(_fold(other))
+            result.append(other)
+    return tuple(result)
+
+
+# --- The index.
+
+
+def _claim(drafts: list[_Draft]) -> list[tuple[tuple[int, int, int, int], ...]]:
+    """Each draft's mentions, without duplicates or overlaps; curated drafts claim text first."""
+    claimed: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    result: list[tuple[tuple[int, int, int, int], ...]] = [() for _ in drafts]
+    order = sorted(range(len(drafts)), key=lambda i: not drafts[i].curated)
+    for index in order:
+        kept: list[tuple[int, int, int, int]] = []
+        for mention in sorted(set(drafts[index].mentions)):
+            c, b, start, end = mention
+            taken = claimed[c, b]
+            if all(end <= s or start >= e for s, e in taken):
+                taken.append((start, end))
+                kept.append(mention)
+        result[index] = tuple(kept)
+    return result
+
+
+def _index(drafts: list[_Draft]) -> CharacterIndex:
+    """Sorted characters with unique slugs and, per chapter, numbered mention anchors."""
+    from .build import slugify  # build imports this module: import at call time
+
+    mentions = _claim(drafts)
+    entries = sorted(
+        (
+            (draft, found)
+            for draft, found in zip(drafts, mentions, strict=True)
+            if found or draft.curated
+        ),
+        key=lambda pair: (pair[0].name.casefold(), pair[1][:1]),
+    )
+    slugs: set[str] = set()
+    characters: list[Character] = []
+    for draft, found in entries:
+        base = slugify(draft.name) or "character"
+        slug, n = base, 1
+        while slug in slugs:
+            n += 1
+            slug = f"{base}-{n}"
+        slugs.add(slug)
+        counts: Counter[int] = Counter()
+        marks: list[Mention] = []
+        for c, b, start, end in found:
+            counts[c] += 1
+            marks.append(Mention(c, b, start, end, f"m-{slug}-{counts[c]}"))
+        characters.append(
+            Character(draft.name, slug, draft.aliases, draft.description, tuple(marks))
+        )
+    return CharacterIndex(tuple(characters))
 
 
 def detect(
     chapters: tuple[Chapter, ...], config: CharacterConfig
 ) -> tuple[CharacterIndex, list[Diagnostic]]:
-    return CharacterIndex(), []
+    """The anthology's characters, as detected and then curated by `config`."""
+    scan = _scan(chapters)
+    curator = _Curator(chapters, config, [])
+    seen = curator.ignore(_mentions(scan, _decide(scan), chapters))
+    curator.drafts = _identities(seen)
+    curator.add()
+    curator.merge()
+    curator.split()
+    curator.describe()
+    return _index(curator.drafts), curator.found

@@ -10,14 +10,18 @@ import argparse
 import re
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from jinja2 import TemplateError
+
 from . import __version__
 from .config import Config, load_config
-from .errors import Diagnostic, Severity, SitegenError
+from .errors import Diagnostic, Severity, SitegenError, error
 
 Handler = Callable[[argparse.Namespace], int]
+TEMPLATE_SUFFIXES = {".html", ".xhtml", ".xml", ".opf", ".ncx", ".svg", ".txt", ".css"}
 
 
 def _base_url(value: str) -> str:
@@ -117,7 +121,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     printer = Printer(args.quiet, args.verbose)
     started = time.perf_counter()
     config = config_from(args)
-    result = build(config)
+    result = build(config, epub=not args.no_epub)
     printer.diagnostics(result.warnings)
     for timing in result.timings:
         printer.detail(
@@ -152,6 +156,102 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if args.strict and warnings else 0
 
 
+def cmd_characters(args: argparse.Namespace) -> int:
+    from .build import load
+    from .render.cast import characters_json
+
+    printer = Printer(quiet=True)
+    anthology, found = load(config_from(args))
+    printer.diagnostics([d for d in found if d.code.startswith(("E03", "W03"))])
+    if args.json:
+        sys.stdout.write(characters_json(anthology).decode("utf-8"))
+        return 0
+    rows = [("Name", "Also called", "Chapters", "Mentions")]
+    for character in anthology.characters.characters:
+        slugs = [anthology.chapters[i].slug for i in character.chapter_indexes]
+        aliases = ", ".join(a for a in character.aliases if a != character.name)
+        rows.append(
+            (character.name, aliases or "-", ", ".join(slugs), str(len(character.mentions)))
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + row[3]
+        )
+    return 0
+
+
+def _add_deploy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=_existing_file,
+        metavar="FILE",
+        help="the anthology's config (default: ./anthology.toml if present)",
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="the built site to publish (default: output/)"
+    )
+    parser.add_argument(
+        "--remote", default="origin", help="the git remote to push to (default: origin)"
+    )
+    parser.add_argument(
+        "--branch",
+        default="gh-pages",
+        help="the branch whose whole tree becomes the site (default: gh-pages)",
+    )
+    parser.add_argument(
+        "--message", metavar="TEXT", help="the commit message (default: names the source commit)"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from .deploy import deploy
+
+    printer = Printer(args.quiet, False)
+    config = config_from(args)
+    result, found = deploy(
+        config.root,
+        config.out_dir,
+        remote=args.remote,
+        branch=args.branch,
+        message=args.message,
+    )
+    printer.diagnostics(found)
+    where = f"{result.remote}/{result.branch}"
+    if result.pushed:
+        printer.info(
+            f"Published {result.files} files from {printer.show_path(config.out_dir)}/ "
+            f"to {where} ({result.commit[:7]})"
+        )
+    else:
+        printer.info(f"{where} already holds this site ({result.commit[:7]}); nothing to push")
+    return 0
+
+
+def _add_new_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", type=Path, metavar="DIR", help="a new or empty folder")
+    parser.add_argument(
+        "--package",
+        metavar="REQUIREMENT",
+        help="what the Pages workflow pip-installs to get sitegen "
+        "(default: wherever this sitegen was installed from)",
+    )
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import create
+
+    printer = Printer()
+    written, found = create(args.directory, args.package)
+    printer.diagnostics(found)
+    folder = printer.show_path(args.directory.resolve())
+    for path in written:
+        printer.info(f"  {printer.show_path(path.resolve())}")
+    printer.info(f"Created a new anthology in {folder}/. Next: cd {folder} && sitegen build")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sitegen",
@@ -167,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_options(build)
     _add_output_options(build)
+    build.add_argument(
+        "--no-epub", action="store_true", help="skip the EPUB (faster while writing)"
+    )
     _add_verbosity(build)
     build.set_defaults(handler=cmd_build)
 
@@ -180,7 +283,54 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="exit 1 if there is any warning")
     check.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     check.set_defaults(handler=cmd_check)
+
+    characters = commands.add_parser(
+        "characters",
+        help="print the character index the build would publish",
+        description="Print the detected characters (name, aliases, chapters, mentions); "
+        "curate them in the config's [characters] table.",
+    )
+    _add_config_options(characters)
+    characters.add_argument("--json", action="store_true", help="print characters.json instead")
+    characters.set_defaults(handler=cmd_characters)
+
+    deploy = commands.add_parser(
+        "deploy",
+        help="publish the built site to the gh-pages branch",
+        description="Commit output/ as the whole tree of the gh-pages branch and push it, "
+        "leaving your working tree, index and current branch as they are.",
+    )
+    _add_deploy_options(deploy)
+    deploy.set_defaults(handler=cmd_deploy)
+
+    new = commands.add_parser(
+        "new",
+        help="start a new anthology in DIR",
+        description="Start a new anthology: a config, a sample story, a README and "
+        "the GitHub Pages workflow.",
+    )
+    _add_new_options(new)
+    new.set_defaults(handler=cmd_new)
     return parser
+
+
+def template_diagnostic(exc: TemplateError) -> Diagnostic:
+    """Point at the template line that failed; Jinja puts template lines in the traceback."""
+    path, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
+    if not path:
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if Path(f.filename).suffix in TEMPLATE_SUFFIXES
+        ]
+        path, line = (frames[-1].filename, frames[-1].lineno) if frames else ("templates", None)
+    return error(
+        "E090",
+        path,
+        line,
+        f"template error: {exc.message or exc}",
+        "fix the template, or delete your copy to use the built-in one",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,6 +343,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         Printer().diagnostics(exc.diagnostics)
         errors = sum(d.severity is Severity.ERROR for d in exc.diagnostics)
         print(f"sitegen: {errors} error{'s' * (errors != 1)}; nothing was written", file=sys.stderr)
+        return 1
+    except TemplateError as exc:
+        Printer().diagnostics([template_diagnostic(exc)])
+        print("sitegen: 1 error; nothing was written", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("sitegen: interrupted", file=sys.stderr)

@@ -31,7 +31,19 @@ class ChapterEntry:
 
 @dataclass(frozen=True)
 class CharacterEntry:
-    """One `[[characters.add]]`-style curation entry, kept raw-but-typed for the detector."""
+    """One `[[characters.add]]` or `[[characters.split]]` table of the config.
+
+    add: a character detection missed, named or not ("the doctor"). `name` is shown in the
+    index; `name` and each of `aliases` are looked for in the text, a phrase written in lower
+    case also with a capital first letter (as at the start of a sentence). When `name` or an
+    alias is already a detected character, the entry adds its aliases and description to it.
+
+    split: one name, several people. The mentions of `name` in `chapters` become a character of
+    their own, shown as `name`; the name's other chapters keep the detected character.
+
+    `chapters` holds chapter slugs or manuscript file names; for `add` it limits where the
+    phrases are looked for.
+    """
 
     name: str
     aliases: tuple[str, ...] = ()
@@ -40,16 +52,51 @@ class CharacterEntry:
     line: int | None = None
 
 
+ConfigKey = tuple[str | int, ...]
+
+
 @dataclass(frozen=True)
 class CharacterConfig:
-    """The writer's word on the character index; it always wins over detection."""
+    """The writer's word on the character index; it always wins over detection.
+
+        [characters]
+        ignore = ["Haven", "Grant"]            # detected names that are not characters
+        merge = [["Sergei Ivanov", "Ivanov"]]  # one character; the first name is shown
+
+        [characters.describe]
+        "Sergei Ivanov" = "A war hero who outlived his war."
+
+        [[characters.add]]                     # see CharacterEntry
+        name = "The doctor"
+        aliases = ["the doctor", "the old man"]
+        chapters = ["000_8e09d97cdccea25b.txt"]
+        description = "Runs the clinic."
+
+        [[characters.split]]                   # see CharacterEntry
+        name = "Kai"
+        chapters = ["004_888cfbc87bdd0a5f.txt"]
+
+    Names are matched case-insensitively against a character's name and aliases. `path` is the
+    config file; `line_of` maps a place below `[characters]` to its line there: ("ignore",),
+    ("ignore", "Haven") for a name in a list, ("merge", "Ivanov"), ("add", 0),
+    ("add", 0, "aliases", "the doctor"), ("describe", "Kai"). `line()` falls back to the
+    enclosing key.
+    """
 
     add: tuple[CharacterEntry, ...] = ()
     ignore: tuple[str, ...] = ()
     merge: tuple[tuple[str, ...], ...] = ()
     split: tuple[CharacterEntry, ...] = ()
     describe: tuple[tuple[str, str], ...] = ()
-    line_of: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+    path: str = CONFIG_NAME
+    line_of: Mapping[ConfigKey, int] = field(default_factory=dict, compare=False, hash=False)
+
+    def line(self, *key: str | int) -> int | None:
+        while key:
+            if key in self.line_of:
+                return self.line_of[key]
+            key = key[:-1]
+        return None
 
 
 @dataclass(frozen=True)
@@ -72,6 +119,7 @@ class Config:
     subjects: tuple[str, ...]
     cname: str
     characters: CharacterConfig
+    cover: Path | None = None  # the book's cover image (PNG or JPEG); None: generate one
     warnings: tuple[Diagnostic, ...] = ()
 
     @property
@@ -106,6 +154,7 @@ TOP_LEVEL_KEYS = {
     "epub": bool,
     "subjects": list,
     "cname": str,
+    "cover": str,
     "chapters": list,
     "characters": dict,
 }
@@ -281,10 +330,47 @@ def load_config(
         subjects=check.strings(get("subjects", []), "subjects"),
         cname=get("cname", ""),
         characters=characters,
+        cover=_cover(check, root, get("cover", "")),
         warnings=tuple(d for d in check.found if d.severity == "warning"),
     )
-    raise_if_errors(check.found)
+    raise_if_errors(sorted(check.found, key=lambda d: d.line or 0))
     return config
+
+
+COVER_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # PNG, JPEG
+
+
+def _cover(check: _Checker, root: Path, value: str) -> Path | None:
+    """The configured cover image, relative to the config; it must be a PNG or JPEG file."""
+    if not value:
+        return None
+    path = (root / value).resolve()
+    try:
+        with path.open("rb") as image:
+            head = image.read(8)
+    except OSError:
+        check.found.append(
+            error(
+                "E050",
+                check.path,
+                check.line("cover"),
+                f"cover image `{value}` not found",
+                "give the path of a PNG or JPEG file, relative to the config",
+            )
+        )
+        return None
+    if not head.startswith(COVER_SIGNATURES):
+        check.found.append(
+            error(
+                "E051",
+                check.path,
+                check.line("cover"),
+                f"cover image `{value}` is neither PNG nor JPEG",
+                "export the cover as PNG or JPEG (1600\u00d72560 pixels suits e-readers)",
+            )
+        )
+        return None
+    return path
 
 
 def _normalise_base_url(check: _Checker, value: str) -> str:
@@ -338,7 +424,9 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
             )
             slug = None
         chapters.append(
-            ChapterEntry(file, check.typed(entry, "title", str, None, *at), slug, check.line(*at))
+            ChapterEntry(
+                file, check.typed(entry, "title", str, None, *at), slug, check.line(*at, "file")
+            )
         )
     return tuple(chapters)
 
@@ -388,11 +476,36 @@ def _characters(check: _Checker, table: dict[str, Any]) -> CharacterConfig:
         else:
             merge.append(names)
     describe = check.typed(table, "describe", dict, {}, "characters")
-    line_of = {
-        str(key[-1]): line
+    line_of: dict[ConfigKey, int] = {
+        key[1:]: line
         for key, line in check.lines.items()
         if len(key) >= 2 and key[0] == "characters"
     }
+    if table and check.path.is_file():
+        # tomllib keeps no positions and `_key_lines` only finds keys: a name inside a list
+        # (`ignore = ["A",\n "B"]`) gets its own line here, so a warning can point at it.
+        section: ConfigKey | None = None
+        key: ConfigKey = ()
+        tables: dict[str, int] = {}
+        text = check.path.read_bytes().decode("utf-8-sig", errors="replace")
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if header := re.match(r"^(\[\[?)\s*([^\]]+?)\s*\]", line):
+                parts = tuple(p.strip().strip('"') for p in header.group(2).split("."))
+                section = None if parts[0] != "characters" else parts[1:]
+                if section and header.group(1) == "[[":
+                    tables[section[0]] = tables.get(section[0], -1) + 1
+                    section = (section[0], tables[section[0]])
+                key = section or ()
+                continue
+            if section is None:
+                continue
+            rest = line
+            if assignment := re.match(r'^("[^"]*"|[A-Za-z0-9_-]+)\s*=', line):
+                key = (*section, assignment.group(1).strip('"'))
+                rest = line[assignment.end() :]
+            for value in re.finditer(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'', rest):
+                line_of.setdefault((*key, value.group(1) or value.group(2) or ""), number)
     return CharacterConfig(
         add=_character_entries(check, table, "add"),
         ignore=check.strings(
@@ -401,5 +514,6 @@ def _characters(check: _Checker, table: dict[str, Any]) -> CharacterConfig:
         merge=tuple(merge),
         split=_character_entries(check, table, "split"),
         describe=tuple((str(k), str(v)) for k, v in describe.items()),
+        path=str(check.path),
         line_of=line_of,
     )

@@ -29,6 +29,7 @@ class Meta:
     site_url: str
     subjects: tuple[str, ...]
     cname: str
+    updated: str  # ISO 8601 UTC, e.g. "2024-05-01T12:00:00Z": see build.source_date
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Chapter:
     source_name: str  # the manuscript's file name in the source folder
     source_path: Path
     blocks: tuple[Block, ...]
+    block_words: tuple[int, ...]  # words in each block
     words: int
     reading_minutes: int
     teaser: str
@@ -98,19 +100,44 @@ class ChapterLinks:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """The sentence around one mention, split so a page can set the name apart."""
+
+    mention: Mention
+    before: str
+    name: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Companion:
+    character: int  # index into CharacterIndex.characters
+    scenes: int  # how many scenes the two share
+
+
+@dataclass(frozen=True)
+class CharacterLinks:
+    quotes: tuple[Quote, ...]  # one per mention, in reading order
+    companions: tuple[Companion, ...]  # most shared scenes first
+    positions: tuple[float, ...]  # where each mention falls in the anthology, 0 to 1
+
+
+@dataclass(frozen=True)
 class Anthology:
     meta: Meta
     chapters: tuple[Chapter, ...]
     characters: CharacterIndex
     links: tuple[ChapterLinks, ...]  # one per chapter, same order
+    character_links: tuple[CharacterLinks, ...]  # one per character, same order
 
     @property
     def words(self) -> int:
         return sum(c.words for c in self.chapters)
 
 
-def count_words(blocks: tuple[Block, ...]) -> int:
-    return sum(len(WORD.findall(block.plain)) for block in blocks)
+def count_words(blocks: tuple[Block, ...]) -> tuple[int, ...]:
+    """Words in each block, as a word counter would count them (a dash separates words)."""
+    return tuple(len(WORD.findall(block.plain)) for block in blocks)
 
 
 def reading_minutes(words: int, words_per_minute: int) -> int:
@@ -125,39 +152,3 @@ def teaser(blocks: tuple[Block, ...], limit: int = 160) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:\u2014") + "\u2026"
-
-
-def link_chapters(chapters: tuple[Chapter, ...], index: CharacterIndex) -> tuple[ChapterLinks, ...]:
-    """Previous/next, who appears where, and shared characters, computed once for every chapter.
-
-    Linear in the number of mentions, plus, per chapter, the other chapters its characters
-    appear in; the shared list keeps the chapters sharing the most characters, so a chapter
-    page stays the same size however long the anthology grows.
-    """
-    mentions: list[list[tuple[int, Mention]]] = [[] for _ in chapters]
-    for number, character in enumerate(index.characters):
-        for mention in character.mentions:
-            mentions[mention.chapter].append((number, mention))
-    links: list[ChapterLinks] = []
-    for position, found in enumerate(mentions):
-        found.sort(key=lambda item: (item[1].block, item[1].start))
-        present = tuple(dict.fromkeys(number for number, _ in found))
-        together: dict[int, list[int]] = {}
-        for character in present:
-            for other in index.characters[character].chapter_indexes:
-                if other != position:
-                    together.setdefault(other, []).append(character)
-        ranked = sorted(together.items(), key=lambda item: (-len(item[1]), item[0]))[:SHARED_LIMIT]
-        links.append(
-            ChapterLinks(
-                previous=position - 1 if position > 0 else None,
-                next=position + 1 if position + 1 < len(chapters) else None,
-                characters=present,
-                shared=tuple(SharedChapter(other, tuple(chars)) for other, chars in sorted(ranked)),
-                mentions=tuple(found),
-            )
-        )
-    return tuple(links)
-
-
-SHARED_LIMIT = 12

@@ -34,7 +34,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # An apostrophe inside a word: don't, Kai's, o'clock.
     (re.compile(r"(?<=\w)'(?=\w)"), "\u2019"),
     # A single quote opens after a space, an opening bracket or quote, or at the start.
-    (re.compile(r"(?:^|(?<=[\s" + OPENERS + r"]))'"), "\u2018"),
+    (re.compile(r"(?:^|(?<=[\s\"" + OPENERS + r"]))'"), "\u2018"),
     # A single quote after a dash opens when a word follows: —'Why?'
     (re.compile(r"(?<=[" + DASHES + r"])'(?=\w)"), "\u2018"),
     # Every other single quote closes (or is a trailing apostrophe: the Joneses').

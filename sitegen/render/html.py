@@ -9,7 +9,6 @@ configured base path.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +18,8 @@ from markupsafe import Markup
 
 from ..config import Config
 from ..model import Anthology, Chapter
-from .prose import MentionMark, render_blocks
+from .cast import cast_view, character_view, characters_json, graph_view, letter_groups
+from .prose import MarksFor, mention_marks, render_blocks
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,21 @@ class Page:
     def url(self, target: str) -> str:
         """A link from this page to a site path such as "chapters/x/" or "" (the home page)."""
         return self.root + target if (self.root or target) else "./"
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file the site offers beside its pages, such as the EPUB, with its size for the link."""
+
+    path: str  # output path, e.g. "after-the-lights-went-out.epub"
+    size: int  # bytes
+
+    @property
+    def size_label(self) -> str:
+        """ "212 KB", "1.4 MB": decimal units, as file managers and browsers show them."""
+        if self.size >= 1_000_000:
+            return f"{self.size / 1_000_000:.1f} MB"
+        return f"{max(1, round(self.size / 1000))} KB"
 
 
 @lru_cache(maxsize=8)
@@ -67,9 +82,18 @@ def depth_root(path: str) -> str:
 
 
 class SiteRenderer:
-    def __init__(self, anthology: Anthology, config: Config, assets: dict[str, bytes]) -> None:
+    def __init__(
+        self,
+        anthology: Anthology,
+        config: Config,
+        assets: dict[str, bytes],
+        epub: Download | None = None,
+        image: str | None = None,
+    ) -> None:
         self.anthology = anthology
         self.config = config
+        self.epub = epub
+        self.image = image  # site path of the picture that represents the site when shared
         self.env = environment(config.templates_dir)
         self.versions = {
             path: hashlib.sha256(data).hexdigest()[:10] for path, data in assets.items()
@@ -95,7 +119,13 @@ class SiteRenderer:
             return f"{page.url(path)}?v={self.versions[path]}"
 
         html = self.env.get_template(template).render(
-            page=page, meta=self.anthology.meta, anthology=self.anthology, asset=asset, **context
+            page=page,
+            meta=self.anthology.meta,
+            anthology=self.anthology,
+            asset=asset,
+            epub=self.epub,
+            social_image=self.image,
+            **context,
         )
         return html.encode("utf-8")
 
@@ -133,19 +163,39 @@ class SiteRenderer:
     def neighbour(self, position: int | None) -> Chapter | None:
         return None if position is None else self.anthology.chapters[position]
 
-    def marks(self, position: int, page: Page) -> Callable[[int], list[MentionMark]]:
+    def marks(self, position: int, page: Page) -> MarksFor:
         """Mentions in this chapter, grouped by block; the first of each character links out."""
-        characters = self.anthology.characters.characters
-        by_block: dict[int, list[MentionMark]] = {}
-        linked: set[int] = set()
-        for number, mention in self.anthology.links[position].mentions:
-            character = characters[number]
-            href = None if number in linked else page.url(character.url)
-            linked.add(number)
-            by_block.setdefault(mention.block, []).append(
-                MentionMark(mention, href, f"{character.name}: every appearance")
-            )
-        return lambda block: by_block.get(block, [])
+        return mention_marks(self.anthology, position, lambda character: page.url(character.url))
+
+    def character_index(self) -> bytes:
+        meta = self.anthology.meta
+        page = self.page(
+            "characters/index.html",
+            f"Characters \u00b7 {meta.title}",
+            f"Every named character in {meta.title}, and the stories they appear in.",
+            "characters",
+        )
+        cast = cast_view(self.anthology, page)
+        return self.render(
+            "characters.html",
+            page,
+            cast=cast,
+            letters=letter_groups(cast),
+            graph=graph_view(self.anthology, cast),
+        )
+
+    def character(self, number: int) -> tuple[str, bytes]:
+        character = self.anthology.characters.characters[number]
+        path = character.url + "index.html"
+        page = self.page(
+            path,
+            f"{character.name} \u00b7 {self.anthology.meta.title}",
+            character.description or f"Every appearance of {character.name}.",
+            "character",
+        )
+        return path, self.render(
+            "character.html", page, person=character_view(self.anthology, number, page)
+        )
 
     def not_found(self) -> bytes:
         page = self.page(
@@ -158,13 +208,27 @@ class SiteRenderer:
         return self.render("404.html", page)
 
 
-def render_site(anthology: Anthology, config: Config) -> dict[str, bytes]:
+def render_site(
+    anthology: Anthology,
+    config: Config,
+    *,
+    epub: Download | None = None,
+    image: str | None = None,
+) -> dict[str, bytes]:
+    """Every page and asset; with `epub`, the home and chapter pages offer it for download;
+    with `image` (a site path), pages name it as their Open Graph image."""
     assets = theme_files(config.theme_dir)
-    site = SiteRenderer(anthology, config, assets)
+    site = SiteRenderer(anthology, config, assets, epub, image)
     pages: dict[str, bytes] = {"index.html": site.home(), "404.html": site.not_found()}
     for position in range(len(anthology.chapters)):
         path, data = site.chapter(position)
         pages[path] = data
+    if anthology.characters.characters:
+        pages["characters/index.html"] = site.character_index()
+        for number in range(len(anthology.characters.characters)):
+            path, data = site.character(number)
+            pages[path] = data
+    pages["characters.json"] = characters_json(anthology)
     return {**assets, **pages}
 
 

@@ -21,7 +21,7 @@ from ..manuscript import (
     SceneBreak,
     Text,
 )
-from ..model import Mention
+from ..model import Anthology, Character, Mention
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,28 @@ def _highlight(block: CodeBlock) -> str:
 
 
 MarksFor = Callable[[int], list[MentionMark]]
+
+
+def mention_marks(
+    anthology: Anthology, position: int, href_for: Callable[[Character], str] | None = None
+) -> MarksFor:
+    """The character mentions in chapter `position`, grouped by block, each with its anchor.
+
+    With `href_for`, the first mention of each character links to `href_for(character)` (the
+    site links it to the character's page); without it, every mention is an anchor only, for
+    an index elsewhere to link to.
+    """
+    characters = anthology.characters.characters
+    by_block: dict[int, list[MentionMark]] = {}
+    linked: set[int] = set()
+    for number, mention in anthology.links[position].mentions:
+        character = characters[number]
+        href = None if href_for is None or number in linked else href_for(character)
+        linked.add(number)
+        by_block.setdefault(mention.block, []).append(
+            MentionMark(mention, href, f"{character.name}: every appearance")
+        )
+    return lambda block: by_block.get(block, [])
 
 
 def render_blocks(

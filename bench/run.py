@@ -1,0 +1,120 @@
+"""Benchmark: cold builds of 5, 100 and 1,000 chapters, as whole processes, stage by stage.
+
+Run by hand from the project root (not part of the test suite):
+
+    python3 bench/run.py            # all sizes, 3 runs each, median reported
+    python3 bench/run.py 1000 --runs 5
+
+Corpora are made from the seeds (copied round-robin under new names, each with its own title
+in a generated anthology.toml) in bench/corpora/, which git ignores. Each build runs as
+`python -m sitegen build --verbose` in a fresh process with no previous output (cold); wall
+time and peak memory are measured from outside the process, the per-stage split is what the
+build itself prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+CORPORA = ROOT / "bench" / "corpora"
+STAGE_LINE = re.compile(r"^\s+(?P<stage>.+?)\s+(?P<ms>[\d.]+) ms\s+peak\s+(?P<mb>[\d.]+) MB$")
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    stages: dict[str, float]  # stage -> milliseconds
+    stage_peaks: dict[str, float]  # stage -> peak MB after it
+
+
+def make_corpus(chapters: int) -> Path:
+    folder = CORPORA / f"{chapters}"
+    if (folder / "anthology.toml").is_file() and len(list((folder / "seeds").iterdir())) == chapters:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "seeds").mkdir(parents=True)
+    seeds = sorted(SEEDS.iterdir())
+    entries = []
+    for number in range(chapters):
+        seed = seeds[number % len(seeds)]
+        name = f"{number:05d}_{seed.stem}.txt"
+        (folder / "seeds" / name).write_bytes(seed.read_bytes())
+        entries.append(f'[[chapters]]\nfile = "{name}"\ntitle = "Story {number + 1}"\n')
+    config = f'title = "Benchmark anthology ({chapters} chapters)"\nauthor = "Bench"\n\n'
+    (folder / "anthology.toml").write_text(config + "\n".join(entries), "utf-8")
+    return folder
+
+
+def cold_build(folder: Path, extra: list[str]) -> Run:
+    shutil.rmtree(folder / "output", ignore_errors=True)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "build", "--verbose", *extra],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"build of {folder} failed with exit code {process.returncode}")
+    stages, peaks = {}, {}
+    for line in output.splitlines():
+        if match := STAGE_LINE.match(line):
+            stages[match["stage"]] = float(match["ms"])
+            peaks[match["stage"]] = float(match["mb"])
+    return Run(seconds, usage.ru_maxrss / 1024, stages, peaks)
+
+
+def median_run(runs: list[Run]) -> Run:
+    ordered = sorted(runs, key=lambda r: r.seconds)
+    middle = ordered[len(ordered) // 2]
+    stages = {s: statistics.median(r.stages.get(s, 0.0) for r in runs) for s in middle.stages}
+    return Run(middle.seconds, max(r.peak_mb for r in runs), stages, middle.stage_peaks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[5, 100, 1000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-epub", action="store_true", help="pass --no-epub to the build")
+    args = parser.parse_args()
+    extra = ["--no-epub"] if args.no_epub else []
+    results: dict[int, Run] = {}
+    for size in args.sizes:
+        folder = make_corpus(size)
+        results[size] = median_run([cold_build(folder, extra) for _ in range(args.runs)])
+    print(f"cold builds, whole process, median of {args.runs} (peak memory: max over runs)")
+    print(f"{'chapters':>8} {'wall s':>8} {'peak MB':>8}   stages (ms, share of in-process time)")
+    for size, run in results.items():
+        total = sum(run.stages.values()) or 1.0
+        split = ", ".join(f"{s} {ms:.0f} ({ms / total:.0%})" for s, ms in run.stages.items())
+        print(f"{size:>8} {run.seconds:>8.2f} {run.peak_mb:>8.1f}   {split}")
+    sizes = sorted(results)
+    for small, large in zip(sizes, sizes[1:], strict=False):
+        ratio = results[large].seconds / results[small].seconds
+        print(f"{small} -> {large} chapters: wall time x{ratio:.1f} for x{large / small:.0f} chapters")
+        for stage, ms in results[large].stages.items():
+            before = results[small].stages.get(stage)
+            if before:
+                print(f"    {stage:<18} x{ms / before:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Cross-chapter analysis, computed once after the character index: who appears where.
+
+For chapters: previous/next, who appears in each, and which other chapters share a character.
+For characters: the sentence around every mention, who they share scenes with, and where in
+the anthology each mention falls. Renderers only read these values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .manuscript import SceneBreak
+from .model import (
+    Chapter,
+    ChapterLinks,
+    CharacterIndex,
+    CharacterLinks,
+    Companion,
+    Mention,
+    Quote,
+    SharedChapter,
+)
+
+SHARED_LIMIT = 12  # "also appearing elsewhere": the chapters sharing the most characters
+QUOTE_LIMIT = 220  # characters of context around a mention, at most
+SENTENCE_END = re.compile(r"[.!?\u2026][\u201d\u2019)\]]*\s+")
+
+
+def link_chapters(chapters: tuple[Chapter, ...], index: CharacterIndex) -> tuple[ChapterLinks, ...]:
+    """Previous/next, who appears where, and shared characters, computed once for every chapter.
+
+    Linear in the number of mentions, plus, per chapter, the other chapters its characters
+    appear in; the shared list keeps the chapters sharing the most characters, so a chapter
+    page stays the same size however long the anthology grows.
+    """
+    mentions: list[list[tuple[int, Mention]]] = [[] for _ in chapters]
+    for number, character in enumerate(index.characters):
+        for mention in character.mentions:
+            mentions[mention.chapter].append((number, mention))
+    links: list[ChapterLinks] = []
+    for position, found in enumerate(mentions):
+        found.sort(key=lambda item: (item[1].block, item[1].start))
+        present = tuple(dict.fromkeys(number for number, _ in found))
+        together: dict[int, list[int]] = {}
+        for character in present:
+            for other in index.characters[character].chapter_indexes:
+                if other != position:
+                    together.setdefault(other, []).append(character)
+        ranked = sorted(together.items(), key=lambda item: (-len(item[1]), item[0]))[:SHARED_LIMIT]
+        links.append(
+            ChapterLinks(
+                previous=position - 1 if position > 0 else None,
+                next=position + 1 if position + 1 < len(chapters) else None,
+                characters=present,
+                shared=tuple(SharedChapter(other, tuple(chars)) for other, chars in sorted(ranked)),
+                mentions=tuple(found),
+            )
+        )
+    return tuple(links)
+
+
+def quote(text: str, start: int, end: int, limit: int = QUOTE_LIMIT) -> tuple[str, str, str]:
+    """The sentence around `text[start:end]`, as (before, name, after), trimmed to `limit`."""
+    begin = 0
+    for match in SENTENCE_END.finditer(text, 0, start):
+        begin = match.end()
+    close = SENTENCE_END.search(text, end)
+    finish = close.end() if close else len(text)
+    before, after = text[begin:start], text[end:finish].rstrip()
+    room = max(0, limit - (end - start))
+    if len(before) + len(after) > room:
+        keep_before = min(len(before), room // 2)
+        keep_after = room - keep_before
+        if len(before) > keep_before:
+            cut = before[len(before) - keep_before :]
+            before = "\u2026" + cut[cut.find(" ") + 1 :] if " " in cut else "\u2026" + cut
+        if len(after) > keep_after:
+            cut = after[:keep_after]
+            after = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "\u2026"
+    return before, text[start:end], after
+
+
+def scenes_of(chapter: Chapter) -> list[int]:
+    """The scene number of each block: scene breaks separate scenes."""
+    numbers, scene = [], 0
+    for block in chapter.blocks:
+        if isinstance(block, SceneBreak):
+            scene += 1
+        numbers.append(scene)
+    return numbers
+
+
+def link_characters(
+    chapters: tuple[Chapter, ...], index: CharacterIndex
+) -> tuple[CharacterLinks, ...]:
+    """Quotes, scene companions and anthology positions for every character, in one pass."""
+    total_words = sum(c.words for c in chapters) or 1
+    block_starts: list[list[int]] = []  # words before each block, counted from the book's start
+    scenes: list[list[int]] = []
+    running = 0
+    for chapter in chapters:
+        starts = []
+        for words in chapter.block_words:
+            starts.append(running)
+            running += words
+        block_starts.append(starts)
+        scenes.append(scenes_of(chapter))
+
+    present: dict[tuple[int, int], set[int]] = {}
+    for number, character in enumerate(index.characters):
+        for m in character.mentions:
+            present.setdefault((m.chapter, scenes[m.chapter][m.block]), set()).add(number)
+    shared: list[Counter[int]] = [Counter() for _ in index.characters]
+    for cast in present.values():
+        for one in cast:
+            shared[one].update(other for other in cast if other != one)
+
+    links = []
+    for number, character in enumerate(index.characters):
+        quotes, positions = [], []
+        for m in character.mentions:
+            text = chapters[m.chapter].blocks[m.block].plain
+            quotes.append(Quote(m, *quote(text, m.start, m.end)))
+            positions.append(_position(chapters, block_starts, m, total_words))
+        companions = sorted(shared[number].items(), key=lambda item: (-item[1], item[0]))
+        links.append(
+            CharacterLinks(
+                quotes=tuple(quotes),
+                companions=tuple(Companion(other, count) for other, count in companions),
+                positions=tuple(positions),
+            )
+        )
+    return tuple(links)
+
+
+def _position(
+    chapters: tuple[Chapter, ...], block_starts: list[list[int]], m: Mention, total: int
+) -> float:
+    """How far into the anthology a mention falls, 0 to 1, measured in words."""
+    block = chapters[m.chapter].blocks[m.block]
+    within = chapters[m.chapter].block_words[m.block] * m.start / max(1, len(block.plain))
+    return min(1.0, (block_starts[m.chapter][m.block] + within) / total)

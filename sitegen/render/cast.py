@@ -1,0 +1,230 @@
+"""Typed views of the character index for the site's templates, and `characters.json`.
+
+Everything here reads the Anthology's analysis (characters, character_links) and only shapes
+it for a page: which letter a name files under, which quotes to show, what a link points at.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+import unicodedata
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from ..model import Anthology, Character
+from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg, strip_svg
+
+QUOTES_PER_CHAPTER = 3  # quoted in full; further mentions in a chapter are listed as links
+
+
+@dataclass(frozen=True)
+class ChapterRef:
+    number: int
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CastEntry:
+    """One character as the Characters page lists them."""
+
+    name: str
+    url: str
+    aliases: tuple[str, ...]
+    chapters: tuple[ChapterRef, ...]
+    mentions: int
+    letter: str
+
+
+@dataclass(frozen=True)
+class LetterGroup:
+    letter: str
+    anchor: str
+    entries: tuple[CastEntry, ...]
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """Another character someone shares scenes with."""
+
+    name: str
+    url: str
+    scenes: int
+
+
+@dataclass(frozen=True)
+class GraphView:
+    svg: Markup
+    rows: tuple[tuple[CastEntry, tuple[Pairing, ...]], ...]
+    drawn: int  # how many characters the figure shows (the table shows all)
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    before: str
+    name: str
+    after: str
+    href: str
+    number: int  # 1-based, the mention's place in its chapter
+
+
+@dataclass(frozen=True)
+class Appearance:
+    chapter: ChapterRef
+    quotes: tuple[QuoteView, ...]
+    more: tuple[QuoteView, ...]  # mentions past QUOTES_PER_CHAPTER: links only
+
+    @property
+    def mentions(self) -> int:
+        return len(self.quotes) + len(self.more)
+
+
+@dataclass(frozen=True)
+class CharacterView:
+    name: str
+    aliases: tuple[str, ...]
+    description: str
+    mentions: int
+    appearances: tuple[Appearance, ...]
+    companions: tuple[Pairing, ...]
+    strip: Markup
+
+
+def other_names(character: Character) -> tuple[str, ...]:
+    return tuple(a for a in character.aliases if a != character.name)
+
+
+def filing_letter(name: str) -> str:
+    """The letter a name files under: "Élodie" under E; digits and symbols under #."""
+    first = unicodedata.normalize("NFKD", name[:1]).encode("ascii", "ignore").decode().upper()
+    return first if first in string.ascii_uppercase else "#"
+
+
+def cast_view(anthology: Anthology, page) -> tuple[CastEntry, ...]:
+    chapters = anthology.chapters
+    return tuple(
+        CastEntry(
+            name=c.name,
+            url=page.url(c.url),
+            aliases=other_names(c),
+            chapters=tuple(
+                ChapterRef(chapters[i].number, chapters[i].title, page.url(chapters[i].url))
+                for i in c.chapter_indexes
+            ),
+            mentions=len(c.mentions),
+            letter=filing_letter(c.name),
+        )
+        for c in anthology.characters.characters
+    )
+
+
+def letter_groups(cast: tuple[CastEntry, ...]) -> tuple[LetterGroup, ...]:
+    """A to Z (and # when needed), each with its characters; a letter may have none."""
+    letters = list(string.ascii_uppercase) + (["#"] if any(e.letter == "#" for e in cast) else [])
+    return tuple(
+        LetterGroup(
+            letter,
+            "letter-" + ("other" if letter == "#" else letter.lower()),
+            tuple(e for e in cast if e.letter == letter),
+        )
+        for letter in letters
+    )
+
+
+def graph_view(anthology: Anthology, cast: tuple[CastEntry, ...]) -> GraphView:
+    links = anthology.character_links
+    ranked = sorted(range(len(cast)), key=lambda i: (-cast[i].mentions, cast[i].name))
+    # Around the circle in order of first appearance, so each story's cast sits together
+    # and most lines stay short.
+    people = anthology.characters.characters
+    drawn = sorted(ranked[:GRAPH_LIMIT], key=lambda i: (people[i].mentions[0].chapter, i))
+    place = {number: position for position, number in enumerate(drawn)}
+    nodes = [Node(cast[i].name, cast[i].url, cast[i].mentions) for i in drawn]
+    edges = [
+        Edge(place[i], place[c.character], c.scenes)
+        for i in drawn
+        for c in links[i].companions
+        if c.character in place and i < c.character
+    ]
+    rows = tuple(
+        (
+            entry,
+            tuple(
+                Pairing(cast[c.character].name, cast[c.character].url, c.scenes)
+                for c in links[i].companions
+            ),
+        )
+        for i, entry in enumerate(cast)
+    )
+    return GraphView(cooccurrence_svg(nodes, edges, figure_id="cast"), rows, len(drawn))
+
+
+def character_view(anthology: Anthology, number: int, page) -> CharacterView:
+    character = anthology.characters.characters[number]
+    links = anthology.character_links[number]
+    chapters = anthology.chapters
+    by_chapter: dict[int, list[QuoteView]] = {}
+    for quote in links.quotes:
+        m = quote.mention
+        found = by_chapter.setdefault(m.chapter, [])
+        href = page.url(chapters[m.chapter].url) + "#" + m.anchor
+        found.append(QuoteView(quote.before, quote.name, quote.after, href, len(found) + 1))
+    appearances = tuple(
+        Appearance(
+            ChapterRef(chapters[i].number, chapters[i].title, page.url(chapters[i].url)),
+            tuple(quotes[:QUOTES_PER_CHAPTER]),
+            tuple(quotes[QUOTES_PER_CHAPTER:]),
+        )
+        for i, quotes in by_chapter.items()
+    )
+    everyone = anthology.characters.characters
+    companions = tuple(
+        Pairing(everyone[c.character].name, page.url(everyone[c.character].url), c.scenes)
+        for c in links.companions
+    )
+    total = sum(c.words for c in chapters) or 1
+    bounds, running = [], 0
+    for chapter in chapters:
+        bounds.append(running / total)
+        running += chapter.words
+    return CharacterView(
+        name=character.name,
+        aliases=other_names(character),
+        description=character.description,
+        mentions=len(character.mentions),
+        appearances=appearances,
+        companions=companions,
+        strip=strip_svg(character.name, bounds, links.positions),
+    )
+
+
+def characters_json(anthology: Anthology) -> bytes:
+    """The index for other tools, in the shape DESIGN.md documents; sorted by name."""
+    chapters = anthology.chapters
+    entries = []
+    for character in sorted(anthology.characters.characters, key=lambda c: c.name.casefold()):
+        counts: dict[int, int] = {}
+        first: dict[int, int] = {}
+        for m in character.mentions:
+            counts[m.chapter] = counts.get(m.chapter, 0) + 1
+            first.setdefault(m.chapter, m.block)
+        entries.append(
+            {
+                "name": character.name,
+                "slug": character.slug,
+                "aliases": list(character.aliases),
+                "appearances": [
+                    {
+                        "chapter": chapters[i].slug,
+                        "source": chapters[i].source_name,
+                        "mentions": counts[i],
+                        "first_block": first[i],
+                    }
+                    for i in counts
+                ],
+                "url": character.url,
+            }
+        )
+    return (json.dumps(entries, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

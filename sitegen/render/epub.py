@@ -1,0 +1,353 @@
+"""The anthology as one EPUB 3.3 book, made from the same Anthology value as the website.
+
+A cover, a title page, the contents, the chapters (their text rendered by `prose.py`, exactly
+as on the site), a character index whose entries link to every mention, and a colophon; a
+package document with full and accessibility metadata, a navigation document with landmarks,
+and an NCX for older readers. Templates live in `templates/epub/`.
+
+Same input, same bytes: the modification date is the anthology's `Meta.updated` (see
+`build.source_date`), the identifier is derived from the title and author, and the zip has
+fixed timestamps, permissions and entry order.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+
+from jinja2 import TemplateNotFound
+
+from ..config import Config
+from ..errors import Diagnostic, SitegenError, error, warning
+from ..model import Anthology, Chapter, Meta
+from .cover import CoverImage, cover_image, cover_warnings
+from .html import environment
+from .prose import mention_marks, render_blocks
+
+MIMETYPE = b"application/epub+zip"
+ROOT = "EPUB/"  # the folder inside the zip that holds the package
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: no build time leaks in
+FONTS = (  # Literata as the theme ships it; CSS order: Latin Extended first, see book.css
+    "literata-latin-ext-wght-normal.woff2",
+    "literata-latin-ext-wght-italic.woff2",
+    "literata-latin-wght-normal.woff2",
+    "literata-latin-wght-italic.woff2",
+)
+IDENTIFIER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "sitegen:anthology")
+CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+# Characters XML 1.0 forbids (C0 controls but tab and line breaks, lone surrogates, U+FFFE/F).
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One manifest entry; `href` is relative to the package document."""
+
+    id: str
+    href: str
+    media_type: str
+    properties: str = ""
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Landmark:
+    kind: str  # the epub:type: cover, toc, bodymatter, index, backmatter
+    title: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """A chapter in a character's index entry, and a link to each mention in it."""
+
+    title: str
+    href: str
+    mentions: tuple[str, ...]  # hrefs of the mention anchors, in reading order
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    description: str
+    appearances: tuple[Appearance, ...]
+
+
+@dataclass(frozen=True)
+class Book:
+    """What every EPUB template knows about the book, besides the anthology's `meta`."""
+
+    identifier: str
+    modified: str  # ISO 8601 UTC, as dcterms:modified wants it
+    cover: CoverImage
+    cover_alt: str
+    cover_credit: str
+    story_count: str
+    words: int
+    contributors: tuple[str, ...]
+    manifest: tuple[Item, ...]
+    spine: tuple[Item, ...]
+    contents: tuple[Link, ...]
+    landmarks: tuple[Landmark, ...]
+    access_modes: tuple[str, ...]
+    accessibility_features: tuple[str, ...]
+    accessibility_summary: str
+    conforms_to: str
+    certified_by: str
+
+
+def file_name(anthology: Anthology) -> str:
+    """The book's name in the output folder: the title's slug, e.g. `after-the-lights.epub`."""
+    from ..build import slugify  # build imports this module: import at call time
+
+    return (slugify(anthology.meta.title) or "anthology") + ".epub"
+
+
+def identifier(meta: Meta) -> str:
+    """A UUID derived from title and author: stable across builds, new for a new anthology."""
+    return f"urn:uuid:{uuid.uuid5(IDENTIFIER_NAMESPACE, meta.title + chr(31) + meta.author)}"
+
+
+def chapter_href(position: int, count: int) -> str:
+    """`chapter-001.xhtml`: numbered, not slugged, so no title can clash with `nav.xhtml`."""
+    return f"chapter-{position + 1:0{max(3, len(str(count)))}d}.xhtml"
+
+
+def index_entries(anthology: Anthology) -> tuple[IndexEntry, ...]:
+    """Every character, each with the chapters they appear in and a link to every mention."""
+    count = len(anthology.chapters)
+    entries = []
+    for character in anthology.characters.characters:
+        by_chapter: dict[int, list[str]] = {}
+        for mention in character.mentions:
+            href = f"{chapter_href(mention.chapter, count)}#{mention.anchor}"
+            by_chapter.setdefault(mention.chapter, []).append(href)
+        entries.append(
+            IndexEntry(
+                id=f"character-{character.slug}",
+                name=character.name,
+                aliases=tuple(a for a in character.aliases if a != character.name),
+                description=character.description,
+                appearances=tuple(
+                    Appearance(
+                        anthology.chapters[position].title,
+                        chapter_href(position, count),
+                        tuple(hrefs),
+                    )
+                    for position, hrefs in by_chapter.items()
+                ),
+            )
+        )
+    return tuple(entries)
+
+
+def _stories(count: int) -> str:
+    return f"An anthology of {count} {'story' if count == 1 else 'stories'}"
+
+
+def _contributors(chapters: tuple[Chapter, ...], editor: str) -> tuple[str, ...]:
+    """The chapters' own authors, once each, in reading order; the book's author is the creator."""
+    return tuple(dict.fromkeys(c.author for c in chapters if c.author and c.author != editor))
+
+
+def _fonts(config: Config) -> dict[str, bytes]:
+    fonts = config.theme_dir / "fonts"
+    missing = [name for name in FONTS if not (fonts / name).is_file()]
+    if missing:
+        raise SitegenError(
+            [
+                error(
+                    "E052",
+                    fonts / missing[0],
+                    None,
+                    "the EPUB embeds this font of the theme, and it is missing",
+                    "restore the theme's fonts folder, or set `epub = false` in the config",
+                )
+            ]
+        )
+    return {f"fonts/{name}": (fonts / name).read_bytes() for name in FONTS}
+
+
+def describe_book(anthology: Anthology, cover: CoverImage, fonts: dict[str, bytes]) -> Book:
+    """Everything the package, navigation and front and back matter say about the book."""
+    meta = anthology.meta
+    count = len(anthology.chapters)
+    chapters = [
+        Item(f"chapter-{position + 1}", chapter_href(position, count), "application/xhtml+xml")
+        for position in range(count)
+    ]
+    has_index = bool(anthology.characters.characters)
+    index = Item("characters", "characters.xhtml", "application/xhtml+xml")
+    colophon = Item("colophon", "colophon.xhtml", "application/xhtml+xml")
+    back = [index, colophon] if has_index else [colophon]
+    spine = (
+        Item("cover", "cover.xhtml", "application/xhtml+xml"),
+        Item("titlepage", "titlepage.xhtml", "application/xhtml+xml"),
+        Item("nav", "nav.xhtml", "application/xhtml+xml", "nav"),
+        *chapters,
+        *back,
+    )
+    resources = (
+        Item("cover-image", f"images/{cover.name}", cover.media_type, "cover-image"),
+        Item("css", "css/book.css", "text/css"),
+        *(Item(f"font-{number}", path, "font/woff2") for number, path in enumerate(fonts, start=1)),
+        Item("ncx", "toc.ncx", "application/x-dtbncx+xml"),
+    )
+    contents = (
+        *(Link(c.title, item.href) for c, item in zip(anthology.chapters, chapters, strict=True)),
+        *([Link("Characters", index.href)] if has_index else []),
+        Link("Colophon", colophon.href),
+    )
+    landmarks = (
+        Landmark("cover", "Cover", "cover.xhtml"),
+        Landmark("toc", "Contents", "nav.xhtml#toc"),
+        Landmark("bodymatter", "Begin reading", chapters[0].href),
+        *([Landmark("index", "Characters", index.href)] if has_index else []),
+        Landmark("backmatter", "Back matter", back[0].href),
+    )
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "alternativeText"]
+    features += ["displayTransformability", *(["index"] if has_index else [])]
+    by = f", by {meta.author}" if meta.author else ""
+    return Book(
+        identifier=identifier(meta),
+        modified=meta.updated,
+        cover=cover,
+        cover_alt=f"Cover of {meta.title}{by}",
+        cover_credit="The cover was set from the title and author at build time."
+        if cover.generated
+        else "The cover image was supplied with the anthology.",
+        story_count=_stories(count),
+        words=anthology.words,
+        contributors=_contributors(anthology.chapters, meta.author),
+        manifest=(*spine, *resources),
+        spine=spine,
+        contents=contents,
+        landmarks=landmarks,
+        access_modes=("textual", "visual"),
+        accessibility_features=tuple(features),
+        accessibility_summary=(
+            "Stories in text that reading systems can reflow and restyle, with structured "
+            "headings, a table of contents, landmarks"
+            + (", a character index" if has_index else "")
+            + " and a logical reading order. The only image is the cover; it has a text "
+            "alternative. There are no flashing, motion or sound hazards."
+        ),
+        conforms_to=CONFORMS_TO,
+        certified_by="sitegen (automated checks: epubcheck and Ace by DAISY)",
+    )
+
+
+class _Renderer:
+    def __init__(self, anthology: Anthology, config: Config, book: Book) -> None:
+        self.anthology = anthology
+        self.book = book
+        self.templates = config.templates_dir / "epub"
+        self.env = environment(config.templates_dir)
+
+    def render(self, template: str, title: str, **context: object) -> bytes:
+        try:
+            loaded = self.env.get_template(f"epub/{template}")
+        except TemplateNotFound:
+            raise SitegenError(
+                [
+                    error(
+                        "E053",
+                        self.templates / template,
+                        None,
+                        "EPUB template not found",
+                        "copy sitegen's templates/epub/ folder into yours, "
+                        "or set `epub = false` in the config",
+                    )
+                ]
+            ) from None
+        text = loaded.render(book=self.book, meta=self.anthology.meta, title=title, **context)
+        return NOT_XML.sub("", text).encode("utf-8")
+
+    def chapter(self, position: int) -> bytes:
+        chapter = self.anthology.chapters[position]
+        text = render_blocks(chapter.blocks, mention_marks(self.anthology, position), xhtml=True)
+        return self.render("chapter.xhtml", chapter.title, chapter=chapter, text=text)
+
+
+def render_epub(anthology: Anthology, config: Config) -> dict[str, bytes]:
+    """`{"<slug>.epub": the zipped book}`."""
+    fonts = _fonts(config)
+    cover = cover_image(anthology.meta, config)
+    book = describe_book(anthology, cover, fonts)
+    renderer = _Renderer(anthology, config, book)
+    meta = anthology.meta
+    documents: dict[str, bytes] = {
+        "cover.xhtml": renderer.render("cover.xhtml", meta.title),
+        "titlepage.xhtml": renderer.render("titlepage.xhtml", meta.title),
+        "nav.xhtml": renderer.render("nav.xhtml", "Contents"),
+        "colophon.xhtml": renderer.render("colophon.xhtml", "Colophon"),
+        "toc.ncx": renderer.render("toc.ncx", "Contents"),
+        "package.opf": renderer.render("package.opf", meta.title),
+    }
+    for position in range(len(anthology.chapters)):
+        documents[chapter_href(position, len(anthology.chapters))] = renderer.chapter(position)
+    if anthology.characters.characters:
+        documents["characters.xhtml"] = renderer.render(
+            "characters.xhtml", "Characters", index=index_entries(anthology)
+        )
+    stylesheet = config.templates_dir / "epub" / "book.css"
+    files = {
+        "META-INF/container.xml": renderer.render("container.xml", meta.title),
+        **{ROOT + path: data for path, data in documents.items()},
+        ROOT + "css/book.css": stylesheet.read_bytes(),
+        ROOT + f"images/{cover.name}": cover.data,
+        **{ROOT + path: data for path, data in fonts.items()},
+    }
+    return {file_name(anthology): zip_book(files)}
+
+
+def zip_book(files: dict[str, bytes]) -> bytes:
+    """The OCF container: `mimetype` first and stored, then every file in name order, with
+    fixed dates and permissions, so identical files always give an identical zip."""
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(_entry("mimetype", zipfile.ZIP_STORED), MIMETYPE)
+        for path in sorted(files):
+            already_compressed = path.endswith((".woff2", ".png", ".jpg"))
+            method = zipfile.ZIP_STORED if already_compressed else zipfile.ZIP_DEFLATED
+            archive.writestr(_entry(path, method), files[path], compresslevel=9)
+    return buffer.getvalue()
+
+
+def _entry(path: str, method: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(path, date_time=ZIP_DATE)
+    info.compress_type = method
+    info.create_system = 3  # Unix, whatever system builds it
+    info.external_attr = 0o100644 << 16
+    return info
+
+
+def epub_warnings(anthology: Anthology, config: Config) -> list[Diagnostic]:
+    """What the reader of the EPUB will miss: characters the generated cover cannot draw
+    (W050), and characters XML cannot hold, left out of the text (W051), by manuscript line."""
+    found = cover_warnings(anthology.meta, config)
+    for chapter in anthology.chapters:
+        for block in chapter.blocks:
+            invalid = sorted(set(NOT_XML.findall(block.plain)))
+            if invalid:
+                shown = ", ".join(f"U+{ord(c):04X}" for c in invalid)
+                found.append(
+                    warning(
+                        "W051",
+                        chapter.source_path,
+                        block.line,
+                        f"invisible control character {shown} left out of the EPUB",
+                        "delete it from the manuscript",
+                    )
+                )
+    return found

@@ -1,0 +1,114 @@
+"""Small static SVG figures drawn at build time: who appears with whom, and where in the book.
+
+Each figure is an accessible image (`role="img"` with a `<title>` and `<desc>`), has a table or
+list beside it on the page for readers who do not see it, and uses `currentColor` so it
+follows the light or dark theme. Every name passes through `escape`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+GRAPH_LIMIT = 40  # a circle of more names than this is unreadable; the table lists everyone
+BOUNDS_LIMIT = 60  # past this many chapters, chapter lines would hide the mentions
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    url: str
+    weight: int  # mentions
+
+
+@dataclass(frozen=True)
+class Edge:
+    one: int  # index into the nodes
+    other: int
+    weight: int  # shared scenes
+
+
+def cooccurrence_svg(nodes: Sequence[Node], edges: Sequence[Edge], *, figure_id: str) -> Markup:
+    """Characters on a circle, a line between two who share scenes (thicker for more)."""
+    size, radius = 560, 200
+    centre = size / 2
+    points = [
+        (
+            centre + radius * math.cos(2 * math.pi * i / max(1, len(nodes)) - math.pi / 2),
+            centre + radius * math.sin(2 * math.pi * i / max(1, len(nodes)) - math.pi / 2),
+        )
+        for i in range(len(nodes))
+    ]
+    heaviest = max((e.weight for e in edges), default=1)
+    most = max((n.weight for n in nodes), default=1)
+    lines = [
+        f'<line x1="{points[e.one][0]:.1f}" y1="{points[e.one][1]:.1f}" '
+        f'x2="{points[e.other][0]:.1f}" y2="{points[e.other][1]:.1f}" '
+        f'stroke-width="{1 + 5 * e.weight / heaviest:.1f}"/>'
+        for e in edges
+    ]
+    labels = []
+    for node, (x, y) in zip(nodes, points, strict=True):
+        anchor = "middle" if abs(x - centre) < 30 else ("start" if x > centre else "end")
+        dx = 0 if anchor == "middle" else (14 if anchor == "start" else -14)
+        dy = -14 if y < centre - radius + 30 else (24 if y > centre + radius - 30 else 5)
+        dot = 4 + 8 * math.sqrt(node.weight / most)
+        labels.append(
+            f'<a href="{escape(node.url)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="{dot:.1f}"/>'
+            f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">'
+            f"{escape(node.name)}</text></a>"
+        )
+    pairs = len(edges)
+    description = (
+        f"{len(nodes)} characters drawn on a circle; {pairs} lines join characters who share "
+        "at least one scene, thicker for more shared scenes. The table below lists the same."
+    )
+    return Markup(
+        f'<svg class="cast-graph" viewBox="0 0 {size} {size}" role="img" '
+        f'aria-labelledby="{figure_id}-title {figure_id}-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{figure_id}-title">Who appears with whom</title>'
+        f'<desc id="{figure_id}-desc">{escape(description)}</desc>'
+        f'<g class="edges">{"".join(lines)}</g><g class="nodes">{"".join(labels)}</g></svg>'
+    )
+
+
+def strip_svg(
+    name: str, chapter_bounds: Sequence[float], positions: Sequence[float], *, bins: int = 120
+) -> Markup:
+    """A bar for the whole anthology, chapters marked, a tick wherever `name` is mentioned.
+
+    Mentions are binned, so the figure stays the same size however many there are.
+    """
+    width, height = 600, 36
+    counts = [0] * bins
+    for position in positions:
+        counts[min(bins - 1, int(position * bins))] += 1
+    most = max(counts, default=0) or 1
+    step = width / bins
+    ticks = "".join(
+        f'<rect x="{i * step:.1f}" y="{height - 6 - 22 * c / most:.1f}" '
+        f'width="{max(1.0, step - 1):.1f}" height="{22 * c / most:.1f}"/>'
+        for i, c in enumerate(counts)
+        if c
+    )
+    drawn = chapter_bounds[1:] if len(chapter_bounds) <= BOUNDS_LIMIT else []
+    bounds = "".join(
+        f'<line x1="{b * width:.1f}" y1="2" x2="{b * width:.1f}" y2="{height}"/>' for b in drawn
+    )
+    description = (
+        f"{len(positions)} mentions of {name} along the anthology, from its first page at the "
+        "left to its last at the right"
+        + (f"; vertical lines separate the {len(chapter_bounds)} chapters." if drawn else ".")
+    )
+    return Markup(
+        f'<svg class="strip" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="strip-title strip-desc" xmlns="http://www.w3.org/2000/svg" '
+        f'preserveAspectRatio="none">'
+        f'<title id="strip-title">Where {escape(name)} appears</title>'
+        f'<desc id="strip-desc">{escape(description)}</desc>'
+        f'<rect class="track" x="0" y="{height - 6}" width="{width}" height="4"/>'
+        f'<g class="bounds">{bounds}</g><g class="ticks">{ticks}</g></svg>'
+    )

@@ -1,0 +1,132 @@
+"""`sitegen new DIR`: a small anthology that builds, and publishes on GitHub Pages, as it is.
+
+The files come from `scaffold/` beside this module. The Pages workflow is not copied there:
+it is sitegen's own `.github/workflows/pages.yml` (shipped in the wheel as
+`_bundled/pages.yml`), with one line changed, `SITEGEN_PACKAGE`, because a new project has no
+sitegen source to install from "." and must name where pip gets sitegen instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+from .errors import Diagnostic, SitegenError, error, warning
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SCAFFOLD_DIR = PACKAGE_DIR / "scaffold"
+WORKFLOW = ".github/workflows/pages.yml"
+# (file in the new project, file in scaffold/); the workflow is filled in separately.
+FILES = (
+    ("anthology.toml", "anthology.toml"),
+    ("README.md", "README.md"),
+    (".gitignore", "gitignore"),
+    ("seeds/01_the_lamplighter.txt", "seeds/01_the_lamplighter.txt"),
+)
+PACKAGE_LINE = re.compile(r'^(  SITEGEN_PACKAGE: )"[^"\n]*"$', re.MULTILINE)
+PLACEHOLDER_PACKAGE = f"sitegen @ git+https://github.com/OWNER/sitegen@v{__version__}"
+
+
+def workflow_source() -> str:
+    """The Pages workflow: inside an installed wheel, or in the source checkout."""
+    bundled = PACKAGE_DIR / "_bundled" / "pages.yml"
+    path = bundled if bundled.is_file() else PACKAGE_DIR.parent / WORKFLOW
+    return path.read_text("utf-8")
+
+
+def workflow(package: str) -> str:
+    """The Pages workflow with `SITEGEN_PACKAGE` set to the pip requirement `package`."""
+    text, count = PACKAGE_LINE.subn(
+        lambda match: match.group(1) + json.dumps(package), workflow_source()
+    )
+    if count != 1:
+        raise RuntimeError(f"{WORKFLOW} must set SITEGEN_PACKAGE exactly once, found {count}")
+    return text
+
+
+def install_requirement(direct_url: Mapping[str, object] | None) -> str | None:
+    """What pip needs to install this same sitegen elsewhere, read from its PEP 610 record.
+
+    A git install gives "sitegen @ git+URL@COMMIT" and a download gives "sitegen @ URL"; a
+    local folder or file (an editable checkout, a wheel on disk) cannot be reached from
+    GitHub's runners, so it gives None.
+    """
+    if not direct_url:
+        return None
+    url = str(direct_url.get("url", ""))
+    vcs = direct_url.get("vcs_info")
+    if isinstance(vcs, Mapping) and vcs.get("vcs") == "git" and not url.startswith("file:"):
+        commit = vcs.get("commit_id")
+        return f"sitegen @ git+{url}" + (f"@{commit}" if commit else "")
+    if "archive_info" in direct_url and url.startswith(("https://", "http://")):
+        return f"sitegen @ {url}"
+    return None
+
+
+def installed_direct_url() -> dict[str, object] | None:
+    try:
+        text = metadata.distribution("sitegen").read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return None
+    return json.loads(text) if text else None
+
+
+def title_for(target: Path) -> str:
+    """ "my-stories" -> "My Stories", the way the config names an untitled anthology."""
+    return target.resolve().name.replace("-", " ").replace("_", " ").strip().title() or "Stories"
+
+
+def create(target: Path, package: str | None = None) -> tuple[list[Path], list[Diagnostic]]:
+    """Write a new anthology into `target`, which must be missing or empty.
+
+    `package` is what the workflow installs; by default, wherever this sitegen came from.
+    Returns the files written and a warning when that place is not known.
+    """
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise SitegenError(
+            [
+                error(
+                    "E065",
+                    target,
+                    None,
+                    "already exists and is not empty; refusing to write over it",
+                    "name a new or empty folder: sitegen new my-anthology",
+                )
+            ]
+        )
+    found: list[Diagnostic] = []
+    if package is None:
+        package = install_requirement(installed_direct_url())
+    if package is None:
+        package = PLACEHOLDER_PACKAGE
+        found.append(
+            warning(
+                "W061",
+                target / WORKFLOW,
+                None,
+                "this sitegen was installed from a local folder or file, which GitHub's "
+                "runners cannot reach",
+                "set SITEGEN_PACKAGE in the workflow to where pip can get sitegen "
+                "(or pass --package to `sitegen new`)",
+            )
+        )
+    title = title_for(target)
+    contents = {
+        name: (SCAFFOLD_DIR / template)
+        .read_text("utf-8")
+        .replace("__TITLE__", json.dumps(title, ensure_ascii=False))
+        .replace("__TITLE_TEXT__", title)
+        for name, template in FILES
+    }
+    contents[WORKFLOW] = workflow(package)
+    written = []
+    for name, text in contents.items():
+        path = target / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+        written.append(path)
+    return written, found

@@ -1,0 +1,146 @@
+"""The character index as a reader uses it: every link lands on a real anchor, every quote is
+the real sentence around its mention, and chapters point at each other through shared cast."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+from bs4 import BeautifulSoup
+from conftest import Built, run_sitegen
+
+
+def parse(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_bytes(), "html.parser")
+
+
+def page_for(out: Path, base: str, href: str) -> tuple[Path, str]:
+    url, fragment = urldefrag(urljoin(base, href))
+    path = Path(urlparse(url).path)
+    target = path / "index.html" if url.endswith("/") else path
+    return target, fragment
+
+
+def test_every_link_on_chapter_and_character_pages_resolves(seeds_site: Built) -> None:
+    out = seeds_site.out
+    pages = [*out.glob("chapters/*/index.html"), *out.glob("characters/**/index.html")]
+    assert len(pages) == 5 + 1 + 17
+    checked = 0
+    for page in pages:
+        base = page.as_uri()
+        for link in parse(page).select("a[href]"):
+            href = link["href"]
+            if href.startswith(("http:", "https:", "mailto:")):
+                continue
+            target, fragment = page_for(out, base, href)
+            assert target.is_file(), f"{page}: {href} -> {target} is missing"
+            if fragment:
+                assert parse(target).find(id=fragment), f"{page}: {href} has no #{fragment}"
+            checked += 1
+    assert checked > 200
+
+
+def prose_text(page: Path) -> str:
+    return " ".join(parse(page).select_one(".prose").get_text().split())
+
+
+def test_quotes_are_the_sentences_around_each_mention(seeds_site: Built) -> None:
+    out = seeds_site.out
+    quotes = 0
+    for page in out.glob("characters/*/index.html"):
+        for link in parse(page).select(".quotes a"):
+            target, fragment = page_for(out, page.as_uri(), link["href"])
+            chapter = parse(target)
+            anchor = chapter.find(id=fragment)
+            assert anchor.get_text() == link.mark.get_text()
+            paragraph = " ".join(anchor.find_parent("p").get_text().split())
+            quote = " ".join(link.get_text().split()).strip("\u2026")
+            assert quote in paragraph, (page, quote)
+            quotes += 1
+    assert quotes >= 40
+
+
+def test_every_mention_has_an_anchor_and_the_first_links_to_the_character(
+    seeds_site: Built,
+) -> None:
+    index = json.loads((seeds_site.out / "characters.json").read_text("utf-8"))
+    for entry in index:
+        for appearance in entry["appearances"]:
+            page = parse(seeds_site.out / "chapters" / appearance["chapter"] / "index.html")
+            anchors = page.select(f'.prose .mention[id^="m-{entry["slug"]}-"]')
+            assert len(anchors) == appearance["mentions"], (entry["name"], appearance)
+            assert anchors[0].name == "a"
+            assert anchors[0]["href"] == f"../../characters/{entry['slug']}/"
+            assert all(a.name == "span" for a in anchors[1:])
+
+
+def test_characters_json_has_the_documented_shape(seeds_site: Built) -> None:
+    index = json.loads((seeds_site.out / "characters.json").read_text("utf-8"))
+    assert [e["name"] for e in index] == sorted((e["name"] for e in index), key=str.casefold)
+    for entry in index:
+        assert set(entry) == {"name", "slug", "aliases", "appearances", "url"}
+        assert entry["url"] == f"characters/{entry['slug']}/"
+        for appearance in entry["appearances"]:
+            assert set(appearance) == {"chapter", "source", "mentions", "first_block"}
+            assert (seeds_site.root / "seeds" / appearance["source"]).is_file()
+    kai = next(e for e in index if e["name"] == "Kai")
+    assert [a["source"] for a in kai["appearances"]] == [
+        "001_7e66cc63c124c5cf.txt",
+        "004_888cfbc87bdd0a5f.txt",
+    ]
+    kei = next(e for e in index if e["name"] == "Kei")
+    assert [a["source"] for a in kei["appearances"]] == ["000_8e09d97cdccea25b.txt"]
+
+
+def test_chapters_link_to_chapters_that_share_characters(seeds_site: Built) -> None:
+    leaving = parse(seeds_site.out / "chapters/the-weight-of-leaving/index.html")
+    aside = leaving.select_one("aside.aside")
+    cast = [a.get_text() for a in aside.select("ul")[0].select("a")]
+    assert cast[0] == "Kai" and {"Asuka", "Alec", "Grant", "Maren", "Sato"} <= set(cast)
+    elsewhere = aside.select("ul")[1]
+    assert elsewhere.a["href"] == "../../chapters/extraction-point/"
+    assert "Kai" in elsewhere.get_text()
+    silence = parse(seeds_site.out / "chapters/the-silence/index.html").select_one("aside")
+    assert "Also appearing elsewhere" not in silence.get_text()
+
+
+def test_character_index_page(seeds_site: Built) -> None:
+    page = parse(seeds_site.out / "characters/index.html")
+    jump = page.select_one("nav.letters")
+    assert [a.get_text() for a in jump.select("a")] == list("ACEGJKMNRSY")
+    assert len(jump.select("li")) == 26
+    svg = page.select_one("svg.cast-graph")
+    assert svg.title.get_text() == "Who appears with whom" and svg.desc.get_text()
+    assert svg["role"] == "img"
+    rows = page.select("details table tbody tr")
+    assert len(rows) == 17
+    kai = next(li for li in page.select("ul.cast li") if li.h3.get_text() == "Kai")
+    assert re.search(r"2 stories · \d+ mentions", kai.get_text())
+    assert [a.get_text() for a in kai.select(".in a")] == ["The Weight of Leaving", "Extraction Point"]
+
+
+def test_character_page(seeds_site: Built) -> None:
+    page = parse(seeds_site.out / "characters/sergei-ivanov/index.html")
+    assert page.h1.get_text() == "Sergei Ivanov"
+    assert "Also called Sergei" in page.select_one(".aliases").get_text()
+    strip = page.select_one("svg.strip")
+    assert strip.title.get_text() == "Where Sergei Ivanov appears"
+    assert strip.select(".ticks rect")
+    assert [h.a.get_text() for h in page.select(".appearance h3")] == ["The Silence"]
+
+
+def test_every_page_links_to_the_characters(seeds_site: Built) -> None:
+    for page in seeds_site.out.rglob("*.html"):
+        nav = parse(page).select_one("nav.site-nav")
+        assert any(a.get_text() == "Characters" for a in nav.select("a")), page
+
+
+def test_characters_command_prints_the_index(seeds_site: Built) -> None:
+    table = run_sitegen("characters", cwd=seeds_site.root, check=True).stdout.splitlines()
+    assert table[0].split() == ["Name", "Also", "called", "Chapters", "Mentions"]
+    kai = next(line for line in table if line.startswith("Kai "))
+    assert "the-weight-of-leaving, extraction-point" in kai
+    as_json = run_sitegen("characters", "--json", cwd=seeds_site.root, check=True).stdout
+    assert json.loads(as_json) == json.loads((seeds_site.out / "characters.json").read_text())

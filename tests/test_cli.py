@@ -1,0 +1,121 @@
+"""The command line as a writer meets it: exit codes, one line per problem, no tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import copy_project, run_sitegen
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "anthology")
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["check"]])
+def test_help_on_every_command(command: list[str], tmp_path: Path) -> None:
+    result = run_sitegen(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: sitegen")
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    for args in (["build", "--no-such-flag"], ["frobnicate"], ["build", "--config", "missing.toml"],
+                 ["build", "--base-url", "example.org"]):
+        result = run_sitegen(*args, cwd=tmp_path)
+        assert result.returncode == 2, args
+        assert "Traceback" not in result.stderr
+
+
+def test_bad_toml_is_one_line_with_file_and_line(project: Path) -> None:
+    config = project / "anthology.toml"
+    config.write_text(config.read_text("utf-8").replace('language = "en"', "language = en"), "utf-8")
+    result = run_sitegen("build", cwd=project)
+    assert result.returncode == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("anthology.toml:5: E001 cannot read the config: invalid value")
+    assert "Traceback" not in result.stderr
+    assert not (project / "output").exists()
+
+
+def test_config_problems_are_reported_together(project: Path) -> None:
+    config = project / "anthology.toml"
+    text = config.read_text("utf-8").replace('language = "en"', "language = 3")
+    config.write_text(text.replace('title = "The Silence"', 'title = "The Silence"\nslug = "No Way"'))
+    result = run_sitegen("build", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "anthology.toml:5: E002 `language` must be a string, not a whole number",
+        "anthology.toml:25: E002 slug `No Way` must be lower-case letters, digits and single hyphens",
+        "sitegen: 2 errors; nothing was written",
+    ]
+
+
+def test_missing_manuscript_names_the_config_line(project: Path) -> None:
+    config = project / "anthology.toml"
+    text = config.read_text("utf-8").replace('file = "003_16f21ff587169ca7.txt"', 'file = "gone.txt"')
+    config.write_text(text, "utf-8")
+    result = run_sitegen("build", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        "anthology.toml:23: E011 manuscript `gone.txt` not found in seeds/; "
+        "fix the file name or remove the entry"
+    )
+
+
+def test_a_failed_build_leaves_the_last_good_site(project: Path) -> None:
+    run_sitegen("build", cwd=project, check=True)
+    before = {p: p.read_bytes() for p in (project / "output").rglob("*") if p.is_file()}
+    (project / "anthology.toml").write_text("title = [", "utf-8")
+    assert run_sitegen("build", cwd=project).returncode == 1
+    after = {p: p.read_bytes() for p in (project / "output").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_quiet_prints_only_problems_and_verbose_prints_stages(project: Path) -> None:
+    quiet = run_sitegen("build", "--quiet", cwd=project, check=True)
+    assert quiet.stdout == "" and len(quiet.stderr.splitlines()) == 2
+    verbose = run_sitegen("build", "--verbose", cwd=project, check=True)
+    assert "read+parse" in verbose.stdout and "render html" in verbose.stdout
+
+
+def test_check_writes_nothing_and_strict_fails_on_warnings(project: Path) -> None:
+    result = run_sitegen("check", cwd=project)
+    assert result.returncode == 0 and "2 warnings, 0 errors" in result.stdout
+    assert not (project / "output").exists()
+    assert run_sitegen("check", "--strict", cwd=project).returncode == 1
+
+
+def test_builds_without_a_config(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "bare", config=None)
+    (project / "seeds" / "005_the_night_shift.txt").write_text("A short one.", "utf-8")
+    result = run_sitegen("build", cwd=project, check=True)
+    assert "Built 6 chapters" in result.stdout
+    home = (project / "output" / "index.html").read_text("utf-8")
+    titles = [t for t in ("8E09D97Cdccea25B", "The Night Shift") if t in home]
+    assert titles == ["8E09D97Cdccea25B", "The Night Shift"]
+    assert home.index("8E09D97Cdccea25B") < home.index("The Night Shift")
+
+
+def test_source_out_and_base_url_options(tmp_path: Path, project: Path) -> None:
+    out = tmp_path / "elsewhere"
+    result = run_sitegen("build", "--out", str(out), "--base-url", "https://example.org/stories",
+                         cwd=project, check=True)
+    assert "Built 5 chapters" in result.stdout
+    home = (out / "index.html").read_text("utf-8")
+    assert '<link rel="canonical" href="https://example.org/stories/">' in home
+    assert 'href="/stories/theme/style.css' in (out / "404.html").read_text("utf-8")
+
+
+def test_unlisted_manuscript_is_published_last_with_a_warning(project: Path) -> None:
+    (project / "seeds" / "zz_epilogue.txt").write_text("# Epilogue\nThe lights came back.", "utf-8")
+    result = run_sitegen("build", cwd=project, check=True)
+    assert "seeds/zz_epilogue.txt: W012 not listed in the config's chapters" in result.stderr
+    home = (project / "output" / "index.html").read_text("utf-8")
+    assert home.rindex("Epilogue") > home.index("Extraction Point")
+
+
+def test_python_dash_m_is_the_same_tool(tmp_path: Path) -> None:
+    result = run_sitegen("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("sitegen ")

@@ -1,0 +1,246 @@
+"""`sitegen deploy` against real git repositories: a project clone and a bare "GitHub" remote.
+
+The gh-pages branch must hold exactly the built site, the user's branch, index and files must
+be exactly as they were (even mid-edit), and each deploy must be one commit on top of the last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import copy_project, run_sitegen
+
+from sitegen.deploy import pages_url
+
+BASE_URL = "https://example.github.io/anthology/"
+IDENTITY = ["-c", "user.name=Ann Editor", "-c", "user.email=ann@example.org"]
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=60
+    )
+    return done.stdout.strip()
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    remote: Path
+
+    @property
+    def out(self) -> Path:
+        return self.root / "output"
+
+    def remote_files(self, branch: str = "gh-pages") -> dict[str, str]:
+        """{path: blob id} of the branch's whole tree on the remote."""
+        listing = git(self.remote, "ls-tree", "-r", branch)
+        return {line.split("\t")[1]: line.split()[2] for line in listing.splitlines()}
+
+    def remote_commits(self, branch: str = "gh-pages") -> list[str]:
+        return git(self.remote, "rev-list", branch).splitlines()
+
+
+def blob_ids(site: Path) -> dict[str, str]:
+    """What the built site's files would be in git, so the tree can be compared byte for byte."""
+    files = sorted(p for p in site.rglob("*") if p.is_file() and p.name != ".sitegen-manifest")
+    names = [p.relative_to(site).as_posix() for p in files]
+    ids = git(site, "hash-object", "--no-filters", *map(str, files)).splitlines()
+    return dict(zip(names, ids, strict=True))
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Everything the user could notice: HEAD, branch, index, status and every file's bytes."""
+    state = {
+        "HEAD": git(root, "rev-parse", "HEAD"),
+        "branch": git(root, "symbolic-ref", "HEAD"),
+        "index": hashlib.sha256((root / ".git" / "index").read_bytes()).hexdigest(),
+        "status": git(root, "status", "--porcelain", "--untracked-files=all"),
+    }
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and not relative.startswith((".git/", "output/")):
+            state[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return state
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A writer's project on `main`, pushed to a bare remote, with the site built, and a
+    half-finished edit: one change staged, one not, one new file."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    root = copy_project(tmp_path / "project")
+    (root / ".gitignore").write_text("/output/\n", "utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, *IDENTITY, "commit", "-q", "-m", "Stories")
+    git(root, "remote", "add", "origin", str(remote))
+    git(root, "push", "-q", "origin", "main")
+    git(root, "config", "user.name", "Ann Editor")
+    git(root, "config", "user.email", "ann@example.org")
+    with (root / "anthology.toml").open("a", encoding="utf-8") as config:
+        config.write("\n# staged edit\n")
+    git(root, "add", "anthology.toml")
+    with (root / "anthology.toml").open("a", encoding="utf-8") as config:
+        config.write("# unstaged edit\n")
+    (root / "notes.txt").write_text("ideas for story six\n", "utf-8")
+    run_sitegen("build", "--base-url", BASE_URL, cwd=root, check=True)
+    return Project(root, remote)
+
+
+def test_deploy_publishes_exactly_the_built_site_and_leaves_the_user_alone(
+    project: Project,
+) -> None:
+    before = snapshot(project.root)
+    result = run_sitegen("deploy", cwd=project.root)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith("Published ")
+    assert "to origin/gh-pages" in result.stdout
+    assert snapshot(project.root) == before
+
+    published = project.remote_files()
+    built = blob_ids(project.out)
+    assert published == built
+    assert ".nojekyll" in published and ".sitegen-manifest" not in published
+    assert {"index.html", "404.html", "feed.xml", "sitemap.xml"} <= published.keys()
+    assert len(project.remote_commits()) == 1
+    assert project.remote_commits("main") == [before["HEAD"]]
+    assert git(project.root, "rev-parse", "gh-pages") == project.remote_commits()[0]
+    message = git(project.remote, "log", "-1", "--format=%B", "gh-pages")
+    assert before["HEAD"][:7] in message
+
+
+def test_a_second_deploy_adds_one_commit_and_drops_what_the_site_no_longer_has(
+    project: Project,
+) -> None:
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+    first = project.remote_commits()[0]
+    config = project.root / "anthology.toml"
+    text = config.read_text("utf-8")
+    entry = '[[chapters]]\nfile = "004_888cfbc87bdd0a5f.txt"\ntitle = "Extraction Point"\n'
+    assert entry in text
+    config.write_text(text.replace(entry, ""), "utf-8")
+    run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
+    before = snapshot(project.root)
+
+    result = run_sitegen("deploy", "--message", "Drop the fifth story", cwd=project.root)
+    assert result.returncode == 0, result.stderr
+    assert snapshot(project.root) == before
+    commits = project.remote_commits()
+    assert len(commits) == 2
+    assert git(project.remote, "rev-parse", "gh-pages^") == first
+    assert git(project.remote, "log", "-1", "--format=%s", "gh-pages") == "Drop the fifth story"
+    published = project.remote_files()
+    assert published == blob_ids(project.out)
+    assert not any(path.startswith("chapters/extraction-point/") for path in published)
+
+
+def test_deploying_the_same_site_again_adds_no_commit(project: Project) -> None:
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+    again = run_sitegen("deploy", cwd=project.root)
+    assert again.returncode == 0, again.stderr
+    assert "already holds this site; nothing to push" in again.stdout
+    assert len(project.remote_commits()) == 1
+
+
+def test_deploy_builds_on_the_remote_branch_from_a_fresh_clone(
+    project: Project, tmp_path: Path
+) -> None:
+    """Someone else deployed from another machine: this clone has no local gh-pages, yet the
+    new commit must go on top of the remote's, or the push would be refused."""
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(project.remote), str(clone))
+    git(clone, "config", "user.name", "Bo Editor")
+    git(clone, "config", "user.email", "bo@example.org")
+    (clone / "seeds" / "002_ef6fb1f138db9e8e.txt").unlink()
+    run_sitegen("build", "--base-url", BASE_URL, cwd=clone, check=True)
+    result = run_sitegen("deploy", cwd=clone)
+    assert result.returncode == 0, result.stderr
+    assert len(project.remote_commits()) == 2
+    assert project.remote_files() == blob_ids(clone / "output")
+
+
+def test_deploy_to_another_remote_and_branch(project: Project, tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror.git"
+    git(tmp_path, "init", "-q", "--bare", str(mirror))
+    git(project.root, "remote", "add", "mirror", str(mirror))
+    result = run_sitegen("deploy", "--remote", "mirror", "--branch", "site", cwd=project.root)
+    assert result.returncode == 0, result.stderr
+    assert "to mirror/site" in result.stdout
+    assert Project(project.root, mirror).remote_files("site") == blob_ids(project.out)
+    assert git(project.remote, "branch", "--list") == "main"
+
+
+def one_error(result: subprocess.CompletedProcess[str], code: str) -> str:
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert f": {code} " in lines[0]
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_outside_a_git_repository_is_one_clear_error(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "plain")
+    run_sitegen("build", cwd=root, check=True)
+    line = one_error(run_sitegen("deploy", cwd=root), "E060")
+    assert "not inside a git repository" in line and "git init" in line
+
+
+def test_without_the_remote_is_one_clear_error(project: Project) -> None:
+    line = one_error(run_sitegen("deploy", "--remote", "github", cwd=project.root), "E062")
+    assert "no git remote named `github`" in line and "origin" in line
+    assert project.remote_commits("main")  # nothing else happened
+    assert git(project.remote, "branch", "--list") == "main"
+
+
+def test_with_nothing_built_is_one_clear_error(project: Project, tmp_path: Path) -> None:
+    line = one_error(
+        run_sitegen("deploy", "--out", str(tmp_path / "nowhere"), cwd=project.root), "E061"
+    )
+    assert "nothing built" in line and "sitegen build" in line
+
+
+def test_refuses_the_branch_that_is_checked_out(project: Project) -> None:
+    before = snapshot(project.root)
+    line = one_error(run_sitegen("deploy", "--branch", "main", cwd=project.root), "E064")
+    assert "checked out" in line
+    assert snapshot(project.root) == before
+    one_error(run_sitegen("deploy", "--branch", "no..dots", cwd=project.root), "E064")
+
+
+def test_a_failed_push_says_what_git_said(project: Project, tmp_path: Path) -> None:
+    git(project.root, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E063")
+    assert "git ls-remote failed" in line
+
+
+def test_a_site_built_without_its_address_is_deployed_with_a_warning(project: Project) -> None:
+    run_sitegen("build", "--base-url", "/", cwd=project.root, check=True)
+    result = run_sitegen("deploy", cwd=project.root)
+    assert result.returncode == 0
+    [warning] = result.stderr.splitlines()
+    assert "W060" in warning and "--base-url" in warning
+    assert project.remote_files() == blob_ids(project.out)
+
+
+@pytest.mark.parametrize(
+    ("remote", "url"),
+    [
+        ("git@github.com:ann/stories.git", "https://ann.github.io/stories/"),
+        ("https://github.com/Ann/stories", "https://ann.github.io/stories/"),
+        ("https://token@github.com/ann/stories.git", "https://ann.github.io/stories/"),
+        ("ssh://git@github.com/ann/ann.github.io.git", "https://ann.github.io/"),
+        ("/srv/git/stories.git", None),
+        ("https://gitlab.com/ann/stories.git", None),
+    ],
+)
+def test_pages_address_guessed_from_the_remote(remote: str, url: str | None) -> None:
+    assert pages_url(remote) == url

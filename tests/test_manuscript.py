@@ -1,0 +1,181 @@
+"""Reading manuscripts: encodings, line endings, markup, and the flaws a build must report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitegen.manuscript import (
+    CodeBlock,
+    Emphasis,
+    Heading,
+    Paragraph,
+    SceneBreak,
+    Text,
+    parse,
+    parse_inline,
+)
+from sitegen.sources import read_source
+
+
+def manuscript(text: str | bytes, name: str = "story.txt", **options: bool):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    source, found = read_source(Path(name), data)
+    assert source is not None, found
+    return parse(source, **options)
+
+
+def kinds(m) -> list[str]:
+    return [type(b).__name__ for b in m.blocks]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"One.\nTwo.\n\nThree.",
+        b"One.\r\nTwo.\r\n\r\nThree.\r\n",
+        b"One.\rTwo.\r\rThree.",
+        b"\xef\xbb\xbfOne.\nTwo.\n\nThree.",
+    ],
+    ids=["lf", "crlf", "cr", "bom"],
+)
+def test_any_line_ending_and_bom_give_the_same_paragraphs(data: bytes) -> None:
+    m = manuscript(data)
+    assert [b.plain for b in m.blocks] == ["One.", "Two.", "Three."]
+    assert [b.line for b in m.blocks] == [1, 2, 4]
+
+
+def test_invalid_utf8_is_an_error_naming_the_line() -> None:
+    source, found = read_source(Path("old.txt"), b"Fine.\nCaf\xe9 au lait.\n")
+    assert source is None
+    assert [d.format() for d in found] == [
+        "old.txt:2: E010 not valid UTF-8 (byte 0xe9); save the file as UTF-8"
+    ]
+
+
+@pytest.mark.parametrize("rule", ["---", "***", "* * *", "#", "- - -", "___", "⁂"])
+def test_scene_breaks(rule: str) -> None:
+    m = manuscript(f"Before.\n{rule}\nAfter.")
+    assert kinds(m) == ["Paragraph", "SceneBreak", "Paragraph"]
+
+
+def test_scene_breaks_at_the_edges_or_doubled_separate_nothing() -> None:
+    m = manuscript("---\nBefore.\n---\n***\nAfter.\n---")
+    assert kinds(m) == ["Paragraph", "SceneBreak", "Paragraph"]
+
+
+def test_emphasis_both_spellings_and_strong() -> None:
+    m = manuscript("She said *alone* and _meant_ it, **twice**.")
+    inlines = m.blocks[0].inlines
+    assert inlines[1] == Emphasis((Text("alone"),))
+    assert inlines[3] == Emphasis((Text("meant"),))
+    assert inlines[5] == Emphasis((Text("twice"),), strong=True)
+
+
+def test_quotes_around_emphasis_still_open_and_close() -> None:
+    m = manuscript('He thought "*Alone.*" and nodded.')
+    assert m.blocks[0].plain == "He thought \u201cAlone.\u201d and nodded."
+
+
+def test_raw_html_stays_text() -> None:
+    m = manuscript("<script>alert(1)</script> and <b>bold</b> &amp; {{ 7*7 }}")
+    assert m.blocks[0].plain == "<script>alert(1)</script> and <b>bold</b> &amp; {{ 7*7 }}"
+
+
+def test_front_matter_and_title_heading() -> None:
+    m = manuscript("---\ntitle: The Long Night\nauthor: A. Writer\n---\nIt was night.")
+    assert (m.title, m.author, m.blocks[0].line) == ("The Long Night", "A. Writer", 5)
+    m = manuscript("# The Long Night\n\nIt was night.\n## Part two\nMorning.")
+    assert m.title == "The Long Night"
+    assert kinds(m) == ["Paragraph", "Heading", "Paragraph"]
+    assert isinstance(m.blocks[1], Heading) and m.blocks[1].plain == "Part two"
+
+
+def test_unknown_front_matter_key_is_a_warning_with_its_line() -> None:
+    m_source, found = read_source(Path("s.txt"), b"---\ntitle: T\nmood: grim\n---\nText.")
+    assert m_source is not None and m_source.meta("title") == "T"
+    assert [d.format() for d in found] == [
+        "s.txt:3: W011 unknown front matter key `mood`; known keys: title, author, slug"
+    ]
+
+
+def test_a_leading_rule_without_metadata_is_not_front_matter() -> None:
+    m = manuscript("---\nIt began.\n---\nIt ended.")
+    assert [b.plain for b in m.blocks if isinstance(b, Paragraph)] == ["It began.", "It ended."]
+
+
+def test_broken_paragraph_is_joined_with_a_warning() -> None:
+    m = manuscript("First line.\nshe wondered\nif they had seen it.\nNext paragraph.")
+    assert [b.plain for b in m.blocks] == [
+        "First line.",
+        "she wondered if they had seen it.",
+        "Next paragraph.",
+    ]
+    assert [(d.code, d.line) for d in m.diagnostics] == [("W020", 2)]
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        "He stopped.\nthen he ran.",  # first line closes
+        "\u201cWait\u2014\u201d\nthe door opened.",  # dash and quote close it
+        "He stopped\n\nthen he ran.",  # a blank line is a deliberate break
+        "He stopped\nThen he ran.",  # capital letter starts a new paragraph
+    ],
+)
+def test_lines_that_are_not_broken_paragraphs(pair: str) -> None:
+    m = manuscript(pair)
+    assert len(m.blocks) == 2 and not m.diagnostics
+
+
+@pytest.mark.parametrize(
+    "artifact",
+    [
+        "Would you like me to continue directly with",
+        "Let me know if you'd like another chapter!",
+        "Sure! Here's the next part of the story.",
+        "I hope you enjoyed this story.",
+        "If you'd like, I can write the sequel.",
+    ],
+)
+def test_chatbot_artifact_at_the_end_is_left_out_and_reported(artifact: str) -> None:
+    m = manuscript(f"The story.\nThe end.\n{artifact}")
+    assert [b.plain for b in m.blocks] == ["The story.", "The end."]
+    assert [(d.code, d.line) for d in m.diagnostics] == [("W021", 3)]
+    assert artifact[:40] in m.diagnostics[0].message
+
+
+def test_chatbot_preamble_at_the_start_is_left_out() -> None:
+    m = manuscript("Sure! Here's a story about a lighthouse:\nThe lamp was out.")
+    assert [b.plain for b in m.blocks] == ["The lamp was out."]
+    assert m.diagnostics[0].code == "W021"
+
+
+def test_dialogue_that_sounds_like_a_chatbot_is_kept() -> None:
+    ending = '"Would you like me to stay?" she asked.'
+    m = manuscript(f"The story.\n{ending}")
+    assert len(m.blocks) == 2 and not m.diagnostics
+
+
+def test_keep_artifacts_publishes_the_line() -> None:
+    m = manuscript("The story.\nWould you like me to continue?", keep_artifacts=True)
+    assert [b.plain for b in m.blocks] == ["The story.", "Would you like me to continue?"]
+
+
+def test_fenced_code_is_a_code_block() -> None:
+    m = manuscript("Intro.\n```python\nprint('<hi>')\n```\nOutro.")
+    assert kinds(m) == ["Paragraph", "CodeBlock", "Paragraph"]
+    block = m.blocks[1]
+    assert isinstance(block, CodeBlock) and block.language == "python"
+    assert block.code == "print('<hi>')"
+
+
+def test_inline_parser_is_skipped_only_where_it_would_change_nothing() -> None:
+    plain = "No markup here, just <b> & \u201cquotes\u201d."
+    assert parse_inline(plain) == (Text(plain),)
+
+
+def test_scene_break_block_has_no_text() -> None:
+    m = manuscript("A.\n* * *\nB.")
+    assert isinstance(m.blocks[1], SceneBreak) and m.blocks[1].plain == ""

@@ -1,0 +1,570 @@
+"""Publishing on GitHub Pages: the site works under a project's sub-path and at a domain's root.
+
+A small static server here behaves like Pages (no folder listings, a folder's index.html,
+`404.html` with status 404 for anything missing, a redirect from `/folder` to `/folder/`) and
+serves the built site under a path prefix. The crawler starts from the home page, robots.txt
+and a deep missing URL, follows every reference in HTML, CSS, the sitemap and the feed, and
+reports anything that does not load or that points outside the site.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+import shutil
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+from conftest import ROOT, copy_project, run_sitegen
+
+SUB_PATH_URL = "https://example.github.io/anthology/"
+ROOT_URL = "https://stories.example.org/"
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
+CONTENT_TYPES = {
+    ".css": "text/css",
+    ".epub": "application/epub+zip",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+    ".xml": "application/xml",
+}
+
+
+# --- a static server that behaves like GitHub Pages -------------------------------------------
+
+
+def pages_handler(site: Path, prefix: str) -> type[BaseHTTPRequestHandler]:
+    class PagesHandler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.respond(body=True)
+
+        def do_HEAD(self) -> None:
+            self.respond(body=False)
+
+        def respond(self, body: bool) -> None:
+            path = unquote(urlsplit(self.path).path)
+            target = self.resolve(path)
+            if target is not None and target.is_dir():
+                if not path.endswith("/"):
+                    self.send_response(301)
+                    self.send_header("Location", path + "/")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                target = target / "index.html"
+            if target is not None and target.is_file():
+                self.send(200, target, body)
+            else:
+                self.send(404, site / "404.html", body)
+
+        def resolve(self, path: str) -> Path | None:
+            if not path.startswith(prefix) and path + "/" != prefix:
+                return None
+            relative = PurePosixPath(path[len(prefix) :])
+            if ".." in relative.parts:
+                return None
+            return site / relative
+
+        def send(self, status: int, file: Path, body: bool) -> None:
+            data = file.read_bytes() if file.is_file() else b"Not Found"
+            kind = CONTENT_TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0]
+            self.send_response(status)
+            self.send_header("Content-Type", kind or "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if body:
+                self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return PagesHandler
+
+
+@contextmanager
+def serve_site(site: Path, prefix: str = "/") -> Iterator[str]:
+    """Serve `site` at http://127.0.0.1:PORT{prefix}; yields that URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), pages_handler(site, prefix))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+# --- a crawler --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    source: str  # the URL of the file that holds the reference
+    url: str  # as written there
+    absolute_ok: bool  # a canonical, Open Graph, feed or sitemap URL may name the live site
+
+
+@dataclass
+class Crawl:
+    served: str  # where the local server serves the site
+    site_url: str  # the site's configured address, or "" when it has none
+    fetched: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    broken: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    live_urls: set[str] = field(default_factory=set)  # absolute URLs naming the live site
+
+    @property
+    def html_pages(self) -> list[str]:
+        return sorted(
+            url
+            for url, (status, kind, _) in self.fetched.items()
+            if status == 200 and kind.startswith("text/html")
+        )
+
+    def paths(self) -> set[str]:
+        """Site-relative paths of everything fetched with status 200."""
+        return {
+            url.removeprefix(self.served)
+            for url, (status, _, _) in self.fetched.items()
+            if status == 200
+        }
+
+
+def fetch(url: str) -> tuple[int, str, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.headers.get_content_type(), response.read()
+    except urllib.error.HTTPError as failure:
+        return failure.code, failure.headers.get_content_type(), failure.read()
+
+
+def references(url: str, kind: str, data: bytes) -> Iterator[Reference]:
+    if kind == "text/html":
+        soup = BeautifulSoup(data, "html.parser")
+        for tag in soup.find_all(True):
+            for attribute in ("href", "src", "poster", "action"):
+                if tag.has_attr(attribute):
+                    live_ok = tag.name == "link" and "canonical" in tag.get("rel", [])
+                    yield Reference(url, tag[attribute], live_ok)
+            if tag.has_attr("srcset"):
+                for candidate in tag["srcset"].split(","):
+                    yield Reference(url, candidate.split()[0], False)
+            if tag.name == "meta" and (tag.get("property") or tag.get("name")) in {
+                "og:url",
+                "og:image",
+                "twitter:image",
+            }:
+                yield Reference(url, tag["content"], True)
+            if tag.has_attr("style"):
+                yield from css_references(url, tag["style"])
+        for style in soup.find_all("style"):
+            yield from css_references(url, style.get_text())
+    elif kind == "text/css":
+        yield from css_references(url, data.decode("utf-8"))
+    elif kind == "application/xml":
+        root = ET.fromstring(data)
+        for element in root.iter():
+            if element.tag in (f"{SITEMAP}loc", f"{ATOM}id") and element.text:
+                yield Reference(url, element.text.strip(), True)
+            if element.tag == f"{ATOM}link":
+                yield Reference(url, element.attrib["href"], True)
+    elif kind == "text/plain" and url.endswith("robots.txt"):
+        for line in data.decode("utf-8").splitlines():
+            if line.lower().startswith("sitemap:"):
+                yield Reference(url, line.split(":", 1)[1].strip(), True)
+
+
+def css_references(url: str, css: str) -> Iterator[Reference]:
+    for match in re.finditer(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)""", css):
+        yield Reference(url, match.group(1) or match.group(2), False)
+
+
+def crawl(served: str, site_url: str) -> Crawl:
+    """Fetch everything reachable from the home page, robots.txt and a deep missing URL."""
+    result = Crawl(served, site_url)
+    missing = served + "no/such/story/anywhere/"
+    queue = [served, served + "robots.txt", missing]
+    anchors: list[tuple[Reference, str, str]] = []
+    while queue:
+        url = queue.pop()
+        if url in result.fetched:
+            continue
+        status, kind, data = result.fetched[url] = fetch(url)
+        if status != 200 and url != missing:
+            continue
+        for reference in references(url, kind, data):
+            target, fragment = resolve(result, reference)
+            if target is None:
+                continue
+            if fragment:
+                anchors.append((reference, target, fragment))
+            if target not in result.fetched:
+                queue.append(target)
+    for url, (status, _, _) in result.fetched.items():
+        if status != 200 and url != missing:
+            result.broken.append(f"{url}: {status}")
+    for reference, target, fragment in anchors:
+        status, kind, data = result.fetched[target]
+        if status == 200 and kind == "text/html":
+            page = BeautifulSoup(data, "html.parser")
+            if page.find(id=fragment) is None and page.find("a", attrs={"name": fragment}) is None:
+                result.broken.append(f"{reference.source}: no #{fragment} in {target}")
+    return result
+
+
+def resolve(result: Crawl, reference: Reference) -> tuple[str | None, str]:
+    """The local URL a reference leads to (None when it leaves the site) and its fragment."""
+    written = reference.url.strip()
+    if written.startswith(("data:", "#")) or not written:
+        return None if written.startswith("data:") else (reference.source, written[1:])
+    if result.site_url and written.startswith(result.site_url):
+        if not reference.absolute_ok:
+            result.outside.append(f"{reference.source}: absolute link {written}")
+            return None, ""
+        result.live_urls.add(written)
+        written = result.served + written.removeprefix(result.site_url)
+    target, fragment = urldefrag(urljoin(reference.source, written))
+    target = target.split("?", 1)[0]
+    if not target.startswith(result.served):
+        result.outside.append(f"{reference.source}: {reference.url} leaves the site")
+        return None, ""
+    return target, fragment
+
+
+# --- building the seeds -----------------------------------------------------------------------
+
+
+def build(root: Path, *args: str) -> Path:
+    run_sitegen("build", *args, cwd=root, check=True)
+    return root / "output"
+
+
+@pytest.fixture(scope="module")
+def sub_path_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(copy_project(tmp_path_factory.mktemp("pages")), "--base-url", SUB_PATH_URL)
+
+
+@pytest.fixture(scope="module")
+def sub_path_crawl(sub_path_site: Path) -> Iterator[Crawl]:
+    with serve_site(sub_path_site, "/anthology/") as served:
+        yield crawl(served, SUB_PATH_URL)
+
+
+def assert_clean(result: Crawl, site: Path) -> None:
+    assert result.broken == []
+    assert result.outside == []
+    chapters = {f"chapters/{p.parent.name}/" for p in (site / "chapters").glob("*/index.html")}
+    assert chapters and chapters <= result.paths()
+    assert {"", "robots.txt", "theme/favicon.svg", "theme/style.css"} <= result.paths()
+    status, kind, body = result.fetched[result.served + "no/such/story/anywhere/"]
+    assert (status, kind) == (404, "text/html")
+    assert b"Page not found" in body
+
+
+def test_sub_path_crawl_finds_every_page_and_nothing_broken_or_outside(
+    sub_path_site: Path, sub_path_crawl: Crawl
+) -> None:
+    assert_clean(sub_path_crawl, sub_path_site)
+    assert {"feed.xml", "sitemap.xml"} <= sub_path_crawl.paths()
+    fonts = {p for p in sub_path_crawl.paths() if p.startswith("theme/fonts/")}
+    assert fonts, "the fonts the stylesheet names were not reached"
+
+
+def test_every_page_on_disk_is_reachable_from_the_home_page(
+    sub_path_site: Path, sub_path_crawl: Crawl
+) -> None:
+    on_disk = {
+        p.relative_to(sub_path_site).as_posix().removesuffix("index.html")
+        for p in sub_path_site.rglob("*.html")
+    } - {"404.html"}
+    assert on_disk <= sub_path_crawl.paths()
+
+
+def test_canonical_urls_name_the_live_site_and_each_exists(
+    sub_path_site: Path, sub_path_crawl: Crawl
+) -> None:
+    for url in sub_path_crawl.html_pages:
+        page = BeautifulSoup(sub_path_crawl.fetched[url][2], "html.parser")
+        canonical = page.find("link", rel="canonical")
+        assert canonical is not None, url
+        assert canonical["href"] == SUB_PATH_URL + url.removeprefix(sub_path_crawl.served)
+    deep_404 = sub_path_crawl.fetched[sub_path_crawl.served + "no/such/story/anywhere/"][2]
+    assert BeautifulSoup(deep_404, "html.parser").find("link", rel="canonical") is None
+    assert all(url.startswith(SUB_PATH_URL) for url in sub_path_crawl.live_urls)
+
+
+def test_every_page_links_the_feed_and_carries_open_graph_and_twitter_metadata(
+    sub_path_crawl: Crawl,
+) -> None:
+    served = sub_path_crawl.served
+    for url in [*sub_path_crawl.html_pages, served + "no/such/story/anywhere/"]:
+        page = BeautifulSoup(sub_path_crawl.fetched[url][2], "html.parser")
+        feed = page.find("link", rel="alternate", type="application/atom+xml")
+        assert feed is not None, url
+        assert urljoin(url, feed["href"]) == served + "feed.xml"
+        title = page.find("meta", property="og:title")["content"]
+        assert title == page.title.get_text()
+        assert page.find("meta", attrs={"name": "twitter:title"})["content"] == title
+        assert page.find("meta", property="og:site_name")["content"]
+        assert page.find("meta", attrs={"name": "twitter:card"})["content"]
+        description = page.find("meta", attrs={"name": "description"})
+        og_description = page.find("meta", property="og:description")
+        assert description is not None and og_description is not None, url
+        assert og_description["content"] == description["content"]
+        canonical = page.find("link", rel="canonical")
+        og_url = page.find("meta", property="og:url")
+        assert (canonical and canonical["href"]) == (og_url and og_url["content"])
+
+
+def test_chapters_are_articles_and_the_home_page_a_website(sub_path_crawl: Crawl) -> None:
+    for url in sub_path_crawl.html_pages:
+        kind = BeautifulSoup(sub_path_crawl.fetched[url][2], "html.parser").find(
+            "meta", property="og:type"
+        )["content"]
+        assert kind == ("article" if "/chapters/" in url else "website"), url
+
+
+def test_feed_is_atom_with_one_entry_per_chapter_under_the_base_url(
+    sub_path_site: Path,
+) -> None:
+    feed = ET.fromstring((sub_path_site / "feed.xml").read_bytes())
+    assert feed.tag == f"{ATOM}feed"
+    assert feed.findtext(f"{ATOM}id") == SUB_PATH_URL
+    assert feed.findtext(f"{ATOM}title") == "After the Lights Went Out"
+    assert feed.find(f"{ATOM}author/{ATOM}name").text
+    links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
+    assert links == {"self": SUB_PATH_URL + "feed.xml", "alternate": SUB_PATH_URL}
+    entries = feed.findall(f"{ATOM}entry")
+    home = BeautifulSoup((sub_path_site / "index.html").read_bytes(), "html.parser")
+    contents = [a["href"] for a in home.select("ol.contents h2 a")]
+    assert [e.find(f"{ATOM}link").get("href") for e in entries] == [
+        SUB_PATH_URL + href for href in contents
+    ]
+    rfc3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+    assert rfc3339.match(feed.findtext(f"{ATOM}updated"))
+    for entry in entries:
+        assert entry.findtext(f"{ATOM}id") == entry.find(f"{ATOM}link").get("href")
+        assert rfc3339.match(entry.findtext(f"{ATOM}updated"))
+        assert entry.findtext(f"{ATOM}title")
+        assert entry.findtext(f"{ATOM}summary")
+    assert entries[2].findtext(f"{ATOM}summary") == "A week had passed since the city fell."
+
+
+def test_sitemap_lists_every_page_and_robots_names_it(
+    sub_path_site: Path, sub_path_crawl: Crawl
+) -> None:
+    sitemap = ET.fromstring((sub_path_site / "sitemap.xml").read_bytes())
+    assert sitemap.tag == f"{SITEMAP}urlset"
+    listed = [loc.text for loc in sitemap.iter(f"{SITEMAP}loc")]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == {
+        SUB_PATH_URL + url.removeprefix(sub_path_crawl.served) for url in sub_path_crawl.html_pages
+    }
+    assert (sub_path_site / "robots.txt").read_text("utf-8") == (
+        f"User-agent: *\nAllow: /\nSitemap: {SUB_PATH_URL}sitemap.xml\n"
+    )
+
+
+def test_nojekyll_is_written_and_no_cname_without_a_custom_domain(sub_path_site: Path) -> None:
+    assert (sub_path_site / ".nojekyll").read_bytes() == b""
+    assert not (sub_path_site / "CNAME").exists()
+
+
+def test_feed_date_is_the_same_for_the_same_inputs(tmp_path: Path) -> None:
+    """SOURCE_DATE_EPOCH wins; otherwise the newest manuscript or config time dates the feed."""
+    root = copy_project(tmp_path / "a")
+    for path in [root / "anthology.toml", *(root / "seeds").iterdir()]:
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    os.utime(root / "seeds" / "002_ef6fb1f138db9e8e.txt", (1_710_000_000, 1_710_000_000))
+    first = (build(root, "--base-url", SUB_PATH_URL) / "feed.xml").read_bytes()
+    shutil.rmtree(root / "output")
+    again = (build(root, "--base-url", SUB_PATH_URL) / "feed.xml").read_bytes()
+    assert first == again
+    assert ET.fromstring(first).findtext(f"{ATOM}updated") == "2024-03-09T16:00:00Z"
+    pinned = subprocess.run(
+        ["sitegen", "build", "--base-url", SUB_PATH_URL, "--out", str(tmp_path / "pinned")],
+        cwd=root,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1000000000"},
+        capture_output=True,
+        check=True,
+    )
+    assert pinned.returncode == 0
+    feed = ET.fromstring((tmp_path / "pinned" / "feed.xml").read_bytes())
+    assert feed.findtext(f"{ATOM}updated") == "2001-09-09T01:46:40Z"
+
+
+# --- at a custom domain's root ----------------------------------------------------------------
+
+
+def test_root_crawl_with_a_custom_domain(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    config = root / "anthology.toml"
+    config.write_text(
+        config.read_text("utf-8").replace('base_url = "/"', 'cname = "stories.example.org"'),
+        "utf-8",
+    )
+    site = build(root, "--base-url", ROOT_URL)
+    with serve_site(site, "/") as served:
+        result = crawl(served, ROOT_URL)
+    assert_clean(result, site)
+    assert (site / "CNAME").read_text("utf-8") == "stories.example.org\n"
+    feed = ET.fromstring((site / "feed.xml").read_bytes())
+    assert all(
+        link.get("href").startswith(ROOT_URL) for link in feed.iter(f"{ATOM}link")
+    ), "feed links must be absolute under the custom domain"
+
+
+def test_root_crawl_without_an_absolute_address_has_no_feed_or_sitemap(tmp_path: Path) -> None:
+    """A bare path cannot make the absolute URLs that Atom and sitemaps need, so a build for
+    `/` writes neither, and no page links a feed that is not there."""
+    site = build(copy_project(tmp_path))
+    with serve_site(site, "/") as served:
+        result = crawl(served, "")
+    assert_clean(result, site)
+    assert not (site / "feed.xml").exists()
+    assert not (site / "sitemap.xml").exists()
+    assert (site / "robots.txt").read_text("utf-8") == "User-agent: *\nAllow: /\n"
+    assert result.live_urls == set()
+
+
+def test_crawl_catches_a_site_built_for_the_root_but_served_under_a_sub_path(
+    tmp_path: Path,
+) -> None:
+    """The check above is only worth something if it fails on the classic mistake: the 404
+    page of a site built for `/` links to /theme/..., which is outside /anthology/."""
+    site = build(copy_project(tmp_path))
+    with serve_site(site, "/anthology/") as served:
+        result = crawl(served, "")
+    assert any("/theme/style.css" in problem for problem in result.outside), result.outside
+
+
+# --- the Pages workflow -----------------------------------------------------------------------
+
+
+def test_workflow_passes_actionlint_with_shellcheck() -> None:
+    assert shutil.which("shellcheck"), "shellcheck is missing: run scripts/test.sh"
+    linted = subprocess.run(
+        ["actionlint", "-verbose", str(WORKFLOW)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert 'Rule "shellcheck" was disabled' not in linted.stderr
+
+
+def test_workflow_builds_and_deploys_with_the_official_pages_actions() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text("utf-8"))
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert "push" in triggers
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert workflow["concurrency"]["group"] == "pages"
+    build_job, deploy_job = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    assert "default_branch" in build_job["if"]
+    uses = [step.get("uses", "").split("@")[0] for step in build_job["steps"]]
+    assert uses[:4] == [
+        "actions/checkout",
+        "actions/setup-python",
+        "actions/configure-pages",
+        "",
+    ]
+    assert uses[-1] == "actions/upload-pages-artifact"
+    assert build_job["steps"][-1]["with"]["path"] == "output"
+    assert deploy_job["needs"] == "build"
+    assert deploy_job["environment"]["name"] == "github-pages"
+    assert [s["uses"].split("@")[0] for s in deploy_job["steps"]] == ["actions/deploy-pages"]
+    assert workflow["env"]["SITEGEN_PACKAGE"] == "."
+
+
+def test_workflow_build_step_builds_the_site_for_its_pages_address(tmp_path: Path) -> None:
+    """Runs the workflow's own build commands (all but `pip install`, which would replace the
+    sitegen under test) in a git checkout, with the address configure-pages gives."""
+    workflow = yaml.safe_load(WORKFLOW.read_text("utf-8"))
+    step = next(s for s in workflow["jobs"]["build"]["steps"] if "run" in s)
+    commands = [line for line in step["run"].splitlines() if "pip install" not in line]
+    root = copy_project(tmp_path)
+    for command in (["init", "-q"], ["add", "."]):
+        subprocess.run(["git", *command], cwd=root, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=A", "-c", "user.email=a@example.org", "commit", "-qm", "x"],
+        cwd=root,
+        env={**os.environ, "GIT_COMMITTER_DATE": "2024-01-02T03:04:05Z"},
+        check=True,
+    )
+    subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "\n".join(commands)],
+        cwd=root,
+        env={**os.environ, "BASE_URL": SUB_PATH_URL.rstrip("/")},
+        check=True,
+        capture_output=True,
+    )
+    feed = ET.fromstring((root / "output" / "feed.xml").read_bytes())
+    assert feed.findtext(f"{ATOM}id") == SUB_PATH_URL
+    assert feed.findtext(f"{ATOM}updated") == "2024-01-02T03:04:05Z"
+
+
+# --- in a real browser ------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_every_page_loads_in_chromium_under_the_sub_path_without_errors(
+    browser: object, sub_path_crawl: Crawl
+) -> None:
+    served = sub_path_crawl.served
+    deep_404 = served + "no/such/story/anywhere/"
+    visits = [*sub_path_crawl.html_pages, deep_404]
+    assert len(visits) >= 3
+    context = browser.new_context()  # type: ignore[attr-defined]
+    problems: list[str] = []
+    requested: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("requestfailed", lambda r: problems.append(f"failed {r.url}: {r.failure}"))
+        page.on(
+            "response",
+            lambda r: r.status >= 400
+            and r.url != deep_404
+            and problems.append(f"{r.status} {r.url}"),
+        )
+        page.on(
+            "console",
+            lambda m: m.type == "error"
+            and not (page.url == deep_404 and "404" in m.text)
+            and problems.append(f"console on {page.url}: {m.text}"),
+        )
+        page.on("pageerror", lambda e: problems.append(f"script error on {page.url}: {e}"))
+        for url in visits:
+            response = page.goto(url, wait_until="load")
+            assert response is not None
+            assert response.status == (404 if url == deep_404 else 200), url
+            page.wait_for_load_state("networkidle")
+            sheets = page.evaluate("document.styleSheets.length && document.styleSheets[0].href")
+            assert sheets and sheets.startswith(served + "theme/style.css"), url
+            assert page.evaluate("document.fonts.status") == "loaded", url
+            if url == deep_404:
+                page.get_by_role("link", name=re.compile("Go to the contents")).click()
+                page.wait_for_load_state("load")
+                assert page.url == served, "the 404 page's link to the contents leads elsewhere"
+    finally:
+        context.close()
+    assert problems == []
+    assert [url for url in requested if not url.startswith(served)] == []

@@ -1,0 +1,55 @@
+"""Property: for any manuscript, the page shows every word it had, in order, and no others.
+
+The only exceptions are lines a warning reported as left out; the check reads the warnings
+the build printed, exactly as a writer would.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import manuscript_words, prose_words, words
+
+from sitegen.build import build
+from sitegen.config import load_config
+
+WORD = st.text(
+    alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), max_codepoint=0x24F),
+    min_size=1,
+    max_size=9,
+)
+PUNCTUATION = st.sampled_from(
+    [" ", " ", " ", ", ", ". ", "! ", "? ", "'", '"', " - ", "--", "...", "\u2014", "-", "*", "_",
+     "`", "\\", "<", ">", "&", "&amp;", "{{", "}}", "{%", "#", "[", "](", ")", ";", ":"]
+)
+LINE = st.lists(st.one_of(WORD, PUNCTUATION), min_size=1, max_size=30).map("".join)
+SPECIAL_LINE = st.sampled_from(["", "", "---", "* * *", "#", "   ", "***"])
+MANUSCRIPT = st.lists(st.one_of(LINE, LINE, LINE, SPECIAL_LINE), min_size=1, max_size=25).filter(
+    lambda lines: any(words(line) for line in lines)
+)
+NEWLINE = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=MANUSCRIPT, newline=NEWLINE, bom=st.booleans())
+def test_every_word_survives_in_order(lines: list[str], newline: str, bom: bool) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="sitegen-property-"))
+    try:
+        manuscript = folder / "seeds" / "01_story.txt"
+        manuscript.parent.mkdir()
+        manuscript.write_bytes((b"\xef\xbb\xbf" if bom else b"") + newline.join(lines).encode())
+        config = load_config(root=folder)
+        result = build(config)
+        left_out = {d.line for d in result.warnings if d.code == "W021" and d.line}
+        title, body = manuscript_words(manuscript, left_out)
+        chapter = result.anthology.chapters[0]
+        page = (config.out_dir / "chapters" / chapter.slug / "index.html").read_bytes()
+        assert prose_words(page) == body
+        if title:
+            assert words(chapter.title) == title
+    finally:
+        shutil.rmtree(folder)

@@ -1,0 +1,137 @@
+"""Building the five seeds: the pages a reader gets, and every word of every story on them."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from conftest import ROOT, SEEDS, Built
+from support import left_out_lines, manuscript_words, prose_words
+
+CONFIG = tomllib.loads((ROOT / "anthology.toml").read_text("utf-8"))
+
+
+def chapter_pages(site: Built) -> list[Path]:
+    return sorted((site.out / "chapters").glob("*/index.html"))
+
+
+def title_of(page: Path) -> str:
+    return BeautifulSoup(page.read_bytes(), "html.parser").h1.get_text()
+
+
+def soup(site: Built, path: str) -> BeautifulSoup:
+    return BeautifulSoup(site.page(path), "html.parser")
+
+
+def test_home_five_chapters_and_404_are_written(seeds_site: Built) -> None:
+    assert (seeds_site.out / "index.html").is_file()
+    assert (seeds_site.out / "404.html").is_file()
+    assert len(chapter_pages(seeds_site)) == 5
+
+
+def test_summary_line(seeds_site: Built) -> None:
+    assert re.fullmatch(
+        r"Built 5 chapters \([\d,]+ words\): \d+ files in output/, \d+ changed, in [\d.]+ s; "
+        r"2 warnings\n",
+        seeds_site.stdout,
+    )
+
+
+def test_both_manuscript_flaws_are_reported_with_their_lines(seeds_site: Built) -> None:
+    lines = seeds_site.stderr.splitlines()
+    assert any(
+        line.startswith("seeds/001_7e66cc63c124c5cf.txt:43: W020 paragraph broken across lines 43")
+        for line in lines
+    ), lines
+    assert any(
+        line.startswith(
+            'seeds/004_888cfbc87bdd0a5f.txt:100: W021 chatbot artifact left out: "Would you like'
+        )
+        for line in lines
+    ), lines
+    assert len(lines) == 2
+
+
+def test_every_word_of_every_manuscript_is_on_its_page_in_order(seeds_site: Built) -> None:
+    diagnostics = seeds_site.stderr.splitlines()
+    for entry in CONFIG["chapters"]:
+        manuscript = SEEDS / entry["file"]
+        page = next(p for p in chapter_pages(seeds_site) if title_of(p) == entry["title"])
+        _, expected = manuscript_words(manuscript, left_out_lines(diagnostics, manuscript))
+        assert prose_words(page.read_bytes()) == expected, manuscript.name
+
+
+def test_the_chatbot_line_is_not_published(seeds_site: Built) -> None:
+    for page in chapter_pages(seeds_site):
+        assert "Would you like me to" not in page.read_text("utf-8")
+
+
+def test_home_page_lists_the_contents_in_order(seeds_site: Built) -> None:
+    home = soup(seeds_site, "index.html")
+    assert home.h1.get_text() == CONFIG["title"]
+    entries = home.select("ol.contents li")
+    assert [e.h3.get_text() for e in entries] == [c["title"] for c in CONFIG["chapters"]]
+    first = entries[0]
+    assert first.select_one(".number").get_text() == "1"
+    assert first.select_one(".teaser").get_text().startswith("The city lay sprawled")
+    assert re.search(r"[\d,]+ words · \d+ min read", first.select_one(".stats").get_text())
+
+
+def test_chapter_page_has_title_number_stats_and_neighbours(seeds_site: Built) -> None:
+    page = soup(seeds_site, "chapters/the-last-spark/index.html")
+    assert page.h1.get_text() == "The Last Spark"
+    assert page.select_one(".eyebrow").get_text() == "Story 3 of 5"
+    assert re.fullmatch(r"[\d,]+ words · \d+ min read", page.select_one("article .stats").get_text())
+    nav = page.select_one("nav.chapter-nav")
+    assert nav.select_one("a.previous")["href"] == "../../chapters/the-weight-of-leaving/"
+    assert nav.select_one("a.next")["href"] == "../../chapters/the-silence/"
+    assert page.html["lang"] == "en"
+
+
+def test_typography_reaches_the_page(seeds_site: Built) -> None:
+    text = soup(seeds_site, "chapters/not-my-problem/index.html").select_one(".prose").get_text()
+    assert "\u201cYou\u2019re back,\u201d the doctor muttered" in text
+    assert "Running like this\u2026 it\u2019s a death sentence." in text
+    assert '"' not in text and "'" not in text
+
+
+def test_scene_breaks_are_rules_with_an_ornament(seeds_site: Built) -> None:
+    page = soup(seeds_site, "chapters/the-weight-of-leaving/index.html")
+    assert len(page.select(".prose hr.scene-break")) == 2
+    css = (seeds_site.out / "theme" / "style.css").read_text("utf-8")
+    assert re.search(r"hr\.scene-break::after\s*{\s*content:", css)
+
+
+def test_broken_paragraph_is_one_paragraph_on_the_page(seeds_site: Built) -> None:
+    page = soup(seeds_site, "chapters/the-weight-of-leaving/index.html")
+    joined = [p for p in page.select(".prose p") if "she wondered if they had truly" in p.get_text()]
+    assert len(joined) == 1
+
+
+def test_every_page_has_landmarks_skip_link_and_language(seeds_site: Built) -> None:
+    for path in ["index.html", "404.html", *[str(p.relative_to(seeds_site.out)) for p in chapter_pages(seeds_site)]]:
+        page = soup(seeds_site, path)
+        assert page.html["lang"] == "en"
+        assert page.select_one("a.skip-link")["href"] == "#content"
+        assert page.select_one("main#content") and page.header and page.footer and page.nav
+
+
+def test_no_request_leaves_the_site(seeds_site: Built) -> None:
+    for path in seeds_site.out.rglob("*.html"):
+        page = BeautifulSoup(path.read_text("utf-8"), "html.parser")
+        for tag in page.select("[src], link[href]"):
+            url = tag.get("src") or tag.get("href")
+            if tag.name == "link" and tag.get("rel") in (["canonical"], ["alternate"]):
+                continue
+            assert not re.match(r"^(https?:)?//", url), (path, url)
+    css = (seeds_site.out / "theme" / "style.css").read_text("utf-8")
+    assert all(not re.match(r"['\"]?(https?:)?//", u) for u in re.findall(r"url\(([^)]+)\)", css))
+
+
+def test_404_links_work_from_any_depth(seeds_site: Built) -> None:
+    page = soup(seeds_site, "404.html")
+    hrefs = [a["href"] for a in page.select("a[href]") if not a["href"].startswith("#")]
+    assert hrefs and all(h.startswith("/") for h in hrefs)
+    assert all(tag["href"].startswith("/") for tag in page.select("link[href]"))

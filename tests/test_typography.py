@@ -1,0 +1,47 @@
+"""Typography is a pure function; these golden cases pin every rule (see typography.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitegen.typography import NBSP, smarten
+
+GOLDEN = Path(__file__).parent / "golden" / "typography.tsv"
+
+
+def _cases() -> list[tuple[str, str]]:
+    lines = GOLDEN.read_text("utf-8").splitlines()
+    return [tuple(line.split("\t")) for line in lines if line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize(("raw", "expected"), _cases())
+def test_golden(raw: str, expected: str, request: pytest.FixtureRequest) -> None:
+    actual = smarten(raw).replace(NBSP, " ")
+    if request.config.getoption("--update-golden") and actual != expected:
+        lines = GOLDEN.read_text("utf-8").splitlines()
+        GOLDEN.write_text(
+            "\n".join(f"{raw}\t{actual}" if line == f"{raw}\t{expected}" else line for line in lines)
+            + "\n",
+            "utf-8",
+        )
+        return
+    assert actual == expected
+
+
+def test_honorifics_and_initials_never_end_a_line() -> None:
+    assert smarten("Dr. Sato met J. R. Tolkien") == f"Dr.{NBSP}Sato met J.{NBSP}R.{NBSP}Tolkien"
+
+
+def test_context_decides_a_quote_beside_markup() -> None:
+    # "*Alone.*" split by emphasis: the opening quote comes before the emphasis, the closing after.
+    assert smarten('"', after="A") == "\u201c"
+    assert smarten('"', before=".") == "\u201d"
+    assert smarten("Alone.", before='"', after='"') == "Alone."
+
+
+def test_only_punctuation_and_spacing_change() -> None:
+    raw = "\"Well--I don't know...\" 'tis what Kai's friend said - twice."
+    letters = [c for c in raw if c.isalnum()]
+    assert [c for c in smarten(raw) if c.isalnum()] == letters

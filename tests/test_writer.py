@@ -1,0 +1,124 @@
+"""The output folder: deterministic, atomic, and never a place where sitegen loses your files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, copy_project, run_sitegen
+
+from sitegen.errors import SitegenError
+from sitegen.writer import MANIFEST, write
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_two_builds_give_identical_bytes_and_the_second_changes_nothing(tmp_path: Path) -> None:
+    first = copy_project(tmp_path / "a")
+    second = copy_project(tmp_path / "b")
+    run_sitegen("build", cwd=first, check=True)
+    run_sitegen("build", cwd=second, check=True)
+    assert snapshot(first / "output") == snapshot(second / "output")
+    again = run_sitegen("build", cwd=first, check=True)
+    assert ", 0 changed," in again.stdout
+    assert snapshot(first / "output") == snapshot(second / "output")
+
+
+def big_project(root: Path, copies: int) -> Path:
+    (root / "seeds").mkdir(parents=True)
+    for n in range(copies):
+        for seed in sorted(SEEDS.iterdir()):
+            (root / "seeds" / f"{n:04d}_{seed.name}").write_bytes(seed.read_bytes())
+    (root / "anthology.toml").write_text('title = "Version one"\n', "utf-8")
+    return root
+
+
+def test_killing_a_build_half_way_leaves_a_whole_site(tmp_path: Path) -> None:
+    project = big_project(tmp_path / "big", copies=30)
+    run_sitegen("build", "--quiet", cwd=project, check=True)
+    old = snapshot(project / "output")
+    (project / "anthology.toml").write_text('title = "Version two"\n', "utf-8")
+    started = time.perf_counter()
+    run_sitegen("build", "--quiet", cwd=project, check=True)
+    duration = time.perf_counter() - started
+    new = snapshot(project / "output")
+    assert old != new
+    (project / "anthology.toml").write_text('title = "Version one"\n', "utf-8")
+    run_sitegen("build", "--quiet", cwd=project, check=True)
+
+    outcomes = set()
+    for step in range(1, 9):
+        (project / "anthology.toml").write_text('title = "Version two"\n', "utf-8")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sitegen", "build", "--quiet"], cwd=project,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(duration * step / 7)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        after = snapshot(project / "output")
+        assert after in (old, new), f"a mixed site after a kill at step {step}"
+        outcomes.add("old" if after == old else "new")
+        (project / "anthology.toml").write_text('title = "Version one"\n', "utf-8")
+        run_sitegen("build", "--quiet", cwd=project, check=True)
+        assert snapshot(project / "output") == old
+        assert not [p for p in project.iterdir() if p.name.startswith(".output.")]
+    assert "old" in outcomes, "no kill landed before the swap; the test proved nothing"
+
+
+@pytest.mark.parametrize("where", ["project", "seeds", "parent", "home", "root"])
+def test_refuses_output_folders_that_hold_the_writers_work(tmp_path: Path, where: str) -> None:
+    project = copy_project(tmp_path / "anthology")
+    target = {
+        "project": project,
+        "seeds": project / "seeds",
+        "parent": tmp_path,
+        "home": Path.home(),
+        "root": Path("/"),
+    }[where]
+    result = run_sitegen("build", "--out", str(target), cwd=project)
+    assert result.returncode == 1
+    assert "E041 refusing to write the site here" in result.stderr
+    assert sorted(p.name for p in (project / "seeds").iterdir()) == sorted(
+        p.name for p in SEEDS.iterdir()
+    )
+
+
+def test_files_sitegen_did_not_write_are_kept(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write({"index.html": b"one", "old.html": b"gone soon"}, out)
+    (out / "CNAME").write_text("stories.example.org\n")
+    report = write({"index.html": b"two"}, out)
+    assert (out / "CNAME").read_text() == "stories.example.org\n"
+    assert not (out / "old.html").exists()
+    assert report.kept == ("CNAME",) and report.removed == ("old.html",)
+    assert (out / MANIFEST).read_text() == "index.html\n"
+
+
+def test_a_folder_sitegen_did_not_make_is_never_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "photos"
+    out.mkdir()
+    (out / "holiday.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(SitegenError, match="E042"):
+        write({"index.html": b"site"}, out)
+    assert (out / "holiday.jpg").read_bytes() == b"\xff\xd8"
+
+
+def test_unchanged_files_are_not_rewritten(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write({"a.html": b"same", "b.html": b"old"}, out)
+    inode = os.stat(out / "a.html").st_ino
+    report = write({"a.html": b"same", "b.html": b"new"}, out)
+    assert report.changed == ("b.html",)
+    assert os.stat(out / "a.html").st_ino == inode
