@@ -15,6 +15,7 @@ build itself prints.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import shutil
@@ -41,7 +42,9 @@ class Run:
 
 def make_corpus(chapters: int) -> Path:
     folder = CORPORA / f"{chapters}"
-    if (folder / "anthology.toml").is_file() and len(list((folder / "seeds").iterdir())) == chapters:
+    if (folder / "anthology.toml").is_file() and len(
+        list((folder / "seeds").iterdir())
+    ) == chapters:
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "seeds").mkdir(parents=True)
@@ -107,9 +110,11 @@ def main() -> None:
         split = ", ".join(f"{s} {ms:.0f} ({ms / total:.0%})" for s, ms in run.stages.items())
         print(f"{size:>8} {run.seconds:>8.2f} {run.peak_mb:>8.1f}   {split}")
     sizes = sorted(results)
-    for small, large in zip(sizes, sizes[1:], strict=False):
+    for small, large in itertools.pairwise(sizes):
         ratio = results[large].seconds / results[small].seconds
-        print(f"{small} -> {large} chapters: wall time x{ratio:.1f} for x{large / small:.0f} chapters")
+        print(
+            f"{small} -> {large} chapters: wall time x{ratio:.1f} for x{large / small:.0f} chapters"
+        )
         for stage, ms in results[large].stages.items():
             before = results[small].stages.get(stage)
             if before:

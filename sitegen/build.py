@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import characters
 from .config import ChapterEntry, Config
@@ -32,8 +34,11 @@ from .model import (
 from .render import epub as epub_book
 from .render import html, publish
 from .render.cover import cover_image
-from .sources import Source, list_manuscripts, read_sources
+from .sources import Source, list_manuscripts, read_source, read_sources
 from .writer import WriteReport, merge_outputs, write
+
+if TYPE_CHECKING:
+    from .cache import BuildCache
 
 
 @dataclass(frozen=True)
@@ -121,13 +126,18 @@ def _parse(source: Source, keep_artifacts: bool) -> Manuscript:
 
 
 def gather(
-    config: Config, parse_source: ParseFn = _parse
+    config: Config, parse_source: ParseFn = _parse, cache: BuildCache | None = None
 ) -> tuple[tuple[Chapter, ...], list[Diagnostic]]:
     """Read and parse every manuscript into chapters, in reading order.
 
-    `parse_source` lets `serve` pass a memoised parse keyed on the file's content.
+    With a `cache` (kept by `serve` from build to build), only the manuscripts whose bytes
+    changed are split into lines, parsed and made into chapters again.
     """
-    sources, found = read_sources(config)
+    read, chapter_of = read_source, make_chapter
+    if cache is not None:
+        read, parse_source = cache.read_source, cache.parse
+        chapter_of = partial(cache.chapter, make_chapter)
+    sources, found = read_sources(config, read)
     chapters: list[Chapter] = []
     claimed: dict[str, Chapter] = {}
     for source, entry in sources:
@@ -144,7 +154,7 @@ def gather(
                 )
             )
             continue
-        chapter = make_chapter(len(chapters) + 1, manuscript, entry, config)
+        chapter = chapter_of(len(chapters) + 1, manuscript, entry, config)
         if chapter.slug in claimed:
             found.append(
                 error(
@@ -205,10 +215,10 @@ def analyse(config: Config, chapters: tuple[Chapter, ...]) -> tuple[Anthology, l
 
 
 def checked_gather(
-    config: Config, parse_source: ParseFn = _parse
+    config: Config, parse_source: ParseFn = _parse, cache: BuildCache | None = None
 ) -> tuple[tuple[Chapter, ...], list[Diagnostic]]:
     """`gather`, plus the config's own warnings; raises SitegenError if anything is an error."""
-    chapters, found = gather(config, parse_source)
+    chapters, found = gather(config, parse_source, cache)
     found = [*config.warnings, *found]
     if not chapters and not any(d.severity is Severity.ERROR for d in found):
         found.append(
@@ -232,12 +242,18 @@ def load(config: Config, parse_source: ParseFn = _parse) -> tuple[Anthology, lis
     return anthology, [*found, *analysis]
 
 
-def build(config: Config, *, dry_run: bool = False, epub: bool = True) -> BuildResult:
+def build(
+    config: Config, *, dry_run: bool = False, epub: bool = True, cache: BuildCache | None = None
+) -> BuildResult:
     """Build the site (and, unless `epub` or the config says not to, the EPUB) into
-    `config.out_dir`. The EPUB is rendered first: the pages show its size."""
+    `config.out_dir`. The EPUB is rendered first: the pages show its size.
+
+    With a `cache` (kept by `serve` from build to build), what did not change since the last
+    build is not read, parsed, rendered or compared with the site on disk again; the files
+    written are the same, and the replaced site is left for `cache.tidy()` to remove."""
     clock = _Stopwatch()
     with clock.stage("read+parse"):
-        chapters, found = checked_gather(config)
+        chapters, found = checked_gather(config, cache=cache)
     with clock.stage("characters+links"):
         anthology, analysis = analyse(config, chapters)
         found.extend(analysis)
@@ -250,13 +266,27 @@ def build(config: Config, *, dry_run: bool = False, epub: bool = True) -> BuildR
     # The book's cover, when there is a book, is also the picture a shared link shows.
     cover = cover_image(anthology.meta, config) if book else None
     with clock.stage("render html"):
-        site = html.render_site(anthology, config, epub=download, image=cover and cover.name)
+        site = html.render_site(
+            anthology,
+            config,
+            epub=download,
+            image=cover and cover.name,
+            cache=cache.pages if cache else None,
+        )
     outputs = merge_outputs(site, book)
     outputs = merge_outputs(outputs, publish.render_publish(anthology, outputs, cover))
     report = None
     if not dry_run:
         with clock.stage("write"):
-            report = write(outputs, config.out_dir, protected=_protected(config))
+            report = write(
+                outputs,
+                config.out_dir,
+                protected=_protected(config),
+                last_written=cache.last_written(config.out_dir) if cache else None,
+                keep_retired=cache is not None,
+            )
+        if cache is not None:
+            cache.finish(config.out_dir, outputs)
     return BuildResult(anthology, tuple(found), report, tuple(clock.timings))
 
 

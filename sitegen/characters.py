@@ -1,26 +1,26 @@
 """Find the named characters of an anthology in its prose, then apply the writer's corrections.
 
-Detection reads every paragraph once. Each run of capitalised words ("Dr. Sato", "Jin-hee",
-"Haven Supply Co.") is a candidate and the words around it are evidence:
+Detection reads every paragraph once. Each run of capitalised words ("Dr. Ruiz", "Mei-lin",
+"Brightwater Supply Co.") is a candidate and the words around it are evidence:
 
-- for a person: a speech tag ("said Kai", "Kai nodded"), a possessive, a title, "a woman
-  named X", "introduced himself as X", being called by name in dialogue ("Careful, Kei."),
-  being listed with someone already known to be a person ("Rina, or Yuko");
+- for a person: a speech tag ("said Ana", "Ana nodded"), a possessive, a title, "a woman
+  named X", "introduced himself as X", being called by name in dialogue ("Careful, Leo."),
+  being listed with someone already known to be a person ("Noor, or Dara");
 - against: "in X", "streets of X", "the X", a suffix such as Co. or Street, or a pronoun right
-  after a sentence-initial word ("Will you", "Thank you").
+  after a sentence-initial word ("May I", "Thank you").
 
 A capital in mid-sentence is itself evidence, since it cannot come from the start of the
 sentence; a word seen only at the start of sentences needs more. A name is decided once for
 the whole anthology, so one name in two manuscripts is one character; but each chapter must
-support it (a capital in mid-sentence, or evidence), so that "Hope is a luxury" in one story
-does not make a character of the Hope of another. Where the name is also an ordinary word of
-that chapter ("Will you come?" beside "he will"), a sentence-initial use counts only with
+support it (a capital in mid-sentence, or evidence), so that "Faith is a luxury" in one story
+does not make a character of the Faith of another. Where the name is also an ordinary word of
+that chapter ("Faith was gone" beside "she had faith"), a sentence-initial use counts only with
 evidence of its own.
 
-Full names absorb their short forms ("Sergei" of "Sergei Ivanov", "Dr. Sato" of "Sato"), but
-never look-alikes (Kei and Kai): names are compared whole, token by token. A gendered title
-that contradicts the pronouns used for the full name keeps its own entry ("Mrs. Harlan" is not
-"Will Harlan").
+Full names absorb their short forms ("Ana" of "Ana Ruiz", "Dr. Ruiz" of "Ruiz"), but never
+look-alikes (Anna and Anya): names are compared whole, token by token. A gendered title that
+contradicts the pronouns used for the full name keeps its own entry ("Mrs. Kent" is not
+"Leo Kent").
 
 Curation (`config.characters`) then ignores, adds, merges, splits and describes, in that order;
 the writer's word always wins.
@@ -28,9 +28,11 @@ the writer's word always wins.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -41,7 +43,8 @@ from .model import Chapter, Character, CharacterIndex, Mention
 
 
 def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
+    """A word list, its straight apostrophes made typographic as in the text: "Ma'am"."""
+    return frozenset(text.replace("'", "\u2019").split())
 
 
 # --- Generic vocabulary: English function words and name-shaped things that are not people.
@@ -99,7 +102,7 @@ _PEOPLES = _words(
 _ADDRESS = _words(
     """Mom Mum Mommy Mummy Mama Mamma Ma Mam Dad Daddy Papa Pa Mother Father Grandma Grandpa
     Grandmother Grandfather Granny Gran Nana Nan Grandad Granddad Sis Bro Son Kid Kiddo Boss Sir
-    Sire Madam Madame Ma’am Doc Chief Sarge Honey Sweetheart Sweetie Darling Dear Babe Baby Buddy
+    Sire Madam Madame Ma'am Doc Chief Sarge Honey Sweetheart Sweetie Darling Dear Babe Baby Buddy
     Pal Mate Man Dude Guys Lady Ladies Gentlemen Miss Mister Officer Captain Commander Detective
     Sergeant Lieutenant Doctor Professor Nurse Coach Boy Girl Child Children People Everybody
     Folks Friend Friends Stranger Brother Sister Aunt Auntie Uncle Cousin Majesty Highness
@@ -116,7 +119,8 @@ _TITLE_WORDS = _words(
     Reverend Rev Pastor Rabbi Imam Bishop Cardinal King Queen Prince Princess Duke Duchess
     Baron Baroness Count Countess Earl Emperor Empress Aunt Auntie Uncle Grandma Grandpa Granny
     Gran Nana Coach Nurse Madam Madame Mme Mlle Monsieur Herr Frau Señor Señora Señorita Signor
-    Signora Doña Elder Master Mistress Professor Constable Superintendent Supt Ensign Cadet"""
+    Signora Doña Elder Master Mistress Professor Constable Superintendent Supt Ensign Cadet
+    Nonna Nonno Abuela Abuelo Oma Opa Babushka"""
 )
 _FEMALE_TITLES = _words(
     "Mrs Ms Miss Lady Dame Mother Sister Queen Princess Duchess Baroness Countess Empress Aunt "
@@ -166,10 +170,10 @@ _PLACE_NOUNS = _words(
     """city cities town towns village villages streets street ruins outskirts suburbs suburb
     centre center capital kingdom province state region district port harbour harbor coast
     shores shore mountains valley planet colony republic empire country island islands river
-    bay quay dock docks station road roads gates walls skyline borders border edge heart
-    people citizens north south east west lights map sky skies place places land lands
-    territory territories ship ships boat vessel train bus flight way road journey ticket
-    restaurant cafe café bar hotel store shop company firm office offices warehouse building"""
+    bay quay dock docks station road roads gates walls skyline borders border north south east
+    west place places land lands territory territories ship ships boat vessel train bus flight
+    journey ticket restaurant cafe café bar hotel store shop company firm office offices
+    warehouse building"""
 )
 _PERSON_NOUNS = _words(
     """man woman boy girl kid child person guy fellow lady gentleman stranger soldier doctor
@@ -177,6 +181,10 @@ _PERSON_NOUNS = _words(
     niece grandson granddaughter baby teenager youth officer captain nurse priest widow
     widower someone somebody anyone anybody everyone nobody one partner colleague student
     teacher old young named"""
+)
+_SCENE_WORDS = _words(
+    "today tomorrow yesterday tonight now then here there later soon first next last finally "
+    "meanwhile afterwards outside inside upstairs downstairs"
 )
 _SUBJECT_PRONOUNS = _words("i you we they he she it me us them")
 _SPEECH_OBJECT_VERBS = _words(
@@ -187,8 +195,8 @@ _SPEECH_OBJECT_VERBS = _words(
 _SKIPPABLE = _words(
     """had has have was were is are would could should will can may might must did does do
     not never just only then also still finally suddenly slowly quickly quietly softly already
-    always almost barely simply even too once again now instead""" + " didn’t couldn’t wouldn’t "
-    "hadn’t wasn’t can’t won’t doesn’t don’t isn’t shouldn’t"
+    always almost barely simply even too once again now instead"""
+    + " didn't couldn't wouldn't hadn't wasn't can't won't doesn't don't isn't shouldn't"
 )
 
 
@@ -237,7 +245,8 @@ _WEAK_VERBS = _verb_forms(
     fight/fought find/found bring/brought buy/bought read/read write/wrote speak/spoke
     swear/swore dream care mind respond sing/sang rub+ dig/dug grip+ clutch squeeze spin/spun
     swing/swung throw/threw tap+ slam+ rush hurry stride/strode march limp crawl sprint
-    stiffen shiver tremble sob+ laugh pray hope fear doubt recognise recognize understand/understood forget/forgot forgive/forgave ignore grin+ study examine inspect check
+    stiffen shiver tremble pray hope fear doubt recognise recognize understand/understood
+    forget/forgot forgive/forgave study examine inspect check
     answer call carry drag+ settle slump shift scramble scan lay lie pace bite/bit chew"""
 )
 _PERSON_PRONOUNS = re.compile(
@@ -249,9 +258,9 @@ _PERSON_PRONOUNS = re.compile(
 # --- The candidate scanner: one compiled pattern for every run of capitalised words.
 
 
-def _char_class(predicate: Iterable[str]) -> str:
+def _char_class(chars: Iterable[str]) -> str:
     """A regex character class body of the given characters, as ranges."""
-    codes = sorted({ord(c) for c in predicate})
+    codes = sorted({ord(c) for c in chars})
     parts: list[str] = []
     start = previous = codes[0]
     for code in [*codes[1:], -1]:
@@ -265,26 +274,30 @@ def _char_class(predicate: Iterable[str]) -> str:
 
 _UPPER = _char_class(chr(c) for c in range(0x2000) if chr(c).isupper())
 _LETTER = r"[^\W\d_]"
-_ABBREVIATIONS = (
-    "Mr|Mrs|Ms|Mx|Dr|Prof|Capt|Cmdr|Sgt|Lt|Col|Gen|Maj|Adm|Det|Insp|Rev|Fr|Sr|Jr|St|Mt|Co|Inc"
-    "|Ltd|Corp|Bros|Ave|Rd|Blvd|Supt|Mme|Mlle|Dept|Pvt|Cpl"
+# One capitalised word, with inner hyphens and apostrophes (Mei-lin, O'Hara) but not a
+# possessive or a contraction (Ana's, Ana'd), and a final full stop, which is part of "Dr." and
+# "J." but ends the sentence after "Ana.". Abbreviations are told apart in Python: an
+# alternation of them here would be tried at every capital and cost more than the rest of the
+# scan together.
+_WORD = (
+    rf"[{_UPPER}]{_LETTER}*"
+    rf"(?:-{_LETTER}+|['\u2019](?!(?:s|d|ll|re|ve|m)(?!{_LETTER})){_LETTER}+)*\.?"
 )
-_TOKEN = (
-    rf"(?:(?:{_ABBREVIATIONS})\.(?!{_LETTER})"  # Dr.  Co.
-    rf"|[{_UPPER}]\.(?=[ \u00a0][{_UPPER}])"  # the J. of J. R. Tolkien
-    rf"|[{_UPPER}]{_LETTER}*(?:-{_LETTER}+|['\u2019](?!(?:s|d|ll|re|ve|m)(?!{_LETTER})){_LETTER}+)*)"
+_SPAN = re.compile(rf"{_WORD}(?:[ \u00a0](?:(?:{_PARTICLES})[ \u00a0]){{0,2}}{_WORD})*")
+_ABBREVIATIONS = _words(
+    """Mr Mrs Ms Mx Dr Prof Capt Cmdr Sgt Lt Col Gen Maj Adm Det Insp Rev Fr Sr Jr St Mt Co Inc
+    Ltd Corp Bros Ave Rd Blvd Supt Mme Mlle Dept Pvt Cpl"""
 )
-_SPAN = re.compile(rf"{_TOKEN}(?:[ \u00a0](?:(?:{_PARTICLES})[ \u00a0]){{0,2}}{_TOKEN})*")
-_TOKENS = re.compile(_TOKEN)
 _AFTER = re.compile(
     r"(?P<poss>['\u2019][sS](?![^\W_]))?(?P<aux>['\u2019](?:d|ll|ve|re|m)(?![^\W_]))?"
     r"(?P<punct>[^\w\s]*)"
     r"(?:[ \u00a0]+(?P<w1>[\w'\u2019-]+))?(?:[ \u00a0]+(?P<w2>[\w'\u2019-]+))?"
     r"(?:[ \u00a0]+(?P<w3>[\w'\u2019-]+))?"
 )
-_SENTENCE_ENDS = ".!?\u2026:\u201c\u2018([\u2014\u2013\"*"
+_SENTENCE_ENDS = '.!?\u2026:\u201c\u2018([\u2014\u2013"*'
 _CLOSERS = "\u201d\u2019)]\"'"
 _COORDINATION = re.compile(r",?[ \u00a0]+(?:and|or|nor)[ \u00a0]+|,[ \u00a0]+")
+_STRIP = ",;:.!?\u201d\u201c\u2018\"')(\u2014\u2013"
 
 
 class _Seen(NamedTuple):
@@ -295,153 +308,176 @@ class _Seen(NamedTuple):
     block: int
     start: int  # of the form, title included
     end: int
-    form: str  # as written, e.g. "Dr. Sato"
-    key: str  # the name without its title, e.g. "Sato"
+    form: str  # as written, e.g. "Dr. Ruiz"
+    key: str  # the name without its title, e.g. "Ruiz"
     title: str  # e.g. "Dr", or ""
     initial: bool  # starts a sentence, so its capital proves nothing
     person: int  # evidence, in points, that it names a person here
     thing: int  # evidence that it names a place, a thing, or is an ordinary word
-    gender: str  # "f", "m" or "", from the title or the next pronoun in the sentence
+    gender: str  # "f", "m" or "" as the title says: "Mrs. Kent"
+
+
+_Token = tuple[int, int, str]  # start, end, the word without a final full stop
 
 
 @dataclass(frozen=True)
 class _Scan:
     seen: tuple[_Seen, ...]
     things: Counter[str]  # names found inside place or organisation names
-    links: tuple[tuple[str, str], ...]  # names listed together: "Rina, or Yuko"
+    links: tuple[tuple[str, str], ...]  # names listed together: "Noor, or Dara"
 
 
-def _plain(word: str) -> str:
-    return word.rstrip(".").replace("'", "\u2019")
+_VERB_POINTS = {**dict.fromkeys(_WEAK_VERBS, 1), **dict.fromkeys(_STRONG_VERBS, 2)}
+# What the word just before a name says, one dict lookup per name; later kinds win.
+_BEFORE = {
+    **dict.fromkeys(_PREPOSITIONS, "preposition"),
+    **dict.fromkeys(_DETERMINERS, "determiner"),
+    **dict.fromkeys(_LOCATIVES, "locative"),
+    **dict.fromkeys(("i\u2019m", "name\u2019s", "you\u2019re"), "introduced"),
+    **dict.fromkeys(("me", "am", "as", "is", "was"), "named as"),
+    "named": "named",
+    "called": "named",
+    **dict.fromkeys(_SPEECH_OBJECT_VERBS, "object"),
+    **dict.fromkeys(_STRONG_VERBS, "speech"),
+}
+_NAMED_AS = frozenset(
+    ("himself", "herself", "themselves", "myself", "name", "introduced", "call", "i")
+)
 
 
-def _is_initial(text: str, start: int) -> bool:
-    """Whether a capital at `start` may be there only because a sentence starts."""
-    i = start - 1
-    while i >= 0 and text[i] in " \u00a0":
+def _context(text: str, start: int, end: int) -> tuple[bool, int, int]:
+    """Whether the name at text[start:end] starts a sentence (so its capital proves nothing),
+    and the person and thing points the words around it give."""
+    i = start
+    while i and text[i - 1] in " \u00a0":
         i -= 1
-    if i < 0 or text[i] in _SENTENCE_ENDS:
-        return True
-    return text[i] in _CLOSERS and i > 0 and text[i - 1] in ".!?\u2026\u2014"
-
-
-def _previous_words(text: str, start: int) -> tuple[str, str, str]:
-    """The word before `start` (lower case), the punctuation after it, and the word before it."""
-    head = text[max(0, start - 48) : start]
-    if not head.endswith((" ", "\u00a0")):
-        return "", head[-1:], ""
-    parts = head.split()
-    if not parts:
-        return "", "", ""
-    last = parts[-1]
-    word = last.rstrip(",;:.!?\u201d\u201c\"')(\u2014")
-    punct = last[len(word) :]
-    word = word.lstrip("\u201c\u2018\"'(").lower()
-    before = parts[-2].strip(",;:.!?\u201d\u201c\"')(\u2014") if len(parts) > 1 else ""
-    return word, punct, before
-
-
-def _evidence(
-    text: str, start: int, end: int, initial: bool, previous: tuple[str, str, str]
-) -> tuple[int, int]:
-    """Person and thing points for the name at text[start:end], from the words around it."""
+    mark = text[i - 1] if i else ""
+    initial = not i or mark in _SENTENCE_ENDS
+    if not initial and mark in _CLOSERS and i > 1:
+        initial = text[i - 2] in ".!?\u2026\u2014"
+    word = punct = ""
+    first = 0
+    if i < start:
+        first = text.rfind(" ", 0, i) + 1
+        word = text[first:i].rstrip(_STRIP)
+        punct = text[first + len(word) : i]
+        word = word.lstrip(_STRIP).lower()
+    else:
+        punct = mark
     person = thing = 0
-    word, punct, before = previous
-    after = _AFTER.match(text, end)
-    follow = after.group("punct")
-    w1 = (after.group("w1") or "").lower()
-    if after.group("poss"):
+    poss, _, follow, w1, w2, w3 = _AFTER.match(text, end).groups()  # type: ignore[union-attr]
+    w1 = (w1 or "").lower()
+    if poss:
         if w1 in _PLACE_NOUNS:
-            thing += 1
+            thing += 1  # "Lisbon's streets"
         else:
             person += 1
     elif not follow:
-        for candidate in (after.group("w1"), after.group("w2"), after.group("w3")):
-            verb = (candidate or "").lower()
-            if verb in _STRONG_VERBS:
-                person += 2
-                break
-            if verb in _WEAK_VERBS:
-                person += 1
+        for verb in (w1, (w2 or "").lower(), (w3 or "").lower()):
+            if verb in _VERB_POINTS:
+                person += _VERB_POINTS[verb]  # "Ana nodded", "Ana had already gone"
                 break
             if not (verb in _SKIPPABLE or verb.endswith("ly")):
                 break
         if initial and w1 in _SUBJECT_PRONOUNS:
-            thing += 1  # "Will you", "Thank you", "Knew she": a verb, not a name
-    elif follow[0] in "?!" and word not in _PREPOSITIONS | _LOCATIVES:
-        person += 1  # "Grace!", "And Inès?": someone called or asked after
-    elif follow[0] in "." and punct == ",":
-        person += 1  # "Careful, Kei."
-    elif follow == "," and initial and start and text[start - 1] in "\u201c\u2018" and w1:
-        person += 1  # "Mara, move."
-    if word and not punct:
-        if word in _STRONG_VERBS:
-            person += 2  # "said Kai"
-        elif word in _SPEECH_OBJECT_VERBS:
-            person += 1  # "told Kai"
-        elif word in ("named", "called"):
-            place = before.lower() in _PLACE_NOUNS
-            thing += 3 if place else 0
-            person += 0 if place else 3 if before.lower() in _PERSON_NOUNS else 2
-        elif word in ("as", "is", "was") and before.lower() in (
-            "himself", "herself", "themselves", "myself", "name", "introduced"
-        ):
-            person += 3  # "introduced himself as Alec", "my name is Alec"
-        elif word in ("i\u2019m", "i'm", "name\u2019s", "you\u2019re") or (word, before) in (
-            ("me", "call"),
-            ("am", "I"),
-        ):
-            person += 3  # "I'm Grant"
-        elif word in _LOCATIVES and not after.group("poss"):
-            thing += 1  # "in Thornbury", "since May"
-        elif word in _DETERMINERS or word.endswith(("\u2019s", "'s")):
-            thing += 1  # "the Perseverance", "grandmother's Bible"
-        elif word in _PREPOSITIONS and not after.group("poss"):
-            if before.lower() in _PLACE_NOUNS:
-                thing += 2  # "streets of Neo-Tokyo", "the quay at Kinsale"
-            elif before[:1].isupper() and word == "of":
-                thing += 1  # "Sato of Osaka"
-    return person, thing
+            thing += 1  # "May I", "Thank you", "Knew she": a verb, not a name
+    elif follow[0] in "?!" and _BEFORE.get(word) not in ("preposition", "locative"):
+        person += 1  # "Noor!", "And Dara?": someone called or asked after
+    elif follow[0] == "." and punct == "," and word not in _SCENE_WORDS:
+        person += 1  # "Careful, Leo.", but not "Tomorrow, Lisbon."
+    elif follow == "," and w1 in ("who", "whom", "who\u2019d", "who\u2019s"):
+        person += 2  # "Noor, who was waiting"
+    elif follow == "," and initial and mark and mark in "\u201c\u2018" and w1:
+        person += 1  # "Ana, move."
+    if not word or punct:
+        return initial, person, thing
+    kind = _BEFORE.get(word) or ("determiner" if word.endswith("\u2019s") else "")
+    if kind == "speech":
+        person += 2  # "said Ana"
+    elif kind == "object":
+        person += 1  # "told Ana"
+    elif kind == "determiner":
+        thing += 1  # "the Starling", "grandmother's Bible"
+    elif kind == "locative" and not poss:
+        thing += 1  # "in Ulmstadt", "since May"
+    elif kind in ("named", "named as", "introduced", "preposition"):
+        before = text[text.rfind(" ", 0, first - 1) + 1 : first - 1].strip(_STRIP)
+        lower = before.lower()
+        if kind == "introduced" or (kind == "named as" and lower in _NAMED_AS):
+            person += 3  # "I'm Leo", "introduced himself as Leo", "call me Ishmael"
+        elif kind == "named" and lower in _PLACE_NOUNS:
+            thing += 3  # "a town called Eastmarch"
+        elif kind == "named":
+            person += 3 if lower in _PERSON_NOUNS else 2 if word == "named" else 0
+        elif kind == "preposition" and not poss:
+            if lower in _PLACE_NOUNS:
+                thing += 2  # "streets of Ulmstadt", "the quay at Ruan"
+            elif word == "of" and before[:1].isupper():
+                thing += 1  # "Ruiz of Lisbon"
+    return initial, person, thing
 
 
 def _gender(text: str, end: int) -> str:
     """The gender of the first personal pronoun after `end` in the same sentence, if any."""
-    found = _PERSON_PRONOUNS.search(text, end, end + 160)
+    found = _PERSON_PRONOUNS.search(text, end, end + 120)
     if not found or not (found.group(1) or found.group(2)):
         return ""
     return "m" if found.group(1) else "f"
 
 
-def _segments(text: str, span: re.Match[str]) -> Iterator[list[re.Match[str]]]:
-    """The span's tokens, cut at every word that is never part of a name ("Then Mara")."""
-    current: list[re.Match[str]] = []
-    for token in _TOKENS.finditer(text, span.start(), span.end()):
-        word = _plain(token.group())
-        if (
-            word in NEVER_NAMES
-            and not (word in _TITLE_WORDS and current == [])
-            or word.endswith("n\u2019t")
-            or (len(word) > 1 and word.isupper() and word not in _THING_PREFIXES)
-            or (len(word) == 1 and not token.group().endswith("."))
-        ):
+def _is_name_word(word: str) -> bool:
+    return not (
+        word in NEVER_NAMES
+        or word.endswith("n\u2019t")
+        or len(word) == 1
+        or (word.isupper() and word not in _THING_PREFIXES)
+    )
+
+
+def _segments(text: str, span: re.Match[str]) -> Iterator[list[_Token]]:
+    """The tokens of a run of capitals, cut at words that are never part of a name ("Then
+    Ana"), at a full stop that ends a sentence ("Ana. Leo") and around particles (de, van)
+    that do not join two names."""
+    current: list[_Token] = []
+    position = span.start()
+    pieces = span.group().split()
+    for number, piece in enumerate(pieces):
+        start, end = position, position + len(piece)
+        position = end + 1
+        if not piece[0].isupper():  # a particle, kept only inside a name: "Rui de la Vega"
+            if current and number + 1 < len(pieces) and pieces[number + 1][0].isupper():
+                continue
             if current:
                 yield current
             current = []
             continue
-        current.append(token)
+        word = piece
+        stop = piece.endswith(".")
+        if stop:
+            word = piece[:-1]
+            if word in _ABBREVIATIONS or len(word) == 1:
+                stop = False  # "Dr." and the "J." of "J. R. Tolkien" go on
+            else:
+                end -= 1
+        if _is_name_word(word) or (word in _TITLE_WORDS and not current):
+            current.append((start, end, word))
+        elif current:
+            yield current
+            current = []
+        if stop and current:
+            yield current
+            current = []
     if current:
         yield current
 
 
-def _names_a_place(span: str, things: Counter[str]) -> bool:
-    """Whether a whole run of capitals is one place name ending in a suffix ("Ninth Precinct"),
-    before it is cut into names at its ordinary words ("But Park" keeps Park)."""
-    words = span.split()
-    if len(words) < 2 or _plain(words[-1]) not in _THING_SUFFIXES:
+def _names_a_place(words: list[str], things: Counter[str]) -> bool:
+    """Whether a whole run of capitals is one place name ending in a suffix ("Third Precinct"),
+    before it is cut into names at its ordinary words ("But Hill" keeps Hill)."""
+    last, previous = words[-1].rstrip("."), words[-2].rstrip(".")
+    if last not in _THING_SUFFIXES or previous in _FUNCTION_WORDS | _INTERJECTIONS | _TITLE_WORDS:
         return False
-    if _plain(words[-2]) in _FUNCTION_WORDS | _INTERJECTIONS | _TITLE_WORDS:
-        return False
-    things.update(_plain(w) for w in words[:-1])
+    things.update(w.rstrip(".") for w in words[:-1])
     return True
 
 
@@ -457,13 +493,32 @@ def _scan(chapters: tuple[Chapter, ...]) -> _Scan:
             text = block.plain
             last: _Seen | None = None
             for span in _SPAN.finditer(text):
-                if span.group() in NEVER_NAMES or _names_a_place(span.group(), things):
+                group = span.group()
+                if group in NEVER_NAMES:  # most capitals: The, He, But
                     continue
-                for tokens in _segments(text, span):
-                    found = _candidate(c, b, text, tokens, things)
-                    if found is None:
+                found_here: Iterable[_Seen]
+                if " " in group or "\u00a0" in group:
+                    if _names_a_place(group.split(), things):
                         continue
-                    if last is not None and _COORDINATION.fullmatch(text, last.end, found.start):
+                    found_here = filter(
+                        None, (_candidate(c, b, text, t, things) for t in _segments(text, span))
+                    )
+                else:  # the common case, one word: "Ana", "Ana." or "Sparks"
+                    word = group.rstrip(".")
+                    if not _is_name_word(word):
+                        continue
+                    start = span.start()
+                    end = start + len(word)
+                    initial, person, thing = _context(text, start, end)
+                    found_here = (
+                        _Seen(c, b, start, end, word, word, "", initial, person, thing, ""),
+                    )
+                for found in found_here:
+                    if (
+                        last is not None
+                        and found.start - last.end < 7
+                        and _COORDINATION.fullmatch(text, last.end, found.start)
+                    ):
                         links.append((last.key, found.key))
                     seen.append(found)
                     last = found
@@ -471,44 +526,32 @@ def _scan(chapters: tuple[Chapter, ...]) -> _Scan:
 
 
 def _candidate(
-    c: int, b: int, text: str, tokens: list[re.Match[str]], things: Counter[str]
+    c: int, b: int, text: str, tokens: list[_Token], things: Counter[str]
 ) -> _Seen | None:
     """One run of name tokens as an occurrence, or None if it names a place or a thing."""
-    words = [_plain(t.group()) for t in tokens]
+    words = [word for _, _, word in tokens]
     titles = 0
     while titles < len(words) - 1 and words[titles] in _TITLE_WORDS:
         titles += 1
     name = words[titles:]
-    if (
-        any(w in _THING_SUFFIXES for w in name[1:])
-        or (len(name) > 1 and name[0] in _THING_PREFIXES)
-        or (titles and words[0] in _THING_PREFIXES)
+    if len(name) == 1 and name[0] in NEVER_NAMES:
+        return None  # a title alone: "Yes, Captain."
+    if len(name) > 1 and (
+        name[0] in _THING_PREFIXES or any(w in _THING_SUFFIXES for w in name[1:])
     ):
         things.update(w for w in name if w not in _THING_SUFFIXES and w not in _THING_PREFIXES)
         return None
-    if len(name) == 1 and name[0] in NEVER_NAMES:
-        return None
-    start, end = tokens[0].start(), tokens[-1].end()
-    key_start = tokens[titles].start()
-    initial = _is_initial(text, start)
-    person, thing = _evidence(text, start, end, initial, _previous_words(text, start))
+    start, end = tokens[0][0], tokens[-1][1]
+    initial, person, thing = _context(text, start, end)
     title = words[0] if titles else ""
     if title:
         person += 3
     gender = "f" if title in _FEMALE_TITLES else "m" if title in _MALE_TITLES else ""
-    return _Seen(
-        chapter=c,
-        block=b,
-        start=start,
-        end=end,
-        form=text[start:end].replace("\u00a0", " "),
-        key=text[key_start:end].replace("\u00a0", " "),
-        title=title,
-        initial=initial,
-        person=person,
-        thing=thing,
-        gender=gender or _gender(text, end),
-    )
+    form = text[start:end]
+    key = text[tokens[titles][0] : end]
+    if "\u00a0" in form:
+        form, key = form.replace("\u00a0", " "), key.replace("\u00a0", " ")
+    return _Seen(c, b, start, end, form, key, title, initial, person, thing, gender)
 
 
 # --- Deciding which candidates are people, and which occurrences mention them.
@@ -516,7 +559,7 @@ def _candidate(
 
 def _decide(scan: _Scan) -> dict[str, str]:
     """Map each candidate name that is a person to itself, or to the name it stands for when a
-    sentence-initial word was caught in front of it ("Classic Kai" -> "Kai")."""
+    sentence-initial word was caught in front of it ("Classic Ana" -> "Ana")."""
     person: Counter[str] = Counter()
     thing: Counter[str] = Counter({word: 2 * n for word, n in scan.things.items()})
     mid: Counter[str] = Counter()
@@ -529,25 +572,27 @@ def _decide(scan: _Scan) -> dict[str, str]:
         return person[key] > thing[key] and (person[key] >= 2 or mid[key] >= 1)
 
     names = {key for key in person if is_person(key)}
-    for a, b in scan.links:  # listed with a known person: "Rina, or Yuko, or Asuka"
+    for a, b in scan.links:  # listed with a known person: "Noor, or Dara, or Ana"
         if a in names and b not in names:
             person[b] += 1
         elif b in names and a not in names:
             person[a] += 1
     decided = {key: key for key in person if is_person(key)}
-    parts = {part for key in decided if " " in key for part in (key.split(" ")[0], key.split(" ")[-1])}
+    parts = {
+        part for key in decided if " " in key for part in (key.split(" ")[0], key.split(" ")[-1])
+    }
     for key in parts - decided.keys():
         if person[key] >= thing[key] and (person[key] or mid[key]):
-            decided[key] = key  # "Brandt", once "Teodor Brandt" is known
+            decided[key] = key  # "Ruiz", once "Ana Ruiz" is known
     for key in person.keys() - decided.keys():
         words = key.split(" ")
         if len(words) < 2 or thing[key] > person[key]:
             continue
         rest = " ".join(words[1:])
         if words[0] in decided or (words[-1] in decided and mid[key]):
-            decided[key] = key  # "Sergei Ivanov", with "Sergei" known
+            decided[key] = key  # "Ana Ruiz", with "Ana" known
         elif rest in decided:
-            decided[key] = rest  # "Poor Kai": a word that only ever starts a sentence
+            decided[key] = rest  # "Poor Ana": a word that only ever starts a sentence
     return decided
 
 
@@ -557,7 +602,9 @@ def _word_uses(text: str, word: str) -> int:
     at = text.find(word)
     while at >= 0:
         end = at + len(word)
-        if (at == 0 or not text[at - 1].isalpha()) and (end == len(text) or not text[end].isalpha()):
+        if (at == 0 or not text[at - 1].isalpha()) and (
+            end == len(text) or not text[end].isalpha()
+        ):
             count += 1
         at = text.find(word, end)
     return count
@@ -614,7 +661,7 @@ class _Draft:
     curated: bool = False  # made or reshaped by the config: its mentions win any overlap
 
 
-def _identities(seen: list[_Seen]) -> list[_Draft]:
+def _identities(seen: list[_Seen], chapters: tuple[Chapter, ...]) -> list[_Draft]:
     """Group occurrences into characters: full names absorb their short forms and titled forms,
     unless a gendered title contradicts the pronouns used for the full name."""
     keys = {s.key for s in seen}
@@ -625,14 +672,19 @@ def _identities(seen: list[_Seen]) -> list[_Draft]:
             for part in (" ".join(words[:cut]), " ".join(words[cut:])):
                 if part in keys:
                     longer[part].append(key)
-    for part, owners in longer.items():  # keep only the longest: "Mary" -> "Mary Jane Watson"
+    for part, owners in longer.items():  # keep only the longest: "Ana" -> "Ana Maria Ruiz"
         longer[part] = sorted(o for o in owners if not any(o in longer.get(x, ()) for x in owners))
+    titled = {s.key for s in seen if s.gender}
+    asked = titled | {owner for key in titled for owner in longer.get(key, ())}
     votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for s in seen:
-        if s.gender and s.title not in _FEMALE_TITLES | _MALE_TITLES:
-            votes[s.key][s.gender] += 1
-            if len(longer.get(s.key, ())) == 1:
-                votes[longer[s.key][0]][s.gender] += 1
+    for s in seen:  # pronouns are read only for the few names a gendered title is given to
+        owners = longer.get(s.key, ())
+        owner = owners[0] if len(owners) == 1 else None
+        if not s.title and (s.key in asked or owner in asked):
+            pronoun = _gender(chapters[s.chapter].blocks[s.block].plain, s.end)
+            votes[s.key][pronoun] += 1
+            if owner is not None:
+                votes[owner][pronoun] += 1
 
     def gender(key: str) -> str:
         m, f = votes[key]["m"], votes[key]["f"]
@@ -640,17 +692,20 @@ def _identities(seen: list[_Seen]) -> list[_Draft]:
 
     groups: dict[str, list[_Seen]] = defaultdict(list)
     recent: dict[tuple[int, str], int] = {}  # (chapter, full name) -> last position seen
+    present = {(s.chapter, s.key) for s in seen}
     for position, s in enumerate(seen):
         owners = longer.get(s.key, [])
-        if s.title in _FEMALE_TITLES | _MALE_TITLES:
-            said = "f" if s.title in _FEMALE_TITLES else "m"
-            fitting = [o for o in owners if gender(o) in ("", said)]
-            if (owners and not fitting) or (not owners and gender(s.key) not in ("", said)):
-                groups[s.form].append(s)  # "Mrs. Harlan" beside a male "Will Harlan"
+        if s.gender:
+            fitting = [o for o in owners if gender(o) in ("", s.gender)]
+            if (owners and not fitting) or (not owners and gender(s.key) not in ("", s.gender)):
+                groups[s.form].append(s)  # "Mrs. Kent" beside a male "Leo Kent"
                 continue
             owners = fitting
-        if len(owners) > 1:  # "Byrne" of two Byrnes: the one named last in this chapter
-            owners = sorted(owners, key=lambda o: -recent.get((s.chapter, o), -1))
+        if len(owners) > 1:  # "Holm" of two Holms: the one named last, or at all, here
+            owners = sorted(
+                owners,
+                key=lambda o: (-recent.get((s.chapter, o), -1), (s.chapter, o) not in present),
+            )
         identity = owners[0] if owners else s.key
         recent[s.chapter, identity] = position
         groups[identity].append(s)
@@ -659,7 +714,7 @@ def _identities(seen: list[_Seen]) -> list[_Draft]:
 
 def _draft(identity: str, group: list[_Seen]) -> _Draft:
     """A full name is shown whole; a single name bare if it is ever written bare, else with the
-    title it is always given ("Father Tomás")."""
+    title it is always given ("Father Brennan")."""
     forms = list(dict.fromkeys(s.form for s in group))
     name = identity
     if " " not in identity and not any(s.form == identity for s in group):
@@ -705,27 +760,23 @@ def _find_phrases(
     pattern = re.compile(
         r"(?<![^\W_])(?:" + "|".join(_phrase_pattern(p) for p in wanted) + r")(?![^\W_])"
     )
-    lookup = {_fold(p): _fold(p) for p in wanted}
     for c, chapter in enumerate(chapters):
         for b, block in enumerate(chapter.blocks):
             if isinstance(block, Paragraph):
                 for match in pattern.finditer(block.plain):
-                    text = _fold(re.sub(r"\s+", " ", match.group()))
-                    owner = lookup.get(text) or lookup.get(text[:1].lower() + text[1:])
-                    if owner is not None:
-                        found[owner].append((c, b, match.start(), match.end()))
+                    found[_fold(" ".join(match.group().split()))].append(
+                        (c, b, match.start(), match.end())
+                    )
     return {key: tuple(value) for key, value in found.items()}
 
 
 class _Curator:
     """Applies one CharacterConfig to the detected drafts, collecting warnings as it goes."""
 
-    def __init__(
-        self, chapters: tuple[Chapter, ...], config: CharacterConfig, drafts: list[_Draft]
-    ) -> None:
+    def __init__(self, chapters: tuple[Chapter, ...], config: CharacterConfig) -> None:
         self.chapters = chapters
         self.config = config
-        self.drafts = drafts
+        self.drafts: list[_Draft] = []
         self.found: list[Diagnostic] = []
         phrases = [n for entry in config.add for n in (entry.name, *entry.aliases)]
         phrases += [n for group in config.merge for n in group]
@@ -765,6 +816,8 @@ class _Curator:
 
     def ignore(self, seen: list[_Seen]) -> list[_Seen]:
         """Drop the occurrences of every ignored name, before names are grouped."""
+        if not self.config.ignore:
+            return seen
         ignored = {_fold(name): name for name in self.config.ignore}
         used = {_fold(s.form) for s in seen} | {_fold(s.key) for s in seen}
         for folded, name in ignored.items():
@@ -828,6 +881,8 @@ class _Curator:
                 if not owners:
                     extra += literal
             parts = [self.drafts[i] for i in members]
+            if not parts and not extra:
+                continue
             merged = _Draft(
                 name=group[0],
                 aliases=_aliases(group[0], [n for d in parts for n in (d.name, *d.aliases)]),
@@ -859,7 +914,12 @@ class _Curator:
                 continue
             owner = owners[0]
             draft = self.drafts[owner]
-            moved = tuple(m for m in draft.mentions if m[0] in where)
+            alias = _fold(entry.name) != _fold(draft.name)  # only that alias's mentions move
+            moved = tuple(
+                m
+                for m in draft.mentions
+                if m[0] in where and not (alias and _fold(self.text(m)) != _fold(entry.name))
+            )
             if not moved:
                 self.warn(
                     "W033",
@@ -868,7 +928,7 @@ class _Curator:
                     "check the chapters, or remove the entry",
                 )
                 continue
-            kept = tuple(m for m in draft.mentions if m[0] not in where)
+            kept = tuple(m for m in draft.mentions if m not in moved)
             kept_forms = {self.text(m) for m in kept}
             self.drafts[owner] = replace(
                 draft,
@@ -888,6 +948,8 @@ class _Curator:
             )
 
     def describe(self) -> None:
+        """Describe the character of a name; when a split made several of that name, only
+        those whose own entry gave no description."""
         for name, description in self.config.describe:
             owners = self.owners(name)
             if not owners:
@@ -897,6 +959,8 @@ class _Curator:
                     f"`{name}` in characters.describe matches no character",
                     "use the name the character index shows, or one of its aliases",
                 )
+            if len(owners) > 1:
+                owners = [o for o in owners if not self.drafts[o].description]
             for owner in owners:
                 self.drafts[owner] = replace(self.drafts[owner], description=description)
 
@@ -916,7 +980,13 @@ def _aliases(name: str, names: Iterable[str]) -> tuple[str, ...]:
 
 
 def _claim(drafts: list[_Draft]) -> list[tuple[tuple[int, int, int, int], ...]]:
-    """Each draft's mentions, without duplicates or overlaps; curated drafts claim text first."""
+    """Each draft's mentions, without duplicates or overlaps; curated drafts claim text first.
+
+    Detection alone never overlaps (each run of capitals is one occurrence) and keeps reading
+    order, so only curation needs the sweep.
+    """
+    if not any(draft.curated for draft in drafts):
+        return [draft.mentions for draft in drafts]
     claimed: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     result: list[tuple[tuple[int, int, int, int], ...]] = [() for _ in drafts]
     order = sorted(range(len(drafts)), key=lambda i: not drafts[i].curated)
@@ -969,12 +1039,27 @@ def detect(
     chapters: tuple[Chapter, ...], config: CharacterConfig
 ) -> tuple[CharacterIndex, list[Diagnostic]]:
     """The anthology's characters, as detected and then curated by `config`."""
-    scan = _scan(chapters)
-    curator = _Curator(chapters, config, [])
-    seen = curator.ignore(_mentions(scan, _decide(scan), chapters))
-    curator.drafts = _identities(seen)
-    curator.add()
-    curator.merge()
-    curator.split()
-    curator.describe()
-    return _index(curator.drafts), curator.found
+    with _no_collection_pauses():
+        scan = _scan(chapters)
+        curator = _Curator(chapters, config)
+        seen = curator.ignore(_mentions(scan, _decide(scan), chapters))
+        curator.drafts = _identities(seen, chapters)
+        curator.add()
+        curator.merge()
+        curator.split()
+        curator.describe()
+        return _index(curator.drafts), curator.found
+
+
+@contextmanager
+def _no_collection_pauses() -> Iterator[None]:
+    """Detection makes one small tuple per name in the corpus and none of them form cycles, yet
+    the cyclic collector would scan them again and again (a quarter of the time on a thousand
+    chapters). Reference counting still frees everything; the collector resumes after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

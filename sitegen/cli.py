@@ -156,6 +156,36 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if args.strict and warnings else 0
 
 
+def _add_serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="the port to listen on (default: 8000)"
+    )
+    parser.add_argument("--open", action="store_true", help="open the site in a web browser")
+    parser.add_argument(
+        "--epub", action="store_true", help="also rebuild the EPUB on every change (slower)"
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import ServeOptions, serve
+
+    return serve(
+        ServeOptions(
+            config=args.config,
+            source=args.source,
+            out=args.out,
+            base_url=args.base_url,
+            host=args.host,
+            port=args.port,
+            open_browser=args.open,
+            epub=args.epub,
+        )
+    )
+
+
 def cmd_characters(args: argparse.Namespace) -> int:
     from .build import load
     from .render.cast import characters_json
@@ -272,6 +302,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_verbosity(build)
     build.set_defaults(handler=cmd_build)
+
+    serve = commands.add_parser(
+        "serve",
+        help="preview the site, rebuilding it and reloading the browser on every save",
+        description="Build the site, serve it at http://127.0.0.1:8000/ (under the base path), "
+        "and rebuild it whenever a manuscript, the config, a template or the theme changes; "
+        "the browser reloads by itself, and shows the errors of a failed build.",
+    )
+    _add_config_options(serve)
+    _add_output_options(serve)
+    _add_serve_options(serve)
+    serve.set_defaults(handler=cmd_serve)
 
     check = commands.add_parser(
         "check",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 
 from markdown_it import MarkdownIt
 
@@ -47,20 +46,14 @@ def plain_text(inlines: tuple[Inline, ...]) -> str:
 class Paragraph:
     line: int
     inlines: tuple[Inline, ...]
-
-    @cached_property
-    def plain(self) -> str:
-        return plain_text(self.inlines)
+    plain: str  # the text without markup, as a reader sees it; mentions index into it
 
 
 @dataclass(frozen=True)
 class Heading:
     line: int
     inlines: tuple[Inline, ...]
-
-    @cached_property
-    def plain(self) -> str:
-        return plain_text(self.inlines)
+    plain: str
 
 
 @dataclass(frozen=True)
@@ -150,6 +143,8 @@ def _merge_text(inlines: list[Inline]) -> list[Inline]:
 
 def smarten_inlines(inlines: tuple[Inline, ...]) -> tuple[Inline, ...]:
     """Apply typography to every text run, telling each run what stands on either side."""
+    if len(inlines) == 1 and isinstance(inlines[0], Text):
+        return (Text(smarten(inlines[0].text)),)
     flat = plain_text(inlines)
     position = 0
 
@@ -286,10 +281,11 @@ def _trim_breaks(blocks: list[tuple[str, int, str]]) -> list[tuple[str, int, str
 
 
 def _block(kind: str, number: int, text: str) -> Block:
-    if kind == "paragraph":
-        return Paragraph(number, typeset(text))
-    if kind == "heading":
-        return Heading(number, typeset(text))
+    if kind in ("paragraph", "heading"):
+        inlines = typeset(text)
+        plain = inlines[0].text if len(inlines) == 1 and isinstance(inlines[0], Text) else None
+        kind_of = Paragraph if kind == "paragraph" else Heading
+        return kind_of(number, inlines, plain if plain is not None else plain_text(inlines))
     if kind == "code":
         language, _, code = text.partition("\n")
         return CodeBlock(number, language, code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,10 +116,15 @@ def read_source(path: Path, data: bytes) -> tuple[Source | None, list[Diagnostic
     return Source(path, tuple(body), front_matter, digest), found + meta_found
 
 
+ReadFn = Callable[[Path, bytes], tuple[Source | None, list[Diagnostic]]]
+
+
 def read_sources(
-    config: Config,
+    config: Config, read: ReadFn = read_source
 ) -> tuple[list[tuple[Source, ChapterEntry | None]], list[Diagnostic]]:
     """Every manuscript in reading order: those the config lists first, then the rest by name.
+
+    `read` lets `serve` pass a `read_source` memoised on the file's bytes.
 
     A listed file that is missing is an error; an unlisted one is published after the listed
     ones, with a warning, so that a new manuscript shows up rather than vanishing silently.
@@ -177,7 +183,7 @@ def read_sources(
             ordered.append((path, None))
     sources: list[tuple[Source, ChapterEntry | None]] = []
     for path, entry in ordered:
-        source, diagnostics = read_source(path, path.read_bytes())
+        source, diagnostics = read(path, path.read_bytes())
         found.extend(diagnostics)
         if source is not None:
             sources.append((source, entry))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -112,8 +113,22 @@ def recover(out: Path) -> None:
 
 
 def write(
-    outputs: dict[str, bytes], out_dir: Path, *, protected: tuple[Path, ...] = ()
+    outputs: dict[str, bytes],
+    out_dir: Path,
+    *,
+    protected: tuple[Path, ...] = (),
+    last_written: Mapping[str, bytes] | None = None,
+    keep_retired: bool = False,
 ) -> WriteReport:
+    """Replace the site in `out_dir` with `outputs`, atomically.
+
+    `last_written` is what the previous write into this folder wrote, when the caller kept it
+    in memory (`serve` does): a file is then known unchanged by comparing bytes in memory and
+    checking its size on disk, instead of reading the whole site back. `keep_retired` leaves
+    the replaced site beside the new one for the caller to clear with `recover()` when nobody
+    is waiting (`serve` does, once the browser has reloaded): removing a thousand folders can
+    take seconds on a disk that discards freed blocks.
+    """
     out = out_dir.resolve()
     check_output_dir(out, protected)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -138,14 +153,14 @@ def write(
 
     stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + out.name + "-", dir=out.parent))
     try:
-        changed = _stage(outputs, out, stage)
+        changed = _stage(outputs, out, stage, last_written)
         for name in foreign:
             target = stage / name
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(out / name, target, follow_symlinks=False)
         (stage / MANIFEST).write_text("\n".join(sorted(outputs)) + "\n", "utf-8")
         stage.chmod(0o755)
-        _swap(stage, out)
+        _swap(stage, out, keep_retired)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -157,7 +172,9 @@ def write(
     )
 
 
-def _stage(outputs: dict[str, bytes], out: Path, stage: Path) -> list[str]:
+def _stage(
+    outputs: dict[str, bytes], out: Path, stage: Path, last_written: Mapping[str, bytes] | None
+) -> list[str]:
     changed: list[str] = []
     for path in sorted(outputs):
         data = outputs[path]
@@ -165,7 +182,11 @@ def _stage(outputs: dict[str, bytes], out: Path, stage: Path) -> list[str]:
         target = stage / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         old = out / relative
-        if _same_bytes(old, data):
+        if (
+            _same_bytes(old, data)
+            if last_written is None
+            else last_written.get(path) == data and _same_size(old, len(data))
+        ):
             os.link(old, target)
         else:
             target.write_bytes(data)
@@ -175,17 +196,20 @@ def _stage(outputs: dict[str, bytes], out: Path, stage: Path) -> list[str]:
 
 def _same_bytes(path: Path, data: bytes) -> bool:
     try:
-        return (
-            path.is_file()
-            and not path.is_symlink()
-            and path.stat().st_size == len(data)
-            and path.read_bytes() == data
-        )
+        return _same_size(path, len(data)) and path.read_bytes() == data
     except OSError:
         return False
 
 
-def _swap(stage: Path, out: Path) -> None:
+def _same_size(path: Path, size: int) -> bool:
+    """`path` is a regular file (not a symlink) of `size` bytes."""
+    try:
+        return path.is_file() and not path.is_symlink() and path.stat().st_size == size
+    except OSError:
+        return False
+
+
+def _swap(stage: Path, out: Path, keep_retired: bool) -> None:
     if not out.exists():
         stage.rename(out)
         return
@@ -193,4 +217,5 @@ def _swap(stage: Path, out: Path) -> None:
     retired.rmdir()
     out.rename(retired)
     stage.rename(out)
-    shutil.rmtree(retired, ignore_errors=True)
+    if not keep_retired:
+        shutil.rmtree(retired, ignore_errors=True)

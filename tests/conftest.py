@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,9 @@ class Built:
         return (self.out / path).read_text("utf-8")
 
 
-def copy_project(destination: Path, seeds: Path = SEEDS, config: Path | None = ROOT / "anthology.toml") -> Path:
+def copy_project(
+    destination: Path, seeds: Path = SEEDS, config: Path | None = ROOT / "anthology.toml"
+) -> Path:
     (destination / "seeds").mkdir(parents=True)
     for manuscript in sorted(seeds.iterdir()):
         shutil.copy2(manuscript, destination / "seeds" / manuscript.name)
@@ -50,10 +53,13 @@ def copy_project(destination: Path, seeds: Path = SEEDS, config: Path | None = R
     return destination
 
 
-def run_sitegen(*args: str, cwd: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+def run_sitegen(
+    *args: str, cwd: Path, check: bool = False, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "sitegen", *args],
         cwd=cwd,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=300,

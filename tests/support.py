@@ -33,7 +33,9 @@ def left_out_lines(diagnostic_lines: list[str], manuscript: Path) -> set[int]:
     return found
 
 
-def manuscript_words(manuscript: Path, skip_lines: set[int] = frozenset()) -> tuple[list[str], list[str]]:
+def manuscript_words(
+    manuscript: Path, skip_lines: set[int] = frozenset()
+) -> tuple[list[str], list[str]]:
     """(title words, body words) of a manuscript: a leading `# Title` line is the title."""
     text = manuscript.read_bytes().decode("utf-8-sig")
     lines = re.split(r"\r\n|\r|\n", text)

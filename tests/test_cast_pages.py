@@ -118,7 +118,10 @@ def test_character_index_page(seeds_site: Built) -> None:
     assert len(rows) == 17
     kai = next(li for li in page.select("ul.cast li") if li.h3.get_text() == "Kai")
     assert re.search(r"2 stories · \d+ mentions", kai.get_text())
-    assert [a.get_text() for a in kai.select(".in a")] == ["The Weight of Leaving", "Extraction Point"]
+    assert [a.get_text() for a in kai.select(".in a")] == [
+        "The Weight of Leaving",
+        "Extraction Point",
+    ]
 
 
 def test_character_page(seeds_site: Built) -> None:

@@ -21,8 +21,12 @@ def test_help_on_every_command(command: list[str], tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    for args in (["build", "--no-such-flag"], ["frobnicate"], ["build", "--config", "missing.toml"],
-                 ["build", "--base-url", "example.org"]):
+    for args in (
+        ["build", "--no-such-flag"],
+        ["frobnicate"],
+        ["build", "--config", "missing.toml"],
+        ["build", "--base-url", "example.org"],
+    ):
         result = run_sitegen(*args, cwd=tmp_path)
         assert result.returncode == 2, args
         assert "Traceback" not in result.stderr
@@ -30,7 +34,9 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 def test_bad_toml_is_one_line_with_file_and_line(project: Path) -> None:
     config = project / "anthology.toml"
-    config.write_text(config.read_text("utf-8").replace('language = "en"', "language = en"), "utf-8")
+    config.write_text(
+        config.read_text("utf-8").replace('language = "en"', "language = en"), "utf-8"
+    )
     result = run_sitegen("build", cwd=project)
     assert result.returncode == 1
     first = result.stderr.splitlines()[0]
@@ -42,19 +48,24 @@ def test_bad_toml_is_one_line_with_file_and_line(project: Path) -> None:
 def test_config_problems_are_reported_together(project: Path) -> None:
     config = project / "anthology.toml"
     text = config.read_text("utf-8").replace('language = "en"', "language = 3")
-    config.write_text(text.replace('title = "The Silence"', 'title = "The Silence"\nslug = "No Way"'))
+    config.write_text(
+        text.replace('title = "The Silence"', 'title = "The Silence"\nslug = "No Way"')
+    )
     result = run_sitegen("build", cwd=project)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "anthology.toml:5: E002 `language` must be a string, not a whole number",
-        "anthology.toml:25: E002 slug `No Way` must be lower-case letters, digits and single hyphens",
+        "anthology.toml:25: E002 slug `No Way` must be lower-case letters, digits and single"
+        " hyphens",
         "sitegen: 2 errors; nothing was written",
     ]
 
 
 def test_missing_manuscript_names_the_config_line(project: Path) -> None:
     config = project / "anthology.toml"
-    text = config.read_text("utf-8").replace('file = "003_16f21ff587169ca7.txt"', 'file = "gone.txt"')
+    text = config.read_text("utf-8").replace(
+        'file = "003_16f21ff587169ca7.txt"', 'file = "gone.txt"'
+    )
     config.write_text(text, "utf-8")
     result = run_sitegen("build", cwd=project)
     assert result.returncode == 1
@@ -100,8 +111,15 @@ def test_builds_without_a_config(tmp_path: Path) -> None:
 
 def test_source_out_and_base_url_options(tmp_path: Path, project: Path) -> None:
     out = tmp_path / "elsewhere"
-    result = run_sitegen("build", "--out", str(out), "--base-url", "https://example.org/stories",
-                         cwd=project, check=True)
+    result = run_sitegen(
+        "build",
+        "--out",
+        str(out),
+        "--base-url",
+        "https://example.org/stories",
+        cwd=project,
+        check=True,
+    )
     assert "Built 5 chapters" in result.stdout
     home = (out / "index.html").read_text("utf-8")
     assert '<link rel="canonical" href="https://example.org/stories/">' in home

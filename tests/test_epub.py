@@ -312,7 +312,7 @@ def test_a_cover_is_generated_from_title_and_author(seeds_book: Book) -> None:
     )
     image = Image.open(BytesIO(seeds_book.read(seeds_book.resolve(cover.attrib["href"]))))
     assert (image.format, image.size) == ("PNG", (1600, 2560))
-    assert len(set(image.convert("L").getdata())) > 2, "the cover is blank"
+    assert len(image.convert("L").getcolors() or []) > 2, "the cover is blank"
     img = seeds_book.document("cover.xhtml").find(".//x:img", NS)
     assert img is not None
     assert img.attrib["src"] == cover.attrib["href"]
@@ -357,6 +357,41 @@ def test_a_bad_cover_is_one_line_naming_the_config_line(
     assert not (root / "output").exists()
 
 
+FAIRY_TALES = "\u0421\u043a\u0430\u0437\u043a\u0438"  # Cyrillic: Literata's subsets lack it
+PUSHKIN = "\u041f\u0443\u0448\u043a\u0438\u043d"
+
+
+def test_a_title_the_cover_typeface_cannot_draw_is_a_warning_not_a_failure(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    (root / "seeds").mkdir(parents=True)
+    (root / "seeds" / "01_one.txt").write_text("Once upon a time.\n", "utf-8")
+    (root / "anthology.toml").write_text(
+        f'title = "{FAIRY_TALES}"\nauthor = "{PUSHKIN}"\n', "utf-8"
+    )
+    result = run_sitegen("build", cwd=root, check=True)
+    assert re.search(
+        r"anthology\.toml: W050 the generated cover cannot draw .*\u0421.*; make a cover image",
+        result.stderr,
+    )
+    book = Book.open(root / "output" / "anthology.epub")
+    assert book.metadata("dc:title") == [FAIRY_TALES]
+
+
+def test_a_project_with_its_own_templates_and_theme_still_gets_the_book(tmp_path: Path) -> None:
+    """Customising the site's templates or theme must not cost the EPUB its templates or fonts."""
+    root = copy_project(tmp_path)
+    shutil.copytree(ROOT / "templates", root / "templates", ignore=shutil.ignore_patterns("epub"))
+    shutil.copytree(ROOT / "theme", root / "theme", ignore=shutil.ignore_patterns("fonts"))
+    run_sitegen("build", cwd=root, check=True)
+    book = Book.open(root / "output" / BOOK_NAME)
+    assert len(book.chapters()) == len(CONFIG["chapters"])
+    fonts = [n for n in book.archive.namelist() if n.endswith(".woff2")]
+    assert len(fonts) == 4
+    assert all(
+        book.read(n) == (ROOT / "theme" / "fonts" / Path(n).name).read_bytes() for n in fonts
+    )
+
+
 # --- The text ---------------------------------------------------------------------------------
 
 
@@ -394,9 +429,12 @@ def test_the_book_has_the_same_typography_and_scene_breaks_as_the_site(
 
 
 def sorted_chapter_pages(site: Built) -> list[Path]:
-    """The site's chapter pages in reading order (the home page lists them in order)."""
-    home = BeautifulSoup(site.page("index.html"), "html.parser")
-    return [site.out / a["href"] / "index.html" for a in home.select(".contents h2 a")]
+    """The site's chapter pages in reading order, found by their titles."""
+    pages = {
+        BeautifulSoup(p.read_bytes(), "html.parser").h1.get_text(): p
+        for p in (site.out / "chapters").glob("*/index.html")
+    }
+    return [pages[c["title"]] for c in CONFIG["chapters"]]
 
 
 def test_manuscript_markup_stays_text_and_control_characters_are_reported(tmp_path: Path) -> None:
@@ -587,6 +625,29 @@ def test_the_seeds_book_indexes_the_characters_the_site_lists(
         return
     index = seeds_book.document("characters.xhtml")
     assert [text_of(dt) for dt in index.iterfind(".//x:dt", NS)] == [c["name"] for c in listed]
+
+
+def test_a_long_index_is_split_into_parts_whose_links_all_arrive(hundred_book: Book) -> None:
+    parts = [href for href in hundred_book.spine if href.startswith("characters")]
+    assert len(parts) > 1, "a 100-chapter index should not be one document"
+    assert hundred_book.spine[-1] == "colophon.xhtml"
+    assert parts == hundred_book.spine[-1 - len(parts) : -1]
+    names: list[str] = []
+    ids_in: dict[str, set[str]] = {}
+    for part in parts:
+        document = hundred_book.document(part)
+        assert len(document.findall(".//x:h1", NS)) == 1
+        names += [text_of(dt) for dt in document.iterfind(".//x:dt", NS)]
+        for a in document.iter(f"{{{NS['x']}}}a"):
+            chapter, _, anchor = a.attrib["href"].partition("#")
+            if chapter not in ids_in:
+                ids_in[chapter] = {
+                    e.attrib["id"]
+                    for e in hundred_book.document(chapter).iter()
+                    if "id" in e.attrib
+                }
+            assert not anchor or anchor in ids_in[chapter], a.attrib["href"]
+    assert names == sorted(names, key=str.casefold) and len(names) == len(set(names))
 
 
 # --- Accessibility: Ace by DAISY ---------------------------------------------------------------

@@ -89,9 +89,12 @@ def test_new_project_deploys_unchanged(new_project: Path, tmp_path: Path) -> Non
         ["remote", "add", "origin", str(remote)],
     ):
         subprocess.run(["git", *command], cwd=new_project, check=True)
-    assert subprocess.run(
-        ["git", "status", "--porcelain"], cwd=new_project, capture_output=True, text=True
-    ).stdout == ""
+    assert (
+        subprocess.run(
+            ["git", "status", "--porcelain"], cwd=new_project, capture_output=True, text=True
+        ).stdout
+        == ""
+    )
     run_sitegen("build", "--base-url", BASE_URL, cwd=new_project, check=True)
     assert run_sitegen("deploy", cwd=new_project).returncode == 0
     status = subprocess.run(

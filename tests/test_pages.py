@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import threading
+import tomllib
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -35,6 +36,7 @@ ROOT_URL = "https://stories.example.org/"
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
+CONFIG = tomllib.loads((ROOT / "anthology.toml").read_text("utf-8"))
 CONTENT_TYPES = {
     ".css": "text/css",
     ".epub": "application/epub+zip",
@@ -331,6 +333,17 @@ def test_every_page_links_the_feed_and_carries_open_graph_and_twitter_metadata(
         canonical = page.find("link", rel="canonical")
         og_url = page.find("meta", property="og:url")
         assert (canonical and canonical["href"]) == (og_url and og_url["content"])
+        image = page.find("meta", property="og:image")
+        assert image is not None and image["content"] == SUB_PATH_URL + "cover.png", url
+        assert page.find("meta", property="og:image:alt")["content"]
+
+
+def test_the_open_graph_image_is_the_books_cover_served_with_the_site(
+    sub_path_crawl: Crawl,
+) -> None:
+    status, kind, data = sub_path_crawl.fetched[sub_path_crawl.served + "cover.png"]
+    assert (status, kind) == (200, "image/png")
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_chapters_are_articles_and_the_home_page_a_website(sub_path_crawl: Crawl) -> None:
@@ -352,11 +365,15 @@ def test_feed_is_atom_with_one_entry_per_chapter_under_the_base_url(
     links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
     assert links == {"self": SUB_PATH_URL + "feed.xml", "alternate": SUB_PATH_URL}
     entries = feed.findall(f"{ATOM}entry")
-    home = BeautifulSoup((sub_path_site / "index.html").read_bytes(), "html.parser")
-    contents = [a["href"] for a in home.select("ol.contents h2 a")]
-    assert [e.find(f"{ATOM}link").get("href") for e in entries] == [
-        SUB_PATH_URL + href for href in contents
-    ]
+    reading_order = [chapter["title"] for chapter in CONFIG["chapters"]]
+    assert [entry.findtext(f"{ATOM}title") for entry in entries] == reading_order
+    for entry in entries:
+        href = entry.find(f"{ATOM}link").get("href")
+        assert href.startswith(SUB_PATH_URL + "chapters/")
+        page = sub_path_site / href.removeprefix(SUB_PATH_URL) / "index.html"
+        assert BeautifulSoup(page.read_bytes(), "html.parser").h1.get_text() == entry.findtext(
+            f"{ATOM}title"
+        )
     rfc3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
     assert rfc3339.match(feed.findtext(f"{ATOM}updated"))
     for entry in entries:
@@ -426,9 +443,9 @@ def test_root_crawl_with_a_custom_domain(tmp_path: Path) -> None:
     assert_clean(result, site)
     assert (site / "CNAME").read_text("utf-8") == "stories.example.org\n"
     feed = ET.fromstring((site / "feed.xml").read_bytes())
-    assert all(
-        link.get("href").startswith(ROOT_URL) for link in feed.iter(f"{ATOM}link")
-    ), "feed links must be absolute under the custom domain"
+    assert all(link.get("href").startswith(ROOT_URL) for link in feed.iter(f"{ATOM}link")), (
+        "feed links must be absolute under the custom domain"
+    )
 
 
 def test_root_crawl_without_an_absolute_address_has_no_feed_or_sitemap(tmp_path: Path) -> None:
@@ -541,15 +558,17 @@ def test_every_page_loads_in_chromium_under_the_sub_path_without_errors(
         page.on("requestfailed", lambda r: problems.append(f"failed {r.url}: {r.failure}"))
         page.on(
             "response",
-            lambda r: r.status >= 400
-            and r.url != deep_404
-            and problems.append(f"{r.status} {r.url}"),
+            lambda r: (
+                r.status >= 400 and r.url != deep_404 and problems.append(f"{r.status} {r.url}")
+            ),
         )
         page.on(
             "console",
-            lambda m: m.type == "error"
-            and not (page.url == deep_404 and "404" in m.text)
-            and problems.append(f"console on {page.url}: {m.text}"),
+            lambda m: (
+                m.type == "error"
+                and not (page.url == deep_404 and "404" in m.text)
+                and problems.append(f"console on {page.url}: {m.text}")
+            ),
         )
         page.on("pageerror", lambda e: problems.append(f"script error on {page.url}: {e}"))
         for url in visits:

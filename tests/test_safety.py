@@ -30,13 +30,21 @@ def test_hostile_manuscript_is_visible_text_and_runs_nothing(tmp_path: Path, bro
         page.goto((project / "output" / path).as_uri())
         page.wait_for_load_state("load")
         text = page.inner_text("main")
-        assert "<script>alert('title')</script>" in text or "<script>alert(\u2018title\u2019)</script>" in text
+        assert (
+            "<script>alert('title')</script>" in text
+            or "<script>alert(\u2018title\u2019)</script>" in text
+        )
         if path.startswith("chapters"):
             prose = page.inner_text(".prose")
             for line in ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "{{ 7*7 }}"]:
                 assert line in prose
             assert "49" not in prose
-            assert page.locator(".prose script, .prose img, .prose svg, .prose a[href^=javascript]").count() == 0
+            assert (
+                page.locator(
+                    ".prose script, .prose img, .prose svg, .prose a[href^=javascript]"
+                ).count()
+                == 0
+            )
         scripts = page.eval_on_selector_all("script", "els => els.map(e => e.getAttribute('src'))")
         assert all(src and "theme/site.js" in src for src in scripts)
     page.close()

@@ -83,7 +83,9 @@ def test_chapter_page_has_title_number_stats_and_neighbours(seeds_site: Built) -
     page = soup(seeds_site, "chapters/the-last-spark/index.html")
     assert page.h1.get_text() == "The Last Spark"
     assert page.select_one(".eyebrow").get_text() == "Story 3 of 5"
-    assert re.fullmatch(r"[\d,]+ words · \d+ min read", page.select_one("article .stats").get_text())
+    assert re.fullmatch(
+        r"[\d,]+ words · \d+ min read", page.select_one("article .stats").get_text()
+    )
     nav = page.select_one("nav.chapter-nav")
     assert nav.select_one("a.previous")["href"] == "../../chapters/the-weight-of-leaving/"
     assert nav.select_one("a.next")["href"] == "../../chapters/the-silence/"
@@ -106,12 +108,18 @@ def test_scene_breaks_are_rules_with_an_ornament(seeds_site: Built) -> None:
 
 def test_broken_paragraph_is_one_paragraph_on_the_page(seeds_site: Built) -> None:
     page = soup(seeds_site, "chapters/the-weight-of-leaving/index.html")
-    joined = [p for p in page.select(".prose p") if "she wondered if they had truly" in p.get_text()]
+    joined = [
+        p for p in page.select(".prose p") if "she wondered if they had truly" in p.get_text()
+    ]
     assert len(joined) == 1
 
 
 def test_every_page_has_landmarks_skip_link_and_language(seeds_site: Built) -> None:
-    for path in ["index.html", "404.html", *[str(p.relative_to(seeds_site.out)) for p in chapter_pages(seeds_site)]]:
+    for path in [
+        "index.html",
+        "404.html",
+        *[str(p.relative_to(seeds_site.out)) for p in chapter_pages(seeds_site)],
+    ]:
         page = soup(seeds_site, path)
         assert page.html["lang"] == "en"
         assert page.select_one("a.skip-link")["href"] == "#content"

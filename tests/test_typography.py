@@ -22,7 +22,9 @@ def test_golden(raw: str, expected: str, request: pytest.FixtureRequest) -> None
     if request.config.getoption("--update-golden") and actual != expected:
         lines = GOLDEN.read_text("utf-8").splitlines()
         GOLDEN.write_text(
-            "\n".join(f"{raw}\t{actual}" if line == f"{raw}\t{expected}" else line for line in lines)
+            "\n".join(
+                f"{raw}\t{actual}" if line == f"{raw}\t{expected}" else line for line in lines
+            )
             + "\n",
             "utf-8",
         )

@@ -16,7 +16,9 @@ def vnu_errors(folder: Path) -> list[str]:
     pages = sorted(str(p) for p in folder.rglob("*.html"))
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--format", "json", "--errors-only", *pages],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     messages = json.loads(result.stderr or '{"messages": []}')["messages"]
     return [f"{m.get('url', '')}:{m.get('lastLine', '')}: {m['message']}" for m in messages]

@@ -4,6 +4,9 @@ The generated cover is a PNG, not an SVG: library grids (Apple Books, Kobo, Cali
 all show a PNG thumbnail, several show an SVG cover as a blank tile, and the website can reuse
 a PNG as its Open Graph image. It is set in Literata, the site's own typeface, read from the
 theme's fonts folder, so nothing is downloaded and the cover matches the pages.
+
+A custom theme without Literata still gets a cover (and an EPUB) in it: `fonts_dir` falls
+back to the fonts sitegen ships.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..config import Config
-from ..errors import Diagnostic, SitegenError, error, warning
+from ..config import Config, _bundled
+from ..errors import Diagnostic, warning
 from ..model import Meta
 
 SIZE = (1600, 2560)  # the 1:1.6 portrait that e-book stores and readers expect
@@ -29,6 +32,13 @@ MUTED = (205, 196, 181)
 # Subsets of Literata as the theme ships them; the first that has a glyph draws it.
 ROMAN_FONTS = ("literata-latin-wght-normal.woff2", "literata-latin-ext-wght-normal.woff2")
 ITALIC_FONTS = ("literata-latin-wght-italic.woff2", "literata-latin-ext-wght-italic.woff2")
+LITERATA = (*ROMAN_FONTS, *ITALIC_FONTS)
+
+
+def fonts_dir(config: Config) -> Path:
+    """The theme's fonts folder, or sitegen's own when a custom theme leaves Literata out."""
+    own = config.theme_dir / "fonts"
+    return own if all((own / name).is_file() for name in LITERATA) else _bundled("theme") / "fonts"
 
 
 @dataclass(frozen=True)
@@ -50,21 +60,7 @@ def cover_image(meta: Meta, config: Config) -> CoverImage:
             data,
             generated=False,
         )
-    fonts = config.theme_dir / "fonts"
-    missing = [name for name in (*ROMAN_FONTS, *ITALIC_FONTS) if not (fonts / name).is_file()]
-    if missing:
-        raise SitegenError(
-            [
-                error(
-                    "E052",
-                    fonts / missing[0],
-                    None,
-                    "the generated cover needs this font, and it is missing",
-                    'restore the theme\'s fonts, or set `cover = "cover.png"` in the config',
-                )
-            ]
-        )
-    data = typographic_cover(meta.title, meta.author, fonts)
+    data = typographic_cover(meta.title, meta.author, fonts_dir(config))
     return CoverImage("cover.png", "image/png", data, generated=True)
 
 
@@ -72,9 +68,7 @@ def cover_warnings(meta: Meta, config: Config) -> list[Diagnostic]:
     """W050 when the generated cover would show boxes for characters its typeface lacks."""
     if config.cover is not None:
         return []
-    fonts = config.theme_dir / "fonts"
-    if not all((fonts / name).is_file() for name in (*ROMAN_FONTS, *ITALIC_FONTS)):
-        return []
+    fonts = fonts_dir(config)
     roman = _faces(fonts, ROMAN_FONTS, 40, 400)
     italic = _faces(fonts, ITALIC_FONTS, 40, 400)
     lacking = sorted(

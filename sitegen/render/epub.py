@@ -3,7 +3,8 @@
 A cover, a title page, the contents, the chapters (their text rendered by `prose.py`, exactly
 as on the site), a character index whose entries link to every mention, and a colophon; a
 package document with full and accessibility metadata, a navigation document with landmarks,
-and an NCX for older readers. Templates live in `templates/epub/`.
+and an NCX for older readers. Templates live in `templates/epub/` (the project's, or sitegen's
+own when the project has none).
 
 Same input, same bytes: the modification date is the anthology's `Meta.updated` (see
 `build.source_date`), the identifier is derived from the title and author, and the zip has
@@ -17,27 +18,24 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 
-from jinja2 import TemplateNotFound
+from markupsafe import Markup, escape
 
-from ..config import Config
-from ..errors import Diagnostic, SitegenError, error, warning
+from ..config import Config, _bundled
+from ..errors import Diagnostic, warning
 from ..model import Anthology, Chapter, Meta
-from .cover import CoverImage, cover_image, cover_warnings
+from .cover import LITERATA, CoverImage, cover_image, cover_warnings, fonts_dir
 from .html import environment
 from .prose import mention_marks, render_blocks
 
 MIMETYPE = b"application/epub+zip"
 ROOT = "EPUB/"  # the folder inside the zip that holds the package
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: no build time leaks in
-FONTS = (  # Literata as the theme ships it; CSS order: Latin Extended first, see book.css
-    "literata-latin-ext-wght-normal.woff2",
-    "literata-latin-ext-wght-italic.woff2",
-    "literata-latin-wght-normal.woff2",
-    "literata-latin-wght-italic.woff2",
-)
+FONTS = tuple(sorted(LITERATA))  # embedded in name order: Latin Extended, then Latin
 IDENTIFIER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "sitegen:anthology")
 CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+INDEX_PART_LINKS = 2000  # links per document of the character index: about 100 KB of XHTML
 # Characters XML 1.0 forbids (C0 controls but tab and line breaks, lone surrogates, U+FFFE/F).
 NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -73,6 +71,15 @@ class Appearance:
     href: str
     mentions: tuple[str, ...]  # hrefs of the mention anchors, in reading order
 
+    @property
+    def mention_links(self) -> Markup:
+        """ "1, 2, 3", each number a link to one mention. Built here rather than in a template
+        loop: a long anthology's index has tens of thousands of them."""
+        return Markup(", ").join(
+            Markup(f'<a href="{escape(href)}">{number}</a>')
+            for number, href in enumerate(self.mentions, start=1)
+        )
+
 
 @dataclass(frozen=True)
 class IndexEntry:
@@ -81,6 +88,20 @@ class IndexEntry:
     aliases: tuple[str, ...]
     description: str
     appearances: tuple[Appearance, ...]
+
+    @property
+    def links(self) -> int:
+        return sum(1 + len(a.mentions) for a in self.appearances)
+
+
+@dataclass(frozen=True)
+class IndexPart:
+    """One document of the character index; a long index is split into several."""
+
+    number: int  # from 1
+    item: Item
+    title: str
+    entries: tuple[IndexEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -126,11 +147,12 @@ def chapter_href(position: int, count: int) -> str:
 def index_entries(anthology: Anthology) -> tuple[IndexEntry, ...]:
     """Every character, each with the chapters they appear in and a link to every mention."""
     count = len(anthology.chapters)
+    hrefs = [chapter_href(position, count) for position in range(count)]
     entries = []
     for character in anthology.characters.characters:
         by_chapter: dict[int, list[str]] = {}
         for mention in character.mentions:
-            href = f"{chapter_href(mention.chapter, count)}#{mention.anchor}"
+            href = f"{hrefs[mention.chapter]}#{mention.anchor}"
             by_chapter.setdefault(mention.chapter, []).append(href)
         entries.append(
             IndexEntry(
@@ -139,16 +161,36 @@ def index_entries(anthology: Anthology) -> tuple[IndexEntry, ...]:
                 aliases=tuple(a for a in character.aliases if a != character.name),
                 description=character.description,
                 appearances=tuple(
-                    Appearance(
-                        anthology.chapters[position].title,
-                        chapter_href(position, count),
-                        tuple(hrefs),
-                    )
-                    for position, hrefs in by_chapter.items()
+                    Appearance(anthology.chapters[position].title, hrefs[position], tuple(links))
+                    for position, links in by_chapter.items()
                 ),
             )
         )
     return tuple(entries)
+
+
+def index_parts(entries: tuple[IndexEntry, ...]) -> tuple[IndexPart, ...]:
+    """The index in documents of about `INDEX_PART_LINKS` links each, whole entries only.
+
+    Older reading systems (Adobe's RMSDK among them) page slowly through, or refuse, a content
+    document much over 300 KB; a 1,000-chapter anthology's index in one piece is several MB.
+    """
+    groups: list[list[IndexEntry]] = []
+    size = 0
+    for entry in entries:
+        if not groups or size + entry.links > INDEX_PART_LINKS:
+            groups.append([])
+            size = 0
+        groups[-1].append(entry)
+        size += entry.links
+    parts = []
+    for number, group in enumerate(groups, start=1):
+        href = "characters.xhtml" if number == 1 else f"characters-{number}.xhtml"
+        span = group[0].name if len(group) == 1 else f"{group[0].name} to {group[-1].name}"
+        title = "Characters" if len(groups) == 1 else f"Characters: {span}"
+        item = Item(href.removesuffix(".xhtml"), href, "application/xhtml+xml")
+        parts.append(IndexPart(number, item, title, tuple(group)))
+    return tuple(parts)
 
 
 def _stories(count: int) -> str:
@@ -161,24 +203,21 @@ def _contributors(chapters: tuple[Chapter, ...], editor: str) -> tuple[str, ...]
 
 
 def _fonts(config: Config) -> dict[str, bytes]:
-    fonts = config.theme_dir / "fonts"
-    missing = [name for name in FONTS if not (fonts / name).is_file()]
-    if missing:
-        raise SitegenError(
-            [
-                error(
-                    "E052",
-                    fonts / missing[0],
-                    None,
-                    "the EPUB embeds this font of the theme, and it is missing",
-                    "restore the theme's fonts folder, or set `epub = false` in the config",
-                )
-            ]
-        )
+    """Literata, embedded so the book reads in the site's typeface on any reading system."""
+    fonts = fonts_dir(config)
     return {f"fonts/{name}": (fonts / name).read_bytes() for name in FONTS}
 
 
-def describe_book(anthology: Anthology, cover: CoverImage, fonts: dict[str, bytes]) -> Book:
+def templates_dir(config: Config) -> Path:
+    """The project's templates if they include `epub/`, else sitegen's own: a project that
+    customised only its site templates still gets a book."""
+    own = config.templates_dir
+    return own if (own / "epub").is_dir() else _bundled("templates")
+
+
+def describe_book(
+    anthology: Anthology, cover: CoverImage, fonts: dict[str, bytes], index: tuple[IndexPart, ...]
+) -> Book:
     """Everything the package, navigation and front and back matter say about the book."""
     meta = anthology.meta
     count = len(anthology.chapters)
@@ -186,10 +225,9 @@ def describe_book(anthology: Anthology, cover: CoverImage, fonts: dict[str, byte
         Item(f"chapter-{position + 1}", chapter_href(position, count), "application/xhtml+xml")
         for position in range(count)
     ]
-    has_index = bool(anthology.characters.characters)
-    index = Item("characters", "characters.xhtml", "application/xhtml+xml")
+    has_index = bool(index)
     colophon = Item("colophon", "colophon.xhtml", "application/xhtml+xml")
-    back = [index, colophon] if has_index else [colophon]
+    back = [*(part.item for part in index), colophon]
     spine = (
         Item("cover", "cover.xhtml", "application/xhtml+xml"),
         Item("titlepage", "titlepage.xhtml", "application/xhtml+xml"),
@@ -205,14 +243,14 @@ def describe_book(anthology: Anthology, cover: CoverImage, fonts: dict[str, byte
     )
     contents = (
         *(Link(c.title, item.href) for c, item in zip(anthology.chapters, chapters, strict=True)),
-        *([Link("Characters", index.href)] if has_index else []),
+        *([Link("Characters", back[0].href)] if has_index else []),
         Link("Colophon", colophon.href),
     )
     landmarks = (
         Landmark("cover", "Cover", "cover.xhtml"),
         Landmark("toc", "Contents", "nav.xhtml#toc"),
         Landmark("bodymatter", "Begin reading", chapters[0].href),
-        *([Landmark("index", "Characters", index.href)] if has_index else []),
+        *([Landmark("index", "Characters", back[0].href)] if has_index else []),
         Landmark("backmatter", "Back matter", back[0].href),
     )
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "alternativeText"]
@@ -248,28 +286,13 @@ def describe_book(anthology: Anthology, cover: CoverImage, fonts: dict[str, byte
 
 
 class _Renderer:
-    def __init__(self, anthology: Anthology, config: Config, book: Book) -> None:
+    def __init__(self, anthology: Anthology, templates: Path, book: Book) -> None:
         self.anthology = anthology
         self.book = book
-        self.templates = config.templates_dir / "epub"
-        self.env = environment(config.templates_dir)
+        self.env = environment(templates)
 
     def render(self, template: str, title: str, **context: object) -> bytes:
-        try:
-            loaded = self.env.get_template(f"epub/{template}")
-        except TemplateNotFound:
-            raise SitegenError(
-                [
-                    error(
-                        "E053",
-                        self.templates / template,
-                        None,
-                        "EPUB template not found",
-                        "copy sitegen's templates/epub/ folder into yours, "
-                        "or set `epub = false` in the config",
-                    )
-                ]
-            ) from None
+        loaded = self.env.get_template(f"epub/{template}")
         text = loaded.render(book=self.book, meta=self.anthology.meta, title=title, **context)
         return NOT_XML.sub("", text).encode("utf-8")
 
@@ -283,8 +306,10 @@ def render_epub(anthology: Anthology, config: Config) -> dict[str, bytes]:
     """`{"<slug>.epub": the zipped book}`."""
     fonts = _fonts(config)
     cover = cover_image(anthology.meta, config)
-    book = describe_book(anthology, cover, fonts)
-    renderer = _Renderer(anthology, config, book)
+    index = index_parts(index_entries(anthology))
+    book = describe_book(anthology, cover, fonts, index)
+    templates = templates_dir(config)
+    renderer = _Renderer(anthology, templates, book)
     meta = anthology.meta
     documents: dict[str, bytes] = {
         "cover.xhtml": renderer.render("cover.xhtml", meta.title),
@@ -296,11 +321,9 @@ def render_epub(anthology: Anthology, config: Config) -> dict[str, bytes]:
     }
     for position in range(len(anthology.chapters)):
         documents[chapter_href(position, len(anthology.chapters))] = renderer.chapter(position)
-    if anthology.characters.characters:
-        documents["characters.xhtml"] = renderer.render(
-            "characters.xhtml", "Characters", index=index_entries(anthology)
-        )
-    stylesheet = config.templates_dir / "epub" / "book.css"
+    for part in index:
+        documents[part.item.href] = renderer.render("characters.xhtml", part.title, part=part)
+    stylesheet = templates / "epub" / "book.css"
     files = {
         "META-INF/container.xml": renderer.render("container.xml", meta.title),
         **{ROOT + path: data for path, data in documents.items()},
@@ -320,7 +343,7 @@ def zip_book(files: dict[str, bytes]) -> bytes:
         for path in sorted(files):
             already_compressed = path.endswith((".woff2", ".png", ".jpg"))
             method = zipfile.ZIP_STORED if already_compressed else zipfile.ZIP_DEFLATED
-            archive.writestr(_entry(path, method), files[path], compresslevel=9)
+            archive.writestr(_entry(path, method), files[path])
     return buffer.getvalue()
 
 

@@ -9,9 +9,11 @@ configured base path.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -20,6 +22,9 @@ from ..config import Config
 from ..model import Anthology, Chapter
 from .cast import cast_view, character_view, characters_json, graph_view, letter_groups
 from .prose import MarksFor, mention_marks, render_blocks
+
+if TYPE_CHECKING:
+    from ..cache import Memo
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,17 @@ def theme_files(theme_dir: Path) -> dict[str, bytes]:
     }
 
 
+def template_digest(templates_dir: Path) -> str:
+    """Every template's name and bytes, as one digest: a page cached from other templates is
+    stale, whichever of them it includes or extends."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in templates_dir.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(templates_dir).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
 def depth_root(path: str) -> str:
     return "../" * path.count("/")
 
@@ -89,6 +105,7 @@ class SiteRenderer:
         assets: dict[str, bytes],
         epub: Download | None = None,
         image: str | None = None,
+        cache: Memo[bytes] | None = None,
     ) -> None:
         self.anthology = anthology
         self.config = config
@@ -98,6 +115,29 @@ class SiteRenderer:
         self.versions = {
             path: hashlib.sha256(data).hexdigest()[:10] for path, data in assets.items()
         }
+        self.cache = cache
+        # What every page may show besides its own inputs. `Meta.updated` moves with every
+        # save and no page shows it (the feed and the EPUB do), so it is left out.
+        self.shared = (
+            (
+                template_digest(config.templates_dir),
+                self.versions,
+                replace(anthology.meta, updated=""),
+                epub,
+                image,
+                len(anthology.chapters),
+                bool(anthology.characters.characters),
+            )
+            if cache is not None
+            else None
+        )
+
+    def cached(self, page: Page, inputs: object, render: Callable[[], bytes]) -> bytes:
+        """`render()`, or with a cache (`serve`), the bytes it gave in an earlier build if the
+        page's `inputs` (the values its templates read, besides `shared`) are equal."""
+        if self.cache is None:
+            return render()
+        return self.cache.get(page.path, (self.shared, page, inputs), render)
 
     def page(
         self, path: str, title: str, description: str, kind: str, *, absolute: bool = False
@@ -132,7 +172,7 @@ class SiteRenderer:
     def home(self) -> bytes:
         meta = self.anthology.meta
         page = self.page("index.html", meta.title, meta.description, "home")
-        return self.render("index.html", page)
+        return self.cached(page, self.anthology.chapters, lambda: self.render("index.html", page))
 
     def chapter(self, position: int) -> tuple[str, bytes]:
         chapter = self.anthology.chapters[position]
@@ -141,23 +181,41 @@ class SiteRenderer:
         page = self.page(
             path, f"{chapter.title} \u00b7 {self.anthology.meta.title}", chapter.teaser, "chapter"
         )
-        text = render_blocks(chapter.blocks, self.marks(position, page))
-        return path, self.render(
-            "chapter.html",
+        return path, self.cached(
             page,
-            chapter=chapter,
-            links=links,
-            text=text,
-            previous=self.neighbour(links.previous),
-            next=self.neighbour(links.next),
-            characters=[self.anthology.characters.characters[i] for i in links.characters],
-            shared=[
-                (
-                    self.anthology.chapters[s.chapter],
-                    [self.anthology.characters.characters[i] for i in s.characters],
-                )
-                for s in links.shared
-            ],
+            self.chapter_inputs(position),
+            lambda: self.render(
+                "chapter.html",
+                page,
+                chapter=chapter,
+                links=links,
+                text=render_blocks(chapter.blocks, self.marks(position, page)),
+                previous=self.neighbour(links.previous),
+                next=self.neighbour(links.next),
+                characters=[self.anthology.characters.characters[i] for i in links.characters],
+                shared=[
+                    (
+                        self.anthology.chapters[s.chapter],
+                        [self.anthology.characters.characters[i] for i in s.characters],
+                    )
+                    for s in links.shared
+                ],
+            ),
+        )
+
+    def chapter_inputs(self, position: int) -> tuple[object, ...]:
+        """What a chapter page reads: the chapter, its links and neighbours, and only the names
+        and addresses of the characters and chapters it links to, so that an edit elsewhere
+        (which moves a character's other mentions) does not make it render again."""
+        chapters, people = self.anthology.chapters, self.anthology.characters.characters
+        links = self.anthology.links[position]
+        return (
+            chapters[position],
+            links,
+            self.neighbour(links.previous),
+            self.neighbour(links.next),
+            tuple((people[i].name, people[i].url) for i in links.characters),
+            tuple((chapters[s.chapter].title, chapters[s.chapter].url) for s in links.shared),
         )
 
     def neighbour(self, position: int | None) -> Chapter | None:
@@ -176,12 +234,11 @@ class SiteRenderer:
             "characters",
         )
         cast = cast_view(self.anthology, page)
-        return self.render(
-            "characters.html",
+        letters, graph = letter_groups(cast), graph_view(self.anthology, cast)
+        return self.cached(
             page,
-            cast=cast,
-            letters=letter_groups(cast),
-            graph=graph_view(self.anthology, cast),
+            (cast, letters, graph),
+            lambda: self.render("characters.html", page, cast=cast, letters=letters, graph=graph),
         )
 
     def character(self, number: int) -> tuple[str, bytes]:
@@ -193,8 +250,9 @@ class SiteRenderer:
             character.description or f"Every appearance of {character.name}.",
             "character",
         )
-        return path, self.render(
-            "character.html", page, person=character_view(self.anthology, number, page)
+        person = character_view(self.anthology, number, page)
+        return path, self.cached(
+            page, person, lambda: self.render("character.html", page, person=person)
         )
 
     def not_found(self) -> bytes:
@@ -205,7 +263,7 @@ class SiteRenderer:
             "404",
             absolute=True,
         )
-        return self.render("404.html", page)
+        return self.cached(page, (), lambda: self.render("404.html", page))
 
 
 def render_site(
@@ -214,11 +272,13 @@ def render_site(
     *,
     epub: Download | None = None,
     image: str | None = None,
+    cache: Memo[bytes] | None = None,
 ) -> dict[str, bytes]:
     """Every page and asset; with `epub`, the home and chapter pages offer it for download;
-    with `image` (a site path), pages name it as their Open Graph image."""
+    with `image` (a site path), pages name it as their Open Graph image; with `cache`, a page
+    whose inputs did not change since the last build is not rendered again."""
     assets = theme_files(config.theme_dir)
-    site = SiteRenderer(anthology, config, assets, epub, image)
+    site = SiteRenderer(anthology, config, assets, epub, image, cache)
     pages: dict[str, bytes] = {"index.html": site.home(), "404.html": site.not_found()}
     for position in range(len(anthology.chapters)):
         path, data = site.chapter(position)

@@ -1,0 +1,153 @@
+"""What one build can hand to the next, so that `serve` rebuilds only what an edit touched.
+
+`serve` runs the normal build every time (`build(config, cache=...)`); the cache makes each
+stage skip the work whose inputs did not change: a manuscript whose bytes are the same is not
+split into lines or parsed again, a page whose inputs are equal is not rendered again, and the
+writer compares the new bytes with the last build's in memory instead of reading the site back.
+A `build()` without a cache does all the work, and both give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from .config import ChapterEntry, Config
+from .errors import Diagnostic
+from .manuscript import Manuscript, parse
+from .model import Chapter
+from .sources import Source, read_source
+from .writer import recover
+
+V = TypeVar("V")
+
+
+class Memo(Generic[V]):
+    """One value per slot (a manuscript's path, a page's output path), made again only when
+    the inputs it is made from differ from the ones it was last made from.
+
+    Inputs are compared with `==`, not hashed: most of them are the very objects the previous
+    build used (the same parsed blocks, the same Source), and tuple equality short-cuts on
+    identity, so checking that nothing changed costs next to nothing. `collect()`, after a
+    successful build, forgets the slots that build did not use (a deleted chapter's page).
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[object, tuple[object, V]] = {}
+        self._used: dict[object, tuple[object, V]] = {}
+        self.made = 0  # values made since the last `collect()`
+        self.reused = 0
+
+    def get(self, slot: object, inputs: object, make: Callable[[], V]) -> V:
+        entry = self._used.get(slot) or self._kept.get(slot)
+        if entry is not None and entry[0] == inputs:
+            self.reused += 1
+        else:
+            entry = (inputs, make())
+            self.made += 1
+        self._used[slot] = entry
+        return entry[1]
+
+    def collect(self) -> None:
+        self._kept, self._used = self._used, {}
+        self.made = self.reused = 0
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """How much of the last successful build was done again, for `serve` to report."""
+
+    parsed: int  # manuscripts parsed again
+    manuscripts: int
+    rendered: int  # pages rendered again
+    pages: int
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the last successful build wrote, and where: the writer's in-memory comparison."""
+
+    out_dir: Path
+    outputs: Mapping[str, bytes]
+
+
+@dataclass
+class BuildCache:
+    """Everything `build()` may reuse from the previous build of the same anthology."""
+
+    sources: Memo[tuple[Source | None, tuple[Diagnostic, ...]]] = field(default_factory=Memo)
+    manuscripts: Memo[Manuscript] = field(default_factory=Memo)
+    chapters: Memo[Chapter] = field(default_factory=Memo)
+    pages: Memo[bytes] = field(default_factory=Memo)
+    written: Written | None = None
+    reuse: Reuse | None = None
+    _config: Config | None = None
+    _seen: Config | None = None
+
+    def read_source(self, path: Path, data: bytes) -> tuple[Source | None, list[Diagnostic]]:
+        """`sources.read_source`, again only when the file's bytes changed."""
+        source, found = self.sources.get(
+            path, hashlib.sha256(data).digest(), lambda: _read(path, data)
+        )
+        return source, list(found)
+
+    def parse(self, source: Source, keep_artifacts: bool) -> Manuscript:
+        """`manuscript.parse`, again only when the source's content changed."""
+        return self.manuscripts.get(
+            source.path,
+            (source.digest, keep_artifacts),
+            lambda: parse(source, keep_artifacts=keep_artifacts),
+        )
+
+    def chapter(
+        self,
+        make: Callable[[int, Manuscript, ChapterEntry | None, Config], Chapter],
+        number: int,
+        manuscript: Manuscript,
+        entry: ChapterEntry | None,
+        config: Config,
+    ) -> Chapter:
+        """`make(number, manuscript, entry, config)`, again only when one of them changed."""
+        inputs = (number, manuscript, entry, self._settled(config))
+        return self.chapters.get(
+            manuscript.source.path, inputs, lambda: make(number, manuscript, entry, config)
+        )
+
+    def last_written(self, out_dir: Path) -> Mapping[str, bytes] | None:
+        """What the last build wrote into `out_dir`, if that is where it wrote."""
+        return self.written.outputs if self.written and self.written.out_dir == out_dir else None
+
+    def finish(self, out_dir: Path, outputs: Mapping[str, bytes]) -> None:
+        """After a successful build: remember its output, forget what it no longer uses."""
+        self.written = Written(out_dir, outputs)
+        parsed, pages = self.manuscripts, self.pages
+        self.reuse = Reuse(
+            parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused
+        )
+        for memo in (self.sources, self.manuscripts, self.chapters, self.pages):
+            memo.collect()
+
+    def tidy(self) -> None:
+        """Remove the site the last build replaced: `build()` leaves it beside the new one when
+        given a cache, because removing it can take longer than the whole rebuild."""
+        if self.written is not None:
+            recover(self.written.out_dir)
+
+    def _settled(self, config: Config) -> Config:
+        """The config object the cache already holds when `config` equals it: comparing two
+        configs costs as much as their chapter lists, so it is done once per build, and each
+        chapter's inputs then compare by identity."""
+        if config is not self._seen:
+            self._seen = config
+            if config != self._config:
+                self._config = config
+        assert self._config is not None
+        return self._config
+
+
+def _read(path: Path, data: bytes) -> tuple[Source | None, tuple[Diagnostic, ...]]:
+    source, found = read_source(path, data)
+    return source, tuple(found)

@@ -1,0 +1,572 @@
+"""`sitegen serve`: the normal build in a loop, a preview server, and a browser that reloads.
+
+Three kinds of thread, each owning one thing:
+- The main thread runs the event loop: it serves the built site from the output folder under
+  the configured base path, speaks the LiveReload protocol with the browser (livereload's
+  websocket handler, its livereload.js and its script injection, on its tornado server), and is
+  the only thread that touches the preview's state.
+- Two watcher threads (`watchfiles`: inotify, so an idle server does no work) report changed
+  files: the manuscripts, templates and theme recursively, and the config's folder.
+- One builder thread runs `build()` with a `BuildCache`, one build at a time. Changes that
+  arrive while it waits for a burst of saves to settle, or while it builds, make exactly one
+  more build. A build writes the site atomically, so the server never serves a half-written
+  site; only then is the browser told to reload (or, when only CSS changed, to swap the
+  stylesheet). A failed build leaves the last good site served, with the errors laid over
+  every page, until a good build clears them.
+
+livereload's own change detection is not used: its watcher polls every file's time stamp every
+0.8 s, and its handler drops changes within 3 s of the last reload, so edits would be lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import html
+import os
+import re
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError
+from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
+from livereload.server import LiveScriptInjector
+from livereload.watcher import Watcher as LiveReloadWatcher
+from tornado import web
+from tornado.httpserver import HTTPServer
+from watchfiles import Change, DefaultFilter, watch
+
+from .build import BuildResult, build
+from .cache import BuildCache, Reuse
+from .cli import template_diagnostic
+from .config import CONFIG_NAME, Config, load_config
+from .errors import Diagnostic, Severity, SitegenError, error
+from .sources import is_manuscript
+
+SETTLE_SECONDS = 0.1
+"""A build starts once no change has been seen for this long: a burst of saves (an editor's
+temp file and rename, a tool saving several files) is one build, not one per file."""
+WATCH_STEP_MS = 50  # watchfiles groups the changes it sees within this many milliseconds
+JUNK = DefaultFilter()  # editor swap and backup files, VCS folders and the like
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    config: Path | None = None
+    source: Path | None = None
+    out: Path | None = None
+    base_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    open_browser: bool = False
+    epub: bool = False
+
+    def load(self) -> Config:
+        return load_config(self.config, source=self.source, out=self.out, base_url=self.base_url)
+
+
+@dataclass(frozen=True)
+class Places:
+    """What the preview watches and serves, as the last config that loaded says."""
+
+    root: Path
+    config: Path  # watched even while it does not exist: creating it changes the build
+    source_dir: Path
+    templates_dir: Path
+    theme_dir: Path
+    out_dir: Path
+    base_path: str
+
+    @classmethod
+    def of(cls, config: Config) -> Places:
+        return cls(
+            root=config.root,
+            config=config.path or config.root / CONFIG_NAME,
+            source_dir=config.source_dir,
+            templates_dir=config.templates_dir,
+            theme_dir=config.theme_dir,
+            out_dir=config.out_dir,
+            base_path=config.base_path,
+        )
+
+    @classmethod
+    def guess(cls, options: ServeOptions) -> Places:
+        """The default places, for a server whose config does not load yet."""
+        config = (options.config or Path(CONFIG_NAME)).resolve()
+        root = config.parent
+        return cls(
+            root=root,
+            config=config,
+            source_dir=(options.source or root / "seeds").resolve(),
+            templates_dir=root / "templates",
+            theme_dir=root / "theme",
+            out_dir=(options.out or root / "output").resolve(),
+            base_path="/",
+        )
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """The folders watched recursively, those that exist."""
+        folders = (self.source_dir, self.templates_dir, self.theme_dir)
+        return tuple(f for f in dict.fromkeys(folders) if f.is_dir())
+
+    def matters(self, change: Change, path: Path) -> bool:
+        """Whether a change to `path` can change the site."""
+        if path == self.config:
+            return True
+        if path.is_relative_to(self.out_dir):
+            return False
+        if path.parent == self.source_dir and is_manuscript(path):
+            return True
+        if path.is_relative_to(self.templates_dir) or path.is_relative_to(self.theme_dir):
+            return not path.name.startswith(".") and JUNK(change, str(path))
+        # A folder appearing or going where the config looks for one: the next config differs.
+        return path.parent == self.root and path.name in {
+            self.source_dir.name,
+            "templates",
+            "theme",
+        }
+
+    def stylesheets(self, paths: Iterable[Path]) -> tuple[str, ...]:
+        """The site paths of `paths` if every one is a stylesheet of the theme, else ()."""
+        paths = tuple(paths)
+        if not paths or not all(
+            p.suffix == ".css" and p.is_relative_to(self.theme_dir) and p.is_file() for p in paths
+        ):
+            return ()
+        return tuple(
+            self.base_path + "theme/" + p.relative_to(self.theme_dir).as_posix() for p in paths
+        )
+
+    def url(self, host: str, port: int) -> str:
+        return f"http://{host}:{port}{self.base_path}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One build, as the builder thread hands it to the event loop."""
+
+    changed: tuple[Path, ...]  # the files that caused it; () for the first build
+    seconds: float
+    config: Config | None  # None when the config did not load
+    result: BuildResult | None  # None when the build failed
+    problems: tuple[Diagnostic, ...] = ()  # why it failed
+    reuse: Reuse | None = None  # how much was done again
+
+
+class Builder:
+    """Runs the build on its own thread, one at a time, once changes have settled."""
+
+    def __init__(self, options: ServeOptions, done: Callable[[Outcome], None]) -> None:
+        self.options = options
+        self.done = done
+        self.cache = BuildCache()
+        self._wake = threading.Condition()
+        self._changed: set[Path] = set()
+        self._wanted = True  # the first build
+        self._last_change = float("-inf")
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="sitegen-build", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def request(self, paths: Iterable[Path]) -> None:
+        with self._wake:
+            self._changed.update(paths)
+            self._wanted = True
+            self._last_change = time.monotonic()
+            self._wake.notify()
+
+    def stop(self) -> None:
+        """Let a build in progress finish (its write is atomic either way), start no other."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _next(self) -> tuple[Path, ...] | None:
+        """Wait for changes to settle; the changed files, or None when stopping."""
+        with self._wake:
+            while not self._stopping:
+                quiet = time.monotonic() - self._last_change
+                if self._wanted and quiet >= SETTLE_SECONDS:
+                    changed, self._changed, self._wanted = (
+                        tuple(sorted(self._changed)),
+                        set(),
+                        False,
+                    )
+                    return changed
+                self._wake.wait(SETTLE_SECONDS - quiet if self._wanted else None)
+        return None
+
+    def _run(self) -> None:
+        while (changed := self._next()) is not None:
+            self.done(self.build(changed))
+            self.cache.tidy()
+
+    def build(self, changed: tuple[Path, ...]) -> Outcome:
+        started = time.perf_counter()
+        config = None
+        try:
+            config = self.options.load()
+            result = build(config, epub=self.options.epub, cache=self.cache)
+        except SitegenError as exc:
+            return Outcome(changed, time.perf_counter() - started, config, None, exc.diagnostics)
+        except TemplateError as exc:
+            problem = template_diagnostic(exc)
+            return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
+        except OSError as exc:
+            where = exc.filename or (config.out_dir if config else Path.cwd())
+            problem = error("E070", where, None, f"the build stopped: {exc.strerror or exc}")
+            return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
+        except Exception as exc:  # a bug in sitegen: report it in one line, keep serving
+            where = config.path or config.root if config else Path.cwd()
+            problem = error(
+                "E071",
+                where,
+                None,
+                f"the build failed unexpectedly: {type(exc).__name__}: {exc}",
+                "this is a bug in sitegen; please report it with this line",
+            )
+            return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
+        seconds = time.perf_counter() - started
+        return Outcome(changed, seconds, config, result, reuse=self.cache.reuse)
+
+
+class Watchers:
+    """watchfiles threads over the places the last config names; restarted when they move."""
+
+    def __init__(self, changed: Callable[[set[Path]], None]) -> None:
+        self.changed = changed
+        self.places: Places | None = None
+        self._stop = threading.Event()
+
+    def follow(self, places: Places) -> None:
+        if self.places is not None and (places.folders, places.config, places.out_dir) == (
+            self.places.folders,
+            self.places.config,
+            self.places.out_dir,
+        ):
+            self.places = places
+            return
+        self.stop()
+        self.places, self._stop = places, threading.Event()
+        self._start(places, places.folders, recursive=True)
+        self._start(places, (places.config.parent,), recursive=False)
+
+    def _start(self, places: Places, paths: tuple[Path, ...], *, recursive: bool) -> None:
+        if not paths:
+            return
+        stop = self._stop
+
+        def run() -> None:
+            for changes in watch(
+                *paths,
+                watch_filter=None,
+                step=WATCH_STEP_MS,
+                stop_event=stop,
+                recursive=recursive,
+                raise_interrupt=False,
+            ):
+                found = {Path(p) for kind, p in changes if places.matters(kind, Path(p))}
+                if found:
+                    self.changed(found)
+
+        threading.Thread(target=run, name="sitegen-watch", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+OVERLAY_STYLE = (
+    "position:fixed;top:0;left:0;right:0;z-index:2147483647;margin:0;padding:1rem 1.25rem;"
+    "max-height:60vh;overflow:auto;background:#fff1f0;color:#5c0011;"
+    "border-bottom:3px solid #cf1322;font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;"
+    "white-space:pre-wrap;text-align:left"
+)
+BODY_OPEN = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
+
+
+@dataclass
+class Preview:
+    """The server's state. Changed only on the event loop's thread."""
+
+    places: Places
+    port: int
+    problems: tuple[str, ...] = ()  # the last build's errors, as `path:line: CODE message`
+    served: bool = False  # the first build is done and the address printed
+    warned: frozenset[Diagnostic] = field(default_factory=frozenset)
+
+    @property
+    def overlay(self) -> bytes:
+        """The errors of a failed build, to lay over every served page; b"" after a good one."""
+        if not self.problems:
+            return b""
+        lines = "\n".join(html.escape(line) for line in self.problems)
+        return (
+            f'<div id="sitegen-build-error" role="alert" style="{OVERLAY_STYLE}">'
+            "<strong>sitegen: the build failed; this is the last good site.</strong>\n"
+            f"{lines}\n<em>Fix it and save: this page reloads by itself.</em></div>"
+        ).encode()
+
+    @property
+    def live_script(self) -> bytes:
+        # livereload.js finds the server from its own address; the port is said explicitly
+        # because a page on port 80 has none in its address, and livereload.js would guess.
+        return f'<script src="/livereload.js?port={self.port}" async></script>'.encode()
+
+
+def injector(preview: Preview) -> type[LiveScriptInjector]:
+    """livereload's transform, which adds its script to every HTML response, also laying the
+    last failed build's errors over the page."""
+
+    class Inject(LiveScriptInjector):
+        script = preview.live_script
+
+        def transform_first_chunk(
+            self, status_code: int, headers: Any, chunk: bytes, finishing: bool
+        ) -> tuple[int, Any, bytes]:
+            status_code, headers, chunk = super().transform_first_chunk(
+                status_code, headers, chunk, finishing
+            )
+            overlay = preview.overlay
+            body = BODY_OPEN.search(chunk)
+            if overlay and body and "html" in headers.get("Content-Type", ""):
+                chunk = chunk[: body.end()] + overlay + chunk[body.end() :]
+                if "Content-Length" in headers:
+                    headers["Content-Length"] = str(int(headers["Content-Length"]) + len(overlay))
+            return status_code, headers, chunk
+
+    return Inject
+
+
+class ReloadSocket(LiveReloadHandler):
+    """livereload's websocket, told of changes by the builder rather than its own watcher.
+
+    `reload_waiters` is called directly: `poll_tasks`, livereload's usual route, ignores a
+    change within 3 s of the last reload. livereload's Watcher is never started here; the
+    handler only reads its `filepath` when logging.
+    """
+
+    live_css = True  # a stylesheet-only change swaps the stylesheet, without a page reload
+    watcher = LiveReloadWatcher()
+
+
+FALLBACK_PAGE = (
+    "<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title></head>"
+    "<body><h1>{title}</h1><p>{message}</p></body></html>"
+)
+
+
+class SiteHandler(web.StaticFileHandler):
+    """The built site, as GitHub Pages serves it: under the base path, directory URLs without
+    their slash redirected, unknown paths answered with the site's own 404 page. Nothing
+    outside the output folder is ever served: `..`, encoded or not, and symlinks that lead out
+    are refused."""
+
+    def initialize(self, preview: Preview) -> None:  # type: ignore[override]
+        self.preview = preview
+        super().initialize(path=str(preview.places.out_dir), default_filename="index.html")
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")  # a preview is never stale
+
+    async def get(self, path: str, include_body: bool = True) -> None:
+        base = self.preview.places.base_path
+        if self.request.path in {"/", base.rstrip("/")} and base != "/":
+            self.redirect(base)
+            return
+        if not ("/" + path).startswith(base):
+            raise web.HTTPError(404)
+        await super().get(("/" + path)[len(base) :], include_body)
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        valid = super().validate_absolute_path(root, absolute_path)
+        if valid is not None and not Path(os.path.realpath(valid)).is_relative_to(
+            os.path.realpath(root)
+        ):
+            raise web.HTTPError(403)
+        return valid
+
+    def compute_etag(self) -> str | None:
+        return None  # every response is sent whole: see `should_return_304`
+
+    def should_return_304(self) -> bool:
+        return False
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if not isinstance(value, web.HTTPError):  # a refused or missing path is answered, only
+            super().log_exception(typ, value, tb)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        page = self.preview.places.out_dir / "404.html"
+        if status_code == 404 and page.is_file():
+            self.finish(page.read_bytes())
+            return
+        title = f"{status_code} {self._reason}"
+        message = (
+            "Nothing here yet: the site has not been built."
+            if status_code == 404
+            else "This path is not part of the site."
+        )
+        self.finish(FALLBACK_PAGE.format(title=html.escape(title), message=message))
+
+
+def application(preview: Preview) -> web.Application:
+    return web.Application(
+        [
+            (r"/livereload", ReloadSocket),
+            (r"/livereload\.js", LiveReloadJSHandler),
+            (r"/(.*)", SiteHandler, {"preview": preview}),
+        ],
+        transforms=[injector(preview)],
+        log_function=lambda handler: None,  # the terminal is for builds, not requests
+    )
+
+
+class Session:
+    """The event loop's side: prints what each build did, and tells the browser."""
+
+    def __init__(self, options: ServeOptions, preview: Preview, watchers: Watchers) -> None:
+        self.options = options
+        self.preview = preview
+        self.watchers = watchers
+        self.cwd = Path.cwd()
+
+    def finished(self, outcome: Outcome) -> None:
+        preview = self.preview
+        if outcome.config is not None:
+            preview.places = Places.of(outcome.config)
+            self.watchers.follow(preview.places)
+        failed_before = bool(preview.problems)
+        if outcome.result is None:
+            self.failed(outcome)
+            ReloadSocket.reload_waiters("*")
+        else:
+            changed = self.succeeded(outcome, outcome.result)
+            css = preview.places.stylesheets(outcome.changed)
+            if failed_before or (changed and not css):
+                ReloadSocket.reload_waiters("*")
+            elif changed:
+                for path in css:
+                    ReloadSocket.reload_waiters(path)
+        if not preview.served:
+            preview.served = True
+            url = preview.places.url(self.options.host, self.options.port)
+            say(f"Serving {url} (Ctrl-C to stop)")
+            if self.options.open_browser:
+                threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+    def succeeded(self, outcome: Outcome, result: BuildResult) -> bool:
+        """Print what the build did; whether any file of the site changed."""
+        preview = self.preview
+        preview.problems = ()
+        new = [d for d in result.warnings if d not in preview.warned]
+        preview.warned = frozenset(result.warnings)
+        for warning in new:
+            print(warning.format(self.cwd), file=sys.stderr, flush=True)
+        report = result.report
+        assert report is not None
+        chapters = len(result.anthology.chapters)
+        if not outcome.changed:
+            say(
+                f"Built {chapters} chapter{'s' * (chapters != 1)} "
+                f"({result.anthology.words:,} words) in {outcome.seconds:.2f} s"
+            )
+            return True
+        reuse = outcome.reuse
+        done_again = (
+            f"{reuse.parsed} of {reuse.manuscripts} manuscripts parsed, "
+            f"{reuse.rendered} of {reuse.pages} pages rendered, "
+            if reuse
+            else ""
+        )
+        say(
+            f"Rebuilt in {outcome.seconds:.2f} s ({self.named(outcome.changed)}): {done_again}"
+            f"{len(report.changed)} file{'s' * (len(report.changed) != 1)} changed"
+            + (f", {len(report.removed)} removed" if report.removed else "")
+        )
+        return bool(report.changed or report.removed)
+
+    def failed(self, outcome: Outcome) -> None:
+        lines = tuple(d.format(self.cwd) for d in outcome.problems)
+        self.preview.problems = lines
+        for line in lines:
+            print(line, file=sys.stderr, flush=True)
+        errors = sum(d.severity is Severity.ERROR for d in outcome.problems)
+        print(
+            f"sitegen: the build failed ({errors} error{'s' * (errors != 1)}); still serving "
+            "the last good site, with the errors shown in the browser",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def named(self, paths: tuple[Path, ...]) -> str:
+        first = paths[0]
+        with_more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+        try:
+            return f"{first.relative_to(self.cwd)}{with_more}"
+        except ValueError:
+            return f"{first}{with_more}"
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def run(options: ServeOptions) -> int:
+    try:
+        places = Places.of(options.load())
+    except SitegenError:
+        places = Places.guess(options)  # the builder reports why, in the terminal and browser
+    preview = Preview(places, options.port)
+    server = HTTPServer(application(preview))
+    try:
+        server.listen(options.port, address=options.host)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(
+                f"sitegen: port {options.port} on {options.host} is in use; "
+                f"try --port {options.port + 1}",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"sitegen: cannot listen on {options.host}:{options.port}: {exc.strerror or exc}",
+                file=sys.stderr,
+            )
+        return 1
+    loop = asyncio.get_running_loop()
+    session: Session
+    builder = Builder(options, lambda outcome: loop.call_soon_threadsafe(session.finished, outcome))
+    watchers = Watchers(builder.request)
+    session = Session(options, preview, watchers)
+    watchers.follow(places)
+    builder.start()
+    try:
+        await asyncio.Event().wait()  # until Ctrl-C cancels this task
+    finally:
+        watchers.stop()
+        builder.stop()
+        server.stop()
+    return 0
+
+
+def serve(options: ServeOptions) -> int:
+    try:
+        return asyncio.run(run(options))
+    except KeyboardInterrupt:
+        print("\nStopped serving.", flush=True)
+        return 0
+
+
+__all__ = ["ServeOptions", "serve"]

@@ -1,0 +1,362 @@
+"""`sitegen serve`, as a writer uses it: the real command in a subprocess on a free port, real
+files in a temporary project, and a real Chromium that is never touched after it opens a page.
+
+Rebuilds are counted from the `Rebuilt ...` line the server prints for each one.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, copy_project, run_sitegen
+
+SUB_PATH_URL = "https://example.github.io/anthology/"
+CONFIG_ERROR = re.compile(r"anthology\.toml:\d+: E001 ")
+WAIT_MS = 30_000  # generous: other work may share this machine's two cores
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Serving:
+    """`sitegen serve` running in `root`, its output collected line by line."""
+
+    def __init__(self, root: Path, *args: str, port: int | None = None) -> None:
+        self.root = root
+        self.port = port or free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sitegen", "serve", "--port", str(self.port), *args],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self._news = threading.Condition()
+        for stream, lines in (
+            (self.process.stdout, self.stdout),
+            (self.process.stderr, self.stderr),
+        ):
+            threading.Thread(target=self._collect, args=(stream, lines), daemon=True).start()
+        self.url = self.wait_for(r"^Serving (\S+) ").group(1)
+
+    def _collect(self, stream, lines: list[str]) -> None:
+        for line in stream:
+            with self._news:
+                lines.append(line.rstrip("\n"))
+                self._news.notify_all()
+
+    def wait_for(self, pattern: str, *, stream: str = "stdout", seen: int = 0) -> re.Match[str]:
+        """The first line past the first `seen` of `stream` that matches `pattern`."""
+        lines = self.stdout if stream == "stdout" else self.stderr
+        deadline = time.monotonic() + WAIT_MS / 1000
+        with self._news:
+            while True:
+                for line in lines[seen:]:
+                    if match := re.search(pattern, line):
+                        return match
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise AssertionError(
+                        f"no line matching {pattern!r}; stdout: {self.stdout}, "
+                        f"stderr: {self.stderr}"
+                    )
+                self._news.wait(0.1)
+
+    @property
+    def rebuilds(self) -> int:
+        with self._news:
+            return sum(line.startswith("Rebuilt ") for line in self.stdout)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        """A raw request for `path`, sent exactly as written (no normalising of `..`)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The seeds with the repository's config, templates and theme, all free to edit."""
+    root = copy_project(tmp_path / "anthology")
+    shutil.copytree(ROOT / "templates", root / "templates")
+    shutil.copytree(ROOT / "theme", root / "theme")
+    return root
+
+
+@pytest.fixture
+def serve() -> Iterator[type[Serving]]:
+    started: list[Serving] = []
+
+    class Started(Serving):
+        def __init__(self, *args, **kwargs) -> None:
+            started.append(self)
+            super().__init__(*args, **kwargs)
+
+    yield Started
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    yield page
+    context.close()
+
+
+def save(path: Path, text: str) -> None:
+    """Write a file the way many editors do: a temporary file, renamed over the old one."""
+    temporary = path.with_name(f".{path.name}.swp")
+    temporary.write_text(text, "utf-8")
+    os.replace(temporary, path)
+
+
+def first_chapter(server: Serving) -> str:
+    status, _, body = server.get(server.url.removeprefix(f"http://127.0.0.1:{server.port}"))
+    assert status == 200
+    href = re.search(rb'<ol class="contents">.*?<a href="([^"]+)"', body, re.DOTALL)
+    assert href, "the home page lists no chapter"
+    return server.url + href.group(1).decode()
+
+
+@pytest.mark.browser
+def test_a_saved_sentence_appears_in_the_open_chapter_and_a_burst_of_saves_is_one_rebuild(
+    project: Path, serve, page
+) -> None:
+    server = serve(project)
+    manuscript = project / "seeds" / "000_8e09d97cdccea25b.txt"
+    lines = manuscript.read_text("utf-8").splitlines()
+    target = next(n for n, line in enumerate(lines) if n > 10 and len(line.split()) > 8)
+    page.goto(first_chapter(server))
+    page.evaluate("window.scrollTo(0, 1200)")
+    page.wait_for_function("window.scrollY > 1000")
+
+    lines[target] = "The harbour lights came back on, one street at a time."
+    save(manuscript, "\n".join(lines) + "\n")
+    page.locator(".prose").get_by_text("The harbour lights came back on").wait_for()
+    server.wait_for(r"^Rebuilt .*: 1 of 5 manuscripts parsed, (\d+) of (\d+) pages rendered")
+    assert page.evaluate("window.scrollY") > 1000, "the reload lost the reader's place"
+    assert server.rebuilds == 1
+
+    for number in range(1, 6):
+        lines[target] = f"Save number {number} of the same sentence."
+        manuscript.write_text("\n".join(lines) + "\n", "utf-8")
+        time.sleep(0.02)
+    page.locator(".prose").get_by_text("Save number 5 of the same sentence.").wait_for()
+    time.sleep(1)  # time for a second rebuild to show up, if the burst caused one
+    assert server.rebuilds == 2, server.stdout
+
+
+def test_an_edit_renders_again_only_the_pages_that_show_it(project: Path, serve) -> None:
+    server = serve(project)
+    manuscript = project / "seeds" / "002_ef6fb1f138db9e8e.txt"
+    save(manuscript, manuscript.read_text("utf-8") + "\nOne more line, quietly.\n")
+    rebuilt = server.wait_for(r"^Rebuilt .*: (\d+) of (\d+) manuscripts parsed, (\d+) of (\d+)")
+    parsed, manuscripts, rendered, pages = map(int, rebuilt.groups())
+    assert (parsed, manuscripts) == (1, 5)
+    assert 1 <= rendered <= pages // 2, rebuilt.group(0)
+
+
+def test_rebuilds_write_the_same_site_as_a_fresh_build(
+    project: Path, serve, tmp_path: Path
+) -> None:
+    server = serve(project)
+    seeds = project / "seeds"
+    save(
+        seeds / "002_ef6fb1f138db9e8e.txt", (seeds / "002_ef6fb1f138db9e8e.txt").read_text() + "x\n"
+    )
+    server.wait_for(r"^Rebuilt ")
+    (seeds / "003_16f21ff587169ca7.txt").unlink()
+    config = project / "anthology.toml"
+    text = config.read_text("utf-8")
+    text = text.replace('file = "003_16f21ff587169ca7.txt"\ntitle = "The Silence"\n', "")
+    save(config, text.replace("[[chapters]]\n\n[[chapters]]", "[[chapters]]"))
+    save(seeds / "005_new.txt", "# Brand New\n\nKai walked in. Nobody looked up.\n")
+    home = project / "output" / "index.html"
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while "Brand New" not in home.read_text("utf-8") or "The Silence" in home.read_text("utf-8"):
+        assert time.monotonic() < deadline, server.stdout + server.stderr
+        time.sleep(0.1)
+    fresh = tmp_path / "fresh"
+    run_sitegen("build", "--no-epub", "--out", str(fresh), cwd=project, check=True)
+    assert differences(project / "output", fresh) == []
+
+
+def differences(left: Path, right: Path) -> list[str]:
+    compared = filecmp.dircmp(left, right, ignore=[])
+    found = [*compared.left_only, *compared.right_only]
+    found += [
+        name
+        for name in compared.common_files
+        if (left / name).read_bytes() != (right / name).read_bytes()
+    ]
+    for folder in compared.common_dirs:
+        found += [f"{folder}/{name}" for name in differences(left / folder, right / folder)]
+    return found
+
+
+@pytest.mark.browser
+def test_a_broken_config_shows_its_error_in_the_page_until_it_is_fixed(
+    project: Path, serve, page
+) -> None:
+    server = serve(project)
+    page.goto(server.url)
+    config = project / "anthology.toml"
+    good = config.read_text("utf-8")
+    save(config, good.replace('title = "After the Lights Went Out"', 'title = "After the'))
+    overlay = page.locator("#sitegen-build-error")
+    overlay.wait_for()
+    assert CONFIG_ERROR.search(overlay.inner_text()), overlay.inner_text()
+    assert page.locator("h1").first.inner_text() == "After the Lights Went Out"  # the last good
+    server.wait_for(r"E001 ", stream="stderr")
+
+    save(config, good.replace("After the Lights Went Out", "After the Lights Came Back"))
+    page.locator("h1", has_text="After the Lights Came Back").wait_for()
+    assert overlay.count() == 0
+    assert server.process.poll() is None
+
+
+@pytest.mark.browser
+def test_a_stylesheet_change_applies_without_reloading_the_page_under_a_sub_path(
+    project: Path, serve, page
+) -> None:
+    server = serve(project, "--base-url", SUB_PATH_URL)
+    assert server.url.endswith("/anthology/")
+    page.goto(server.url)
+    page.evaluate("window.notReloaded = true")
+    stylesheet = project / "theme" / "style.css"
+    save(stylesheet, stylesheet.read_text("utf-8") + "\nh1 { color: rgb(1, 2, 3) !important; }\n")
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('h1')).color === 'rgb(1, 2, 3)'"
+    )
+    assert page.evaluate("window.notReloaded === true"), "the whole page was reloaded"
+
+
+@pytest.mark.browser
+def test_a_new_manuscript_appears_and_a_deleted_one_is_gone_with_a_404(
+    project: Path, serve, page
+) -> None:
+    server = serve(project)
+    page.goto(server.url)
+    new = project / "seeds" / "005_the_lantern_keeper.txt"
+    save(new, "# The Lantern Keeper\n\nShe lit the last lamp on the pier and waited.\n")
+    link = page.locator(".contents a", has_text="The Lantern Keeper")
+    link.wait_for()
+    chapter = link.get_attribute("href")
+    assert chapter
+    chapter_url = server.url + chapter
+    response = page.request.get(chapter_url)
+    assert response.status == 200
+    assert "She lit the last lamp" in response.text()
+
+    new.unlink()
+    link.wait_for(state="detached")
+    gone = page.goto(chapter_url)
+    assert gone is not None and gone.status == 404
+    assert "Page not found" in page.locator("h1").inner_text()
+
+
+def test_paths_outside_the_site_are_refused(project: Path, serve, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the secret that must not be served", "utf-8")
+    server = serve(project)
+    out = project / "output"
+    (out / "linked.txt").symlink_to(secret)
+    (out / "linked-folder").symlink_to(tmp_path, target_is_directory=True)
+    depth = "/".join([".."] * len(out.relative_to(tmp_path).parts))
+    attempts = [
+        f"/{depth}/secret.txt",
+        f"/{depth.replace('..', '%2e%2e')}/secret.txt",
+        f"/{depth.replace('/', '%2f')}%2fsecret.txt",
+        f"/chapters/..%2f{depth.replace('/', '%2F')}%2Fsecret.txt",
+        f"/%2f{str(secret).lstrip('/').replace('/', '%2f')}",
+        "/linked.txt",
+        "/linked-folder/secret.txt",
+        "/%2fetc%2fpasswd",
+    ]
+    for attempt in attempts:
+        status, _, body = server.get(attempt)
+        assert status in (403, 404), (attempt, status)
+        assert b"secret that must not" not in body and b"root:" not in body, attempt
+    status, _, body = server.get("/no/such/page/")
+    assert status == 404
+    assert b"Page not found" in body  # the site's own 404 page
+
+
+def test_the_site_is_served_under_its_sub_path(project: Path, serve) -> None:
+    server = serve(project, "--base-url", SUB_PATH_URL)
+    assert server.url == f"http://127.0.0.1:{server.port}/anthology/"
+    status, headers, _ = server.get("/")
+    assert (status, headers["Location"]) == (302, "/anthology/")
+    status, headers, _ = server.get("/anthology")
+    assert status in (301, 302) and headers["Location"] == "/anthology/"
+    status, _, body = server.get("/anthology/")
+    assert status == 200 and b"After the Lights Went Out" in body
+    status, headers, _ = server.get("/anthology/chapters")
+    assert (status, headers["Location"]) == (301, "/anthology/chapters/")
+    status, _, body = server.get("/index.html")
+    assert status == 404 and b"Page not found" in body
+
+
+def test_a_server_started_on_a_broken_config_shows_the_error_then_the_site(
+    project: Path, serve
+) -> None:
+    config = project / "anthology.toml"
+    good = config.read_text("utf-8")
+    config.write_text(good.replace("[[chapters]]", "[[chapters]", 1), "utf-8")
+    server = serve(project)
+    status, _, body = server.get("/")
+    assert status == 404
+    assert CONFIG_ERROR.search(body.decode()), body
+    save(config, good)
+    server.wait_for(r"^Rebuilt ")
+    status, _, body = server.get("/")
+    assert status == 200 and b"sitegen-build-error" not in body
+
+
+def test_ctrl_c_stops_the_server_cleanly(project: Path) -> None:
+    server = Serving(project)
+    assert server.stop() == 0
+    assert server.stdout[-1] == "Stopped serving."
+    assert not any("Traceback" in line for line in server.stderr)
+
+
+def test_a_port_in_use_is_one_line_and_exit_1(project: Path, serve) -> None:
+    server = serve(project)
+    taken = run_sitegen("serve", "--port", str(server.port), cwd=project)
+    assert taken.returncode == 1
+    assert taken.stderr == (
+        f"sitegen: port {server.port} on 127.0.0.1 is in use; try --port {server.port + 1}\n"
+    )
