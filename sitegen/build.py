@@ -250,7 +250,8 @@ def build(
 
     With a `cache` (kept by `serve` from build to build), what did not change since the last
     build is not read, parsed, rendered or compared with the site on disk again; the files
-    written are the same, and the replaced site is left for `cache.tidy()` to remove."""
+    written are the same, and the replaced site is left beside the new one for the caller to
+    remove (`writer.retired_sites`), since that can take longer than the rebuild."""
     clock = _Stopwatch()
     with clock.stage("read+parse"):
         chapters, found = checked_gather(config, cache=cache)

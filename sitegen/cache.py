@@ -20,7 +20,6 @@ from .errors import Diagnostic
 from .manuscript import Manuscript, parse
 from .model import Chapter
 from .sources import Source, read_source
-from .writer import recover
 
 V = TypeVar("V")
 
@@ -129,12 +128,6 @@ class BuildCache:
         )
         for memo in (self.sources, self.manuscripts, self.chapters, self.pages):
             memo.collect()
-
-    def tidy(self) -> None:
-        """Remove the site the last build replaced: `build()` leaves it beside the new one when
-        given a cache, because removing it can take longer than the whole rebuild."""
-        if self.written is not None:
-            recover(self.written.out_dir)
 
     def _settled(self, config: Config) -> Config:
         """The config object the cache already holds when `config` equals it: comparing two

@@ -246,7 +246,9 @@ _WEAK_VERBS = _verb_forms(
     swear/swore dream care mind respond sing/sang rub+ dig/dug grip+ clutch squeeze spin/spun
     swing/swung throw/threw tap+ slam+ rush hurry stride/strode march limp crawl sprint
     stiffen shiver tremble pray hope fear doubt recognise recognize understand/understood
-    forget/forgot forgive/forgave study examine inspect check
+    forget/forgot forgive/forgave study examine inspect check come/came go/went get+/got
+    make/made set+/set put+/put let+/let play win+/won lose/lost pretend arrive begin+/began
+    stay tie/tied worry wish
     answer call carry drag+ settle slump shift scramble scan lay lie pace bite/bit chew"""
 )
 _PERSON_PRONOUNS = re.compile(
@@ -340,6 +342,7 @@ _BEFORE = {
     **dict.fromkeys(_SPEECH_OBJECT_VERBS, "object"),
     **dict.fromkeys(_STRONG_VERBS, "speech"),
 }
+_NAME_IS = re.compile(r"\b[Nn]ame\b[^.!?;:\u201c\u201d]*$")  # "name, it turned out, was"
 _NAMED_AS = frozenset(
     ("himself", "herself", "themselves", "myself", "name", "introduced", "call", "i")
 )
@@ -377,6 +380,9 @@ def _context(text: str, start: int, end: int) -> tuple[bool, int, int]:
             if verb in _VERB_POINTS:
                 person += _VERB_POINTS[verb]  # "Ana nodded", "Ana had already gone"
                 break
+            if not initial and len(verb) > 4 and verb.endswith("ed"):
+                person += 1  # "when Ana arrived": any past tense, after a proper noun
+                break
             if not (verb in _SKIPPABLE or verb.endswith("ly")):
                 break
         if initial and w1 in _SUBJECT_PRONOUNS:
@@ -403,8 +409,12 @@ def _context(text: str, start: int, end: int) -> tuple[bool, int, int]:
     elif kind in ("named", "named as", "introduced", "preposition"):
         before = text[text.rfind(" ", 0, first - 1) + 1 : first - 1].strip(_STRIP)
         lower = before.lower()
-        if kind == "introduced" or (kind == "named as" and lower in _NAMED_AS):
-            person += 3  # "I'm Leo", "introduced himself as Leo", "call me Ishmael"
+        if (
+            kind == "introduced"
+            or (kind == "named as" and lower in _NAMED_AS)
+            or (word in ("is", "was") and _NAME_IS.search(text, max(0, first - 60), first))
+        ):
+            person += 3  # "I'm Leo", "introduced himself as Leo", "her name, we learned, was"
         elif kind == "named" and lower in _PLACE_NOUNS:
             thing += 3  # "a town called Eastmarch"
         elif kind == "named":
@@ -459,8 +469,12 @@ def _segments(text: str, span: re.Match[str]) -> Iterator[list[_Token]]:
                 stop = False  # "Dr." and the "J." of "J. R. Tolkien" go on
             else:
                 end -= 1
-        if _is_name_word(word) or (word in _TITLE_WORDS and not current):
+        if _is_name_word(word):
             current.append((start, end, word))
+        elif word in _TITLE_WORDS:  # "Tell Dr. Ruiz": the title starts a name
+            if current:
+                yield current
+            current = [(start, end, word)]
         elif current:
             yield current
             current = []
@@ -491,7 +505,7 @@ def _scan(chapters: tuple[Chapter, ...]) -> _Scan:
             if not isinstance(block, Paragraph):
                 continue  # headings are title-cased: their capitals prove nothing
             text = block.plain
-            last: _Seen | None = None
+            last_end, last_key = -9, ""  # the previous name in the paragraph
             for span in _SPAN.finditer(text):
                 group = span.group()
                 if group in NEVER_NAMES:  # most capitals: The, He, But
@@ -514,14 +528,12 @@ def _scan(chapters: tuple[Chapter, ...]) -> _Scan:
                         _Seen(c, b, start, end, word, word, "", initial, person, thing, ""),
                     )
                 for found in found_here:
-                    if (
-                        last is not None
-                        and found.start - last.end < 7
-                        and _COORDINATION.fullmatch(text, last.end, found.start)
+                    if found.start - last_end < 7 and _COORDINATION.fullmatch(
+                        text, last_end, found.start
                     ):
-                        links.append((last.key, found.key))
+                        links.append((last_key, found.key))
                     seen.append(found)
-                    last = found
+                    last_end, last_key = found.end, found.key
     return _Scan(tuple(seen), things, tuple(links))
 
 
@@ -536,9 +548,9 @@ def _candidate(
     name = words[titles:]
     if len(name) == 1 and name[0] in NEVER_NAMES:
         return None  # a title alone: "Yes, Captain."
-    if len(name) > 1 and (
-        name[0] in _THING_PREFIXES or any(w in _THING_SUFFIXES for w in name[1:])
-    ):
+    if (len(name) > 1 and name[0] in _THING_PREFIXES) or any(
+        w in _THING_SUFFIXES for w in name[1 - bool(titles) :]
+    ):  # "Port Alder", "Brightwater Supply Co.", "General Motors"
         things.update(w for w in name if w not in _THING_SUFFIXES and w not in _THING_PREFIXES)
         return None
     start, end = tokens[0][0], tokens[-1][1]
@@ -569,7 +581,10 @@ def _decide(scan: _Scan) -> dict[str, str]:
         mid[s.key] += not s.initial
 
     def is_person(key: str) -> bool:
-        return person[key] > thing[key] and (person[key] >= 2 or mid[key] >= 1)
+        """More person than thing evidence, and either a capital in mid-sentence or more than
+        one piece of evidence; a run of two names ("Ana Ruiz nodded") is itself one."""
+        enough = 1 if " " in key else 2
+        return person[key] > thing[key] and (person[key] >= enough or mid[key] >= 1)
 
     names = {key for key in person if is_person(key)}
     for a, b in scan.links:  # listed with a known person: "Noor, or Dara, or Ana"
@@ -578,22 +593,24 @@ def _decide(scan: _Scan) -> dict[str, str]:
         elif b in names and a not in names:
             person[a] += 1
     decided = {key: key for key in person if is_person(key)}
-    parts = {
-        part for key in decided if " " in key for part in (key.split(" ")[0], key.split(" ")[-1])
-    }
-    for key in parts - decided.keys():
-        if person[key] >= thing[key] and (person[key] or mid[key]):
-            decided[key] = key  # "Ruiz", once "Ana Ruiz" is known
-    for key in person.keys() - decided.keys():
-        words = key.split(" ")
-        if len(words) < 2 or thing[key] > person[key]:
-            continue
-        rest = " ".join(words[1:])
-        if words[0] in decided or (words[-1] in decided and mid[key]):
-            decided[key] = key  # "Ana Ruiz", with "Ana" known
-        elif rest in decided:
-            decided[key] = rest  # "Poor Ana": a word that only ever starts a sentence
-    return decided
+    while True:  # the two rules below feed each other; each round only adds names
+        known = len(decided)
+        for key in person.keys() - decided.keys():
+            words = key.split(" ")
+            if len(words) < 2 or thing[key] > person[key]:
+                continue
+            rest = " ".join(words[1:])
+            if words[0] in decided or (words[-1] in decided and mid[key]):
+                decided[key] = key  # "Ana Ruiz", with "Ana" known
+            elif rest in decided:
+                decided[key] = rest  # "Poor Ana": a word that only ever starts a sentence
+        for key, name in list(decided.items()):
+            if key == name and " " in key:
+                for part in {key.split(" ")[0], key.split(" ")[-1]} - decided.keys():
+                    if person[part] >= thing[part] and (person[part] or mid[part]):
+                        decided[part] = part  # "Ruiz", once "Ana Ruiz" is known
+        if len(decided) == known:
+            return decided
 
 
 def _word_uses(text: str, word: str) -> int:
@@ -619,16 +636,17 @@ def _mentions(
     sentence-initial use counts; and where the name is also a word of the chapter, the
     supported uses must outnumber the lower-case ones.
     """
-    kept = [
-        s._replace(start=s.end - len(decided[s.key]), key=decided[s.key], form=decided[s.key])
-        if decided.get(s.key, s.key) != s.key
-        else s
-        for s in scan.seen
-        if s.key in decided and not (s.person == 0 and s.thing > 0)
-    ]
-    support: Counter[tuple[int, str]] = Counter(
-        (s.chapter, s.key) for s in kept if s.person > 0 or not s.initial
-    )
+    kept: list[_Seen] = []
+    support: Counter[tuple[int, str]] = Counter()
+    for s in scan.seen:
+        name = decided.get(s.key)
+        if name is None or (s.person == 0 and s.thing > 0):
+            continue
+        if name != s.key:
+            s = s._replace(start=s.end - len(name), key=name, form=name)
+        if s.person > 0 or not s.initial:
+            support[s.chapter, s.key] += 1
+        kept.append(s)
     texts: dict[int, str] = {}
     uses: dict[tuple[int, str], int] = {}
 
@@ -636,8 +654,7 @@ def _mentions(
         if (chapter, key) not in uses:
             if chapter not in texts:
                 texts[chapter] = "\n".join(b.plain for b in chapters[chapter].blocks)
-            lower = key[:1].lower() + key[1:]
-            uses[chapter, key] = _word_uses(texts[chapter], lower)
+            uses[chapter, key] = _word_uses(texts[chapter], key[:1].lower() + key[1:])
         return uses[chapter, key]
 
     return [
@@ -675,6 +692,9 @@ def _identities(seen: list[_Seen], chapters: tuple[Chapter, ...]) -> list[_Draft
     for part, owners in longer.items():  # keep only the longest: "Ana" -> "Ana Maria Ruiz"
         longer[part] = sorted(o for o in owners if not any(o in longer.get(x, ()) for x in owners))
     titled = {s.key for s in seen if s.gender}
+    both = {  # "Mr. and Mrs. Kent": the titled forms stay two people
+        key for key in titled if {s.gender for s in seen if s.key == key and s.gender} == {"m", "f"}
+    }
     asked = titled | {owner for key in titled for owner in longer.get(key, ())}
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for s in seen:  # pronouns are read only for the few names a gendered title is given to
@@ -692,12 +712,17 @@ def _identities(seen: list[_Seen], chapters: tuple[Chapter, ...]) -> list[_Draft
 
     groups: dict[str, list[_Seen]] = defaultdict(list)
     recent: dict[tuple[int, str], int] = {}  # (chapter, full name) -> last position seen
-    present = {(s.chapter, s.key) for s in seen}
+    contested = {owner for owners in longer.values() if len(owners) > 1 for owner in owners}
+    present = {(s.chapter, s.key) for s in seen if s.key in contested}
     for position, s in enumerate(seen):
         owners = longer.get(s.key, [])
         if s.gender:
             fitting = [o for o in owners if gender(o) in ("", s.gender)]
-            if (owners and not fitting) or (not owners and gender(s.key) not in ("", s.gender)):
+            if (
+                (owners and not fitting)
+                or (not owners and gender(s.key) not in ("", s.gender))
+                or (s.key in both and not fitting)
+            ):
                 groups[s.form].append(s)  # "Mrs. Kent" beside a male "Leo Kent"
                 continue
             owners = fitting
@@ -707,7 +732,8 @@ def _identities(seen: list[_Seen], chapters: tuple[Chapter, ...]) -> list[_Draft
                 key=lambda o: (-recent.get((s.chapter, o), -1), (s.chapter, o) not in present),
             )
         identity = owners[0] if owners else s.key
-        recent[s.chapter, identity] = position
+        if identity in contested:
+            recent[s.chapter, identity] = position
         groups[identity].append(s)
     return [_draft(identity, group) for identity, group in groups.items()]
 

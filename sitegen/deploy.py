@@ -114,7 +114,7 @@ def _repository(git: _Git, project: Path) -> str:
             else "run `git init` and commit the project, then add a remote for GitHub"
         )
         raise SitegenError(
-            [error("E060", project, None, "not inside a git repository", hint)]
+            [error("E060", project, None, "this folder is not in a git repository", hint)]
         ) from None
 
 

@@ -16,15 +16,20 @@ Three kinds of thread, each owning one thing:
 
 livereload's own change detection is not used: its watcher polls every file's time stamp every
 0.8 s, and its handler drops changes within 3 s of the last reload, so edits would be lost.
+
+Diagnostics: E070 the build could not read or write a file; E071 the build failed in a way
+sitegen did not foresee (a bug). Either is shown like any build error, and the server goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import hashlib
 import html
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -48,11 +53,14 @@ from .cli import template_diagnostic
 from .config import CONFIG_NAME, Config, load_config
 from .errors import Diagnostic, Severity, SitegenError, error
 from .sources import is_manuscript
+from .writer import retired_sites
 
+WATCH_STEP_MS = 40
+"""watchfiles reports a batch once a step passes without a new kind of change; while the same
+file keeps changing, it reports a batch every two steps."""
 SETTLE_SECONDS = 0.1
-"""A build starts once no change has been seen for this long: a burst of saves (an editor's
-temp file and rename, a tool saving several files) is one build, not one per file."""
-WATCH_STEP_MS = 50  # watchfiles groups the changes it sees within this many milliseconds
+"""A build starts once no batch has come for this long, longer than two steps: a burst of
+saves (an editor's temp file and rename, a tool saving several files) is one build."""
 JUNK = DefaultFilter()  # editor swap and backup files, VCS folders and the like
 
 
@@ -172,6 +180,7 @@ class Builder:
         self._wanted = True  # the first build
         self._last_change = float("-inf")
         self._stopping = False
+        self._built: dict[Path, bytes | None] = {}  # each file's digest when last built
         self._thread = threading.Thread(target=self._run, name="sitegen-build", daemon=True)
 
     def start(self) -> None:
@@ -209,8 +218,20 @@ class Builder:
 
     def _run(self) -> None:
         while (changed := self._next()) is not None:
-            self.done(self.build(changed))
-            self.cache.tidy()
+            if changed and not self._differs(changed):
+                continue
+            outcome = self.build(changed)
+            self.done(outcome)
+            if outcome.config is not None:
+                remove_in_background(retired_sites(outcome.config.out_dir))
+
+    def _differs(self, changed: tuple[Path, ...]) -> bool:
+        """Whether any changed file now holds other bytes than when it was last built: a late
+        report of a change already built, or a save that changed nothing, builds nothing."""
+        now = {path: _digest(path) for path in changed}
+        differs = any(self._built.get(path, b"") != digest for path, digest in now.items())
+        self._built.update(now)
+        return differs
 
     def build(self, changed: tuple[Path, ...]) -> Outcome:
         started = time.perf_counter()
@@ -225,7 +246,13 @@ class Builder:
             return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
         except OSError as exc:
             where = exc.filename or (config.out_dir if config else Path.cwd())
-            problem = error("E070", where, None, f"the build stopped: {exc.strerror or exc}")
+            problem = error(
+                "E070",
+                where,
+                None,
+                f"the build stopped: {exc.strerror or exc}",
+                "check that the file or folder can be read and the output written",
+            )
             return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
         except Exception as exc:  # a bug in sitegen: report it in one line, keep serving
             where = config.path or config.root if config else Path.cwd()
@@ -239,6 +266,25 @@ class Builder:
             return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
         seconds = time.perf_counter() - started
         return Outcome(changed, seconds, config, result, reuse=self.cache.reuse)
+
+
+def remove_in_background(folders: list[Path]) -> None:
+    """Remove old sites the writer left beside the new one, without delaying the next build:
+    removing a thousand folders can take seconds. A removal cut short by Ctrl-C is finished by
+    the next build's writer."""
+    if folders:
+        threading.Thread(
+            target=lambda: [shutil.rmtree(f, ignore_errors=True) for f in folders],
+            name="sitegen-tidy",
+            daemon=True,
+        ).start()
+
+
+def _digest(path: Path) -> bytes | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:  # gone, or a folder
+        return None
 
 
 class Watchers:

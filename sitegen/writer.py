@@ -104,12 +104,18 @@ def recover(out: Path) -> None:
     parent = out.parent
     if not parent.is_dir():
         return
-    retired = sorted(parent.glob(RETIRED_PREFIX + out.name + "-*"))
+    retired = retired_sites(out)
     if not out.exists() and retired:
         retired[-1].rename(out)
         retired = retired[:-1]
     for stale in [*retired, *parent.glob(STAGING_PREFIX + out.name + "-*")]:
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def retired_sites(out: Path) -> list[Path]:
+    """The replaced sites beside `out`, oldest first: left by `write(..., keep_retired=True)`
+    or by a swap that was interrupted."""
+    return sorted(out.parent.glob(RETIRED_PREFIX + out.name + "-*"))
 
 
 def write(
@@ -125,9 +131,9 @@ def write(
     `last_written` is what the previous write into this folder wrote, when the caller kept it
     in memory (`serve` does): a file is then known unchanged by comparing bytes in memory and
     checking its size on disk, instead of reading the whole site back. `keep_retired` leaves
-    the replaced site beside the new one for the caller to clear with `recover()` when nobody
-    is waiting (`serve` does, once the browser has reloaded): removing a thousand folders can
-    take seconds on a disk that discards freed blocks.
+    the replaced site beside the new one (see `retired_sites`) for the caller to remove when
+    nobody is waiting (`serve` does, once the browser has been told to reload): removing a
+    thousand folders can take seconds on a disk that discards freed blocks.
     """
     out = out_dir.resolve()
     check_output_dir(out, protected)

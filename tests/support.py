@@ -58,4 +58,5 @@ def prose_words(html: str | bytes) -> list[str]:
     soup = BeautifulSoup(html, "html.parser")
     prose = soup.select_one(".prose")
     assert prose is not None, "no .prose element in the chapter"
-    return words(prose.get_text(" "))
+    # No separator: inline markup (a mention, an emphasis) never splits a word on the page.
+    return words(prose.get_text())

@@ -198,7 +198,7 @@ def test_outside_a_git_repository_is_one_clear_error(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "plain")
     run_sitegen("build", cwd=root, check=True)
     line = one_error(run_sitegen("deploy", cwd=root), "E060")
-    assert "not inside a git repository" in line and "git init" in line
+    assert "not in a git repository" in line and "git init" in line
 
 
 def test_without_the_remote_is_one_clear_error(project: Project) -> None:

@@ -182,7 +182,11 @@ def test_a_saved_sentence_appears_in_the_open_chapter_and_a_burst_of_saves_is_on
 def test_an_edit_renders_again_only_the_pages_that_show_it(project: Path, serve) -> None:
     server = serve(project)
     manuscript = project / "seeds" / "002_ef6fb1f138db9e8e.txt"
-    save(manuscript, manuscript.read_text("utf-8") + "\nOne more line, quietly.\n")
+    lines = manuscript.read_text("utf-8").splitlines()
+    target = next(n for n, line in enumerate(lines) if n > 10 and len(line.split()) > 8)
+    words = lines[target].split()
+    lines[target] = " ".join([*words[:-1], "quietly."])  # as many words as before
+    save(manuscript, "\n".join(lines) + "\n")
     rebuilt = server.wait_for(r"^Rebuilt .*: (\d+) of (\d+) manuscripts parsed, (\d+) of (\d+)")
     parsed, manuscripts, rendered, pages = map(int, rebuilt.groups())
     assert (parsed, manuscripts) == (1, 5)
@@ -194,9 +198,8 @@ def test_rebuilds_write_the_same_site_as_a_fresh_build(
 ) -> None:
     server = serve(project)
     seeds = project / "seeds"
-    save(
-        seeds / "002_ef6fb1f138db9e8e.txt", (seeds / "002_ef6fb1f138db9e8e.txt").read_text() + "x\n"
-    )
+    edited = seeds / "002_ef6fb1f138db9e8e.txt"
+    save(edited, edited.read_text("utf-8") + "\nOne more line, quietly.\n")
     server.wait_for(r"^Rebuilt ")
     (seeds / "003_16f21ff587169ca7.txt").unlink()
     config = project / "anthology.toml"
@@ -286,6 +289,31 @@ def test_a_new_manuscript_appears_and_a_deleted_one_is_gone_with_a_404(
     gone = page.goto(chapter_url)
     assert gone is not None and gone.status == 404
     assert "Page not found" in page.locator("h1").inner_text()
+
+
+def test_a_renamed_manuscript_moves_on_the_site(project: Path, serve) -> None:
+    server = serve(project)
+    seeds = project / "seeds"
+    save(seeds / "005_harbour.txt", "The ferry left without its captain.\n")  # no title line
+    server.wait_for(r"^Rebuilt ")
+    old = "/chapters/005-harbour/"
+    status, _, body = server.get(old)
+    assert status == 200 and b"The ferry left without its captain." in body
+    os.replace(seeds / "005_harbour.txt", seeds / "006_lighthouse.txt")
+    server.wait_for(r"^Rebuilt ", seen=len(server.stdout))
+    status, _, body = server.get("/chapters/006-lighthouse/")
+    assert status == 200 and b"The ferry left without its captain." in body
+    status, _, body = server.get(old)
+    assert status == 404 and b"Page not found" in body
+
+
+def test_with_epub_the_preview_offers_the_book(project: Path, serve) -> None:
+    server = serve(project, "--epub")
+    status, _, home = server.get("/")
+    link = re.search(rb'href="([^"]+\.epub)"', home)
+    assert status == 200 and link, "the home page offers no EPUB"
+    status, _, book = server.get("/" + link.group(1).decode())
+    assert status == 200 and book.startswith(b"PK") and b"application/epub+zip" in book[:100]
 
 
 def test_paths_outside_the_site_are_refused(project: Path, serve, tmp_path: Path) -> None:

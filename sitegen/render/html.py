@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -250,10 +250,29 @@ class SiteRenderer:
             character.description or f"Every appearance of {character.name}.",
             "character",
         )
-        person = character_view(self.anthology, number, page)
         return path, self.cached(
-            page, person, lambda: self.render("character.html", page, person=person)
+            page,
+            self.character_inputs(number),
+            lambda: self.render(
+                "character.html", page, person=character_view(self.anthology, number, page)
+            ),
         )
+
+    def character_inputs(self, number: int) -> tuple[object, ...]:
+        """What a character page reads: the character, their quotes and companions, each
+        chapter's number, title, address and length (where it falls in the book), and every
+        character's name and address. Comparing these is cheaper than building the view."""
+        people = self.anthology.characters.characters
+        return (
+            people[number],
+            self.anthology.character_links[number],
+            self.chapter_outlines,
+            tuple((person.name, person.url) for person in people),
+        )
+
+    @cached_property
+    def chapter_outlines(self) -> tuple[tuple[int, str, str, int], ...]:
+        return tuple((c.number, c.title, c.url, c.words) for c in self.anthology.chapters)
 
     def not_found(self) -> bytes:
         page = self.page(
