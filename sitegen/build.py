@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import resource
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from .model import (
 from .render import epub as epub_book
 from .render import html, publish
 from .render.cover import cover_image
+from .slugs import slugify
 from .sources import Source, list_manuscripts, read_source, read_sources
 from .writer import WriteReport, merge_outputs, write
 
@@ -70,13 +70,6 @@ class _Stopwatch:
         yield
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.timings.append(StageTiming(name, time.perf_counter() - start, peak))
-
-
-def slugify(text: str) -> str:
-    """ASCII, lower case, hyphens: "Jin-hee's Café" -> "jin-hees-cafe"."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = "".join(c if c.isalnum() else " " for c in folded.lower().replace("'", "")).split()
-    return "-".join(words)
 
 
 def title_from_file(path: Path) -> str:
@@ -261,7 +254,9 @@ def build(
     book: dict[str, bytes] = {}
     if config.epub and epub:
         with clock.stage("render epub"):
-            book = epub_book.render_epub(anthology, config)
+            book = epub_book.render_epub(
+                anthology, config, cache=cache.book_chapters if cache else None
+            )
             found.extend(epub_book.epub_warnings(anthology, config))
     download = next((html.Download(path, len(data)) for path, data in book.items()), None)
     # The book's cover, when there is a book, is also the picture a shared link shows.

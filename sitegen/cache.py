@@ -81,6 +81,7 @@ class BuildCache:
     manuscripts: Memo[Manuscript] = field(default_factory=Memo)
     chapters: Memo[Chapter] = field(default_factory=Memo)
     pages: Memo[bytes] = field(default_factory=Memo)
+    book_chapters: Memo[bytes] = field(default_factory=Memo)  # the EPUB's chapter XHTML
     written: Written | None = None
     reuse: Reuse | None = None
     _config: Config | None = None
@@ -126,7 +127,7 @@ class BuildCache:
         self.reuse = Reuse(
             parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused
         )
-        for memo in (self.sources, self.manuscripts, self.chapters, self.pages):
+        for memo in (self.sources, self.manuscripts, self.chapters, self.pages, self.book_chapters):
             memo.collect()
 
     def _settled(self, config: Config) -> Config:

@@ -10,12 +10,13 @@ Detection reads every paragraph once. Each run of capitalised words ("Dr. Ruiz",
   after a sentence-initial word ("May I", "Thank you").
 
 A capital in mid-sentence is itself evidence, since it cannot come from the start of the
-sentence; a word seen only at the start of sentences needs more. A name is decided once for
-the whole anthology, so one name in two manuscripts is one character; but each chapter must
-support it (a capital in mid-sentence, or evidence), so that "Faith is a luxury" in one story
-does not make a character of the Faith of another. Where the name is also an ordinary word of
-that chapter ("Faith was gone" beside "she had faith"), a sentence-initial use counts only with
-evidence of its own.
+sentence; a word seen only at the start of sentences needs more. A name is a person when one
+chapter on its own shows it (never by adding up one weak hint from each of many chapters), and
+it is then one character wherever it appears, so one name in two manuscripts is one entry. But
+each chapter must support it (a capital in mid-sentence, or evidence), so that "Faith is a
+luxury" in one story does not make a mention of the Faith of another; and where the name is also
+an ordinary word of that chapter ("Faith was gone" beside "she had faith"), a sentence-initial
+use counts only with evidence of its own.
 
 Full names absorb their short forms ("Ana" of "Ana Ruiz", "Dr. Ruiz" of "Ruiz"), but never
 look-alikes (Anna and Anya): names are compared whole, token by token. A gendered title that
@@ -40,6 +41,7 @@ from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
 from .manuscript import Paragraph
 from .model import Chapter, Character, CharacterIndex, Mention
+from .slugs import slugify
 
 
 def _words(text: str) -> frozenset[str]:
@@ -180,7 +182,7 @@ _PERSON_NOUNS = _words(
     friend brother sister son daughter mother father wife husband cousin uncle aunt nephew
     niece grandson granddaughter baby teenager youth officer captain nurse priest widow
     widower someone somebody anyone anybody everyone nobody one partner colleague student
-    teacher old young named"""
+    teacher old young"""
 )
 _SCENE_WORDS = _words(
     "today tomorrow yesterday tonight now then here there later soon first next last finally "
@@ -189,8 +191,8 @@ _SCENE_WORDS = _words(
 _SUBJECT_PRONOUNS = _words("i you we they he she it me us them")
 _SPEECH_OBJECT_VERBS = _words(
     """told asked thanked warned reminded begged promised kissed hugged hit punched shot killed
-    helped met greeted followed watched saw heard called phoned texted loved hated trusted
-    married joined found left paid"""
+    helped met greeted followed watched saw heard phoned texted loved hated trusted married
+    paid"""
 )
 _SKIPPABLE = _words(
     """had has have was were is are would could should will can may might must did does do
@@ -325,8 +327,8 @@ _Token = tuple[int, int, str]  # start, end, the word without a final full stop
 @dataclass(frozen=True)
 class _Scan:
     seen: tuple[_Seen, ...]
-    things: Counter[str]  # names found inside place or organisation names
-    links: tuple[tuple[str, str], ...]  # names listed together: "Noor, or Dara"
+    things: Counter[tuple[int, str]]  # (chapter, word) of words in place or company names
+    links: tuple[tuple[int, str, str], ...]  # names listed together: "Noor, or Dara"
 
 
 _VERB_POINTS = {**dict.fromkeys(_WEAK_VERBS, 1), **dict.fromkeys(_STRONG_VERBS, 2)}
@@ -498,9 +500,10 @@ def _names_a_place(words: list[str], things: Counter[str]) -> bool:
 def _scan(chapters: tuple[Chapter, ...]) -> _Scan:
     """Every candidate name in the anthology with its local evidence, in one pass."""
     seen: list[_Seen] = []
-    things: Counter[str] = Counter()
-    links: list[tuple[str, str]] = []
+    things: Counter[tuple[int, str]] = Counter()
+    links: list[tuple[int, str, str]] = []
     for c, chapter in enumerate(chapters):
+        in_names: Counter[str] = Counter()  # words of this chapter's place and company names
         for b, block in enumerate(chapter.blocks):
             if not isinstance(block, Paragraph):
                 continue  # headings are title-cased: their capitals prove nothing
@@ -510,12 +513,16 @@ def _scan(chapters: tuple[Chapter, ...]) -> _Scan:
                 group = span.group()
                 if group in NEVER_NAMES:  # most capitals: The, He, But
                     continue
+                if span.start() and (
+                    text[span.start() - 1].isalnum() or text[span.start() - 1] == "_"
+                ):
+                    continue  # a capital inside a word ("0Aa", "McDonald"'s second half)
                 found_here: Iterable[_Seen]
                 if " " in group or "\u00a0" in group:
-                    if _names_a_place(group.split(), things):
+                    if _names_a_place(group.split(), in_names):
                         continue
                     found_here = filter(
-                        None, (_candidate(c, b, text, t, things) for t in _segments(text, span))
+                        None, (_candidate(c, b, text, t, in_names) for t in _segments(text, span))
                     )
                 else:  # the common case, one word: "Ana", "Ana." or "Sparks"
                     word = group.rstrip(".")
@@ -531,9 +538,10 @@ def _scan(chapters: tuple[Chapter, ...]) -> _Scan:
                     if found.start - last_end < 7 and _COORDINATION.fullmatch(
                         text, last_end, found.start
                     ):
-                        links.append((last_key, found.key))
+                        links.append((c, last_key, found.key))
                     seen.append(found)
                     last_end, last_key = found.end, found.key
+        things.update({(c, word): n for word, n in in_names.items()})
     return _Scan(tuple(seen), things, tuple(links))
 
 
@@ -571,43 +579,60 @@ def _candidate(
 
 def _decide(scan: _Scan) -> dict[str, str]:
     """Map each candidate name that is a person to itself, or to the name it stands for when a
-    sentence-initial word was caught in front of it ("Classic Ana" -> "Ana")."""
-    person: Counter[str] = Counter()
-    thing: Counter[str] = Counter({word: 2 * n for word, n in scan.things.items()})
-    mid: Counter[str] = Counter()
-    for s in scan.seen:
-        person[s.key] += s.person
-        thing[s.key] += s.thing
-        mid[s.key] += not s.initial
+    sentence-initial word was caught in front of it ("Classic Ana" -> "Ana").
 
-    def is_person(key: str) -> bool:
+    A name is a person if one chapter on its own shows it to be: pooled over a thousand
+    chapters, one weak hint per chapter ("Pipes ran") would add up to proof.
+    """
+    rows: dict[tuple[int, str], list[int]] = {}  # (chapter, name) -> [person, thing, mid]
+    for s in scan.seen:
+        row = rows.get((s.chapter, s.key))
+        if row is None:
+            rows[s.chapter, s.key] = [s.person, s.thing, not s.initial]
+        else:
+            row[0] += s.person
+            row[1] += s.thing
+            row[2] += not s.initial
+    for here, n in scan.things.items():
+        if here in rows:
+            rows[here][1] += 2 * n
+
+    def is_person(here: tuple[int, str]) -> bool:
         """More person than thing evidence, and either a capital in mid-sentence or more than
         one piece of evidence; a run of two names ("Ana Ruiz nodded") is itself one."""
-        enough = 1 if " " in key else 2
-        return person[key] > thing[key] and (person[key] >= enough or mid[key] >= 1)
+        person, thing, mid = rows[here]
+        return person > thing and (person >= (1 if " " in here[1] else 2) or mid >= 1)
 
-    names = {key for key in person if is_person(key)}
-    for a, b in scan.links:  # listed with a known person: "Noor, or Dara, or Ana"
-        if a in names and b not in names:
-            person[b] += 1
-        elif b in names and a not in names:
-            person[a] += 1
-    decided = {key: key for key in person if is_person(key)}
+    names = {here for here in rows if is_person(here)}
+    for c, a, b in scan.links:  # listed with a known person: "Noor, or Dara, or Ana"
+        if (c, a) in names and (c, b) not in names:
+            rows[c, b][0] += 1
+        elif (c, b) in names and (c, a) not in names:
+            rows[c, a][0] += 1
+    decided = {key: key for c, key in rows if is_person((c, key))}
+    # The rules below only extend names already known, so the whole anthology may vote.
+    person_of: Counter[str] = Counter()
+    thing_of: Counter[str] = Counter()
+    mid_of: Counter[str] = Counter()
+    for (_, key), (person, thing, mid) in rows.items():
+        person_of[key] += person
+        thing_of[key] += thing
+        mid_of[key] += mid
     while True:  # the two rules below feed each other; each round only adds names
         known = len(decided)
-        for key in person.keys() - decided.keys():
+        for key in person_of.keys() - decided.keys():
             words = key.split(" ")
-            if len(words) < 2 or thing[key] > person[key]:
+            if len(words) < 2 or thing_of[key] > person_of[key]:
                 continue
             rest = " ".join(words[1:])
-            if words[0] in decided or (words[-1] in decided and mid[key]):
+            if words[0] in decided or (words[-1] in decided and mid_of[key]):
                 decided[key] = key  # "Ana Ruiz", with "Ana" known
             elif rest in decided:
                 decided[key] = rest  # "Poor Ana": a word that only ever starts a sentence
         for key, name in list(decided.items()):
             if key == name and " " in key:
                 for part in {key.split(" ")[0], key.split(" ")[-1]} - decided.keys():
-                    if person[part] >= thing[part] and (person[part] or mid[part]):
+                    if person_of[part] >= thing_of[part] and (person_of[part] or mid_of[part]):
                         decided[part] = part  # "Ruiz", once "Ana Ruiz" is known
         if len(decided) == known:
             return decided
@@ -1030,7 +1055,6 @@ def _claim(drafts: list[_Draft]) -> list[tuple[tuple[int, int, int, int], ...]]:
 
 def _index(drafts: list[_Draft]) -> CharacterIndex:
     """Sorted characters with unique slugs and, per chapter, numbered mention anchors."""
-    from .build import slugify  # build imports this module: import at call time
 
     mentions = _claim(drafts)
     entries = sorted(

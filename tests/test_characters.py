@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,7 +291,7 @@ def test_every_mention_slices_a_name_out_of_its_paragraph(
         assert places == sorted(places)
 
 
-def test_every_character_of_every_seed_mention_is_found(seeds: Detected) -> None:
+def test_every_seed_occurrence_of_a_listed_name_is_a_mention(seeds: Detected) -> None:
     """Every whole-word occurrence of a listed name in the seeds is a mention of it (the seeds
     use no name as an ordinary word), so counting them in the text checks the mention lists."""
     for character in seeds.index.characters:
@@ -522,15 +521,13 @@ def test_merge_what_only_the_plot_reveals(tmp_path: Path) -> None:
     assert detected.one("Mrs. Harlan").mentions
 
 
-# --- Speed: one pass, linear in the text.
+# --- Scale: copies of the seeds do not change who is a character (timing is in bench/run.py).
 
 
 @pytest.mark.slow
-def test_detect_is_linear_and_fast_on_a_thousand_chapters(tmp_path: Path) -> None:
-    """The seeds copied 200 times: 1,000 chapters, 9.3 million characters of prose (twice the
-    4.5 million the brief expects of 1,000 chapters). The budget is well under a second for
-    4.5 million, so 0.15 s per million characters, with room for a busy machine; and five
-    times the text must cost about five times as much."""
+def test_a_thousand_chapters_of_copies_find_the_same_cast(tmp_path: Path, seeds: Detected) -> None:
+    """The seeds copied 200 times: a weak hint repeated in every chapter is still a weak hint,
+    and every copy of every mention is found."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for copy in range(200):
@@ -539,18 +536,7 @@ def test_detect_is_linear_and_fast_on_a_thousand_chapters(tmp_path: Path) -> Non
     loaded = load_config(root=tmp_path, source=corpus)
     chapters, _ = gather(loaded)
     assert len(chapters) == 1000
-    every = min(_seconds(chapters, loaded) for _ in range(3))
-    fifth = min(_seconds(chapters[:200], loaded) for _ in range(3))
-    size = sum(len(b.plain) for c in chapters for b in c.blocks) / 1e6
-    print(
-        f"\ndetect: 1000 chapters, {size:.2f} M characters: {every:.3f} s of CPU "
-        f"({every / size:.3f} s per million); 200 chapters: {fifth:.3f} s"
-    )
-    assert every / size < 0.15
-    assert every < 6.5 * fifth
-
-
-def _seconds(chapters: tuple[Chapter, ...], loaded: Any) -> float:
-    start = time.process_time()
-    detect(chapters, loaded.characters)
-    return time.process_time() - start
+    index, _ = detect(chapters, loaded.characters)
+    assert {(c.name, len(c.mentions)) for c in index.characters} == {
+        (c.name, 200 * len(c.mentions)) for c in seeds.index.characters
+    }

@@ -17,17 +17,23 @@ import re
 import uuid
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
 from ..config import Config, _bundled
 from ..errors import Diagnostic, warning
 from ..model import Anthology, Chapter, Meta
+from ..slugs import slugify
 from .cover import LITERATA, CoverImage, cover_image, cover_warnings, fonts_dir
-from .html import environment
+from .html import environment, template_digest
 from .prose import mention_marks, render_blocks
+
+if TYPE_CHECKING:
+    from ..cache import Memo
 
 MIMETYPE = b"application/epub+zip"
 ROOT = "EPUB/"  # the folder inside the zip that holds the package
@@ -129,7 +135,6 @@ class Book:
 
 def file_name(anthology: Anthology) -> str:
     """The book's name in the output folder: the title's slug, e.g. `after-the-lights.epub`."""
-    from ..build import slugify  # build imports this module: import at call time
 
     return (slugify(anthology.meta.title) or "anthology") + ".epub"
 
@@ -301,9 +306,24 @@ class _Renderer:
         text = render_blocks(chapter.blocks, mention_marks(self.anthology, position), xhtml=True)
         return self.render("chapter.xhtml", chapter.title, chapter=chapter, text=text)
 
+    def chapter_inputs(self, position: int) -> tuple[object, ...]:
+        """What a chapter's XHTML reads: the chapter, its mentions, the names of the characters
+        it mentions, and the book's language."""
+        people = self.anthology.characters.characters
+        links = self.anthology.links[position]
+        return (
+            self.anthology.chapters[position],
+            links.mentions,
+            tuple(people[i].name for i in links.characters),
+            self.anthology.meta.language,
+        )
 
-def render_epub(anthology: Anthology, config: Config) -> dict[str, bytes]:
-    """`{"<slug>.epub": the zipped book}`."""
+
+def render_epub(
+    anthology: Anthology, config: Config, cache: Memo[bytes] | None = None
+) -> dict[str, bytes]:
+    """`{"<slug>.epub": the zipped book}`. With `cache` (`serve`), a chapter whose inputs and
+    templates did not change since the last build is not rendered again."""
     fonts = _fonts(config)
     cover = cover_image(anthology.meta, config)
     index = index_parts(index_entries(anthology))
@@ -319,8 +339,15 @@ def render_epub(anthology: Anthology, config: Config) -> dict[str, bytes]:
         "toc.ncx": renderer.render("toc.ncx", "Contents"),
         "package.opf": renderer.render("package.opf", meta.title),
     }
+    digest = template_digest(templates) if cache is not None else ""
     for position in range(len(anthology.chapters)):
-        documents[chapter_href(position, len(anthology.chapters))] = renderer.chapter(position)
+        href = chapter_href(position, len(anthology.chapters))
+        make = partial(renderer.chapter, position)
+        documents[href] = (
+            make()
+            if cache is None
+            else cache.get(href, (digest, renderer.chapter_inputs(position)), make)
+        )
     for part in index:
         documents[part.item.href] = renderer.render("characters.xhtml", part.title, part=part)
     stylesheet = templates / "epub" / "book.css"
