@@ -8,6 +8,7 @@ the anthology each mention falls. Renderers only read these values.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 
 from .manuscript import SceneBreak
@@ -30,24 +31,32 @@ SENTENCE_END = re.compile(r"[.!?\u2026][\u201d\u2019)\]]*\s+")
 def link_chapters(chapters: tuple[Chapter, ...], index: CharacterIndex) -> tuple[ChapterLinks, ...]:
     """Previous/next, who appears where, and shared characters, computed once for every chapter.
 
-    Linear in the number of mentions, plus, per chapter, the other chapters its characters
-    appear in; the shared list keeps the chapters sharing the most characters, so a chapter
-    page stays the same size however long the anthology grows.
+    "Also appearing elsewhere" ranks the other chapters by how many characters they share,
+    then by how near they are. Each character contributes only the SHARED_LIMIT chapters on
+    either side where they appear, so a character in every chapter costs the same per chapter
+    as one in two, and a chapter page stays the same size however long the anthology grows.
     """
     mentions: list[list[tuple[int, Mention]]] = [[] for _ in chapters]
     for number, character in enumerate(index.characters):
         for mention in character.mentions:
             mentions[mention.chapter].append((number, mention))
+    appearances = [c.chapter_indexes for c in index.characters]  # ascending chapter indexes
     links: list[ChapterLinks] = []
     for position, found in enumerate(mentions):
-        found.sort(key=lambda item: (item[1].block, item[1].start))
+        found.sort(key=_text_order)
         present = tuple(dict.fromkeys(number for number, _ in found))
         together: dict[int, list[int]] = {}
         for character in present:
-            for other in index.characters[character].chapter_indexes:
-                if other != position:
-                    together.setdefault(other, []).append(character)
-        ranked = sorted(together.items(), key=lambda item: (-len(item[1]), item[0]))[:SHARED_LIMIT]
+            where = appearances[character]
+            at = bisect_left(where, position)
+            for other in (
+                *where[max(0, at - SHARED_LIMIT) : at],
+                *where[at + 1 : at + 1 + SHARED_LIMIT],
+            ):
+                together.setdefault(other, []).append(character)
+        ranked = sorted(
+            together.items(), key=lambda item: (-len(item[1]), abs(item[0] - position), item[0])
+        )[:SHARED_LIMIT]
         links.append(
             ChapterLinks(
                 previous=position - 1 if position > 0 else None,
@@ -58,6 +67,10 @@ def link_chapters(chapters: tuple[Chapter, ...], index: CharacterIndex) -> tuple
             )
         )
     return tuple(links)
+
+
+def _text_order(item: tuple[int, Mention]) -> tuple[int, int]:
+    return item[1].block, item[1].start
 
 
 def quote(text: str, start: int, end: int, limit: int = QUOTE_LIMIT) -> tuple[str, str, str]:

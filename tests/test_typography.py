@@ -34,6 +34,11 @@ def test_golden(raw: str, expected: str, request: pytest.FixtureRequest) -> None
 
 def test_honorifics_and_initials_never_end_a_line() -> None:
     assert smarten("Dr. Sato met J. R. Tolkien") == f"Dr.{NBSP}Sato met J.{NBSP}R.{NBSP}Tolkien"
+    assert smarten("Mrs. Harlan and Capt. Reyes") == f"Mrs.{NBSP}Harlan and Capt.{NBSP}Reyes"
+
+
+def test_sentence_ends_still_break() -> None:
+    assert NBSP not in smarten("So did I. Then we left. Plan B. it was not. The end.")
 
 
 def test_context_decides_a_quote_beside_markup() -> None:
