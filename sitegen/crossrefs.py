@@ -25,6 +25,7 @@ from .model import (
 
 SHARED_LIMIT = 12  # "also appearing elsewhere": the chapters sharing the most characters
 QUOTE_LIMIT = 220  # characters of context around a mention, at most
+QUOTED_PER_CHAPTER = 3  # a character's first mentions in each chapter are quoted in context
 SENTENCE_END = re.compile(r"[.!?\u2026][\u201d\u2019)\]]*\s+")
 
 
@@ -132,9 +133,12 @@ def link_characters(
     links = []
     for number, character in enumerate(index.characters):
         quotes, positions = [], []
+        quoted: Counter[int] = Counter()  # mentions quoted so far, by chapter
         for m in character.mentions:
-            text = chapters[m.chapter].blocks[m.block].plain
-            quotes.append(Quote(m, *quote(text, m.start, m.end)))
+            if quoted[m.chapter] < QUOTED_PER_CHAPTER:
+                quoted[m.chapter] += 1
+                text = chapters[m.chapter].blocks[m.block].plain
+                quotes.append(Quote(m, *quote(text, m.start, m.end)))
             positions.append(_position(chapters, block_starts, m, total_words))
         companions = sorted(shared[number].items(), key=lambda item: (-item[1], item[0]))
         links.append(

@@ -115,7 +115,7 @@ class Companion:
 
 @dataclass(frozen=True)
 class CharacterLinks:
-    quotes: tuple[Quote, ...]  # one per mention, in reading order
+    quotes: tuple[Quote, ...]  # the first mentions in each chapter, in reading order
     companions: tuple[Companion, ...]  # most shared scenes first
     positions: tuple[float, ...]  # where each mention falls in the anthology, 0 to 1
 

@@ -314,17 +314,21 @@ class Watchers:
         stop = self._stop
 
         def run() -> None:
-            for changes in watch(
+            batches = watch(
                 *paths,
                 watch_filter=None,
                 step=WATCH_STEP_MS,
                 stop_event=stop,
                 recursive=recursive,
                 raise_interrupt=False,
-            ):
-                found = {Path(p) for kind, p in changes if places.matters(kind, Path(p))}
-                if found:
-                    self.changed(found)
+            )
+            try:
+                for changes in batches:
+                    found = {Path(p) for kind, p in changes if places.matters(kind, Path(p))}
+                    if found:
+                        self.changed(found)
+            except FileNotFoundError:
+                pass  # gone before it was watched: the next build that finds it watches it
 
         threading.Thread(target=run, name="sitegen-watch", daemon=True).start()
 
@@ -449,7 +453,7 @@ class SiteHandler(web.StaticFileHandler):
         return False
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        if not isinstance(value, web.HTTPError):  # a refused or missing path is answered, only
+        if not isinstance(value, web.HTTPError):  # refused and missing paths: answered, not logged
             super().log_exception(typ, value, tb)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:

@@ -16,8 +16,6 @@ from markupsafe import Markup
 from ..model import Anthology, Character
 from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg, strip_svg
 
-QUOTES_PER_CHAPTER = 3  # quoted in full; further mentions in a chapter are listed as links
-
 
 @dataclass(frozen=True)
 class ChapterRef:
@@ -71,10 +69,16 @@ class QuoteView:
 
 
 @dataclass(frozen=True)
+class MentionLink:
+    href: str
+    number: int  # 1-based, the mention's place in its chapter
+
+
+@dataclass(frozen=True)
 class Appearance:
     chapter: ChapterRef
-    quotes: tuple[QuoteView, ...]
-    more: tuple[QuoteView, ...]  # mentions past QUOTES_PER_CHAPTER: links only
+    quotes: tuple[QuoteView, ...]  # the first mentions, quoted in context
+    more: tuple[MentionLink, ...]  # the rest, as links
 
     @property
     def mentions(self) -> int:
@@ -165,19 +169,23 @@ def character_view(anthology: Anthology, number: int, page) -> CharacterView:
     character = anthology.characters.characters[number]
     links = anthology.character_links[number]
     chapters = anthology.chapters
-    by_chapter: dict[int, list[QuoteView]] = {}
-    for quote in links.quotes:
-        m = quote.mention
-        found = by_chapter.setdefault(m.chapter, [])
+    quoted = {q.mention: q for q in links.quotes}
+    by_chapter: dict[int, tuple[list[QuoteView], list[MentionLink]]] = {}
+    for m in character.mentions:
+        shown, more = by_chapter.setdefault(m.chapter, ([], []))
         href = page.url(chapters[m.chapter].url) + "#" + m.anchor
-        found.append(QuoteView(quote.before, quote.name, quote.after, href, len(found) + 1))
+        number = len(shown) + len(more) + 1
+        if (q := quoted.get(m)) is not None:
+            shown.append(QuoteView(q.before, q.name, q.after, href, number))
+        else:
+            more.append(MentionLink(href, number))
     appearances = tuple(
         Appearance(
             ChapterRef(chapters[i].number, chapters[i].title, page.url(chapters[i].url)),
-            tuple(quotes[:QUOTES_PER_CHAPTER]),
-            tuple(quotes[QUOTES_PER_CHAPTER:]),
+            tuple(shown),
+            tuple(more),
         )
-        for i, quotes in by_chapter.items()
+        for i, (shown, more) in by_chapter.items()
     )
     everyone = anthology.characters.characters
     companions = tuple(
