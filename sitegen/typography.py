@@ -23,7 +23,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # A hyphen (or two or three) with spaces on both sides between words is a dash: "a - b".
     (" -", re.compile(r"(?<=\S)[ \t]+-{1,3}[ \t]+(?=\S)"), "\u2014"),
     # A hyphen and a space opening a line is a dialogue dash: "- Hello."
-    ("-", re.compile(r"^-[ \t]+"), "\u2014 "),
+    ("-", re.compile(r"^-[ \t]+", re.MULTILINE), "\u2014 "),
     # Two or three hyphens are an em dash: "word--word", "I don't--".
     ("-", re.compile(r"-{2,3}"), "\u2014"),
     # Three dots, spaced or not, are an ellipsis.
@@ -35,14 +35,14 @@ _RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # An apostrophe inside a word: don't, Kai's, o'clock.
     ("'", re.compile(r"'(?<=\w')(?=\w)"), "\u2019"),
     # A single quote opens at the start, or after a space, an opening bracket or quote.
-    ("'", re.compile(r"^'"), "\u2018"),
+    ("'", re.compile(r"^'", re.MULTILINE), "\u2018"),
     ("'", re.compile(r"'(?<=[\s\"" + OPENERS + r"]')"), "\u2018"),
     # A single quote after a dash opens when a word follows: —'Why?'
     ("'", re.compile(r"'(?<=[" + DASHES + r"]')(?=\w)"), "\u2018"),
     # Every other single quote closes (or is a trailing apostrophe: the Joneses').
     ("'", re.compile(r"'"), "\u2019"),
     # A double quote opens at the start, or after a space, an opening bracket or quote.
-    ('"', re.compile(r'^"'), "\u201c"),
+    ('"', re.compile(r'^"', re.MULTILINE), "\u201c"),
     ('"', re.compile(r'"(?<=[\s' + OPENERS + r']")'), "\u201c"),
     # A double quote after a dash opens when a word follows: word—"Go!"
     ('"', re.compile(r'"(?<=[' + DASHES + r']")(?=\w)'), "\u201c"),
@@ -61,26 +61,9 @@ _RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
 )
 
 
-def _context(char: str, *, leading: bool) -> str:
-    """Reduce a neighbouring character to what the quote rules need to know about it."""
-    if not char or char.isspace():
-        return " "
-    if leading and char in OPENERS + DASHES:
-        return char
-    return "a" if char.isalnum() or leading else ","
-
-
-def smarten(text: str, before: str = "", after: str = "") -> str:
-    """Return `text` with book typography applied.
-
-    `before` and `after` are the characters around `text` when it is one piece of a paragraph
-    split by markup (e.g. the text before `*emphasis*`), so that a quote at the edge still
-    knows whether it opens or closes. They never appear in the result.
-    """
-    lead = _context(before[-1:], leading=True) if before else ""
-    tail = _context(after[:1], leading=False) if after else ""
-    result = lead + text + tail
+def smarten(text: str) -> str:
+    """Return `text` with book typography applied; each line is typeset on its own."""
     for trigger, pattern, replacement in _RULES:
-        if trigger in result:
-            result = pattern.sub(replacement, result)
-    return result[len(lead) : len(result) - len(tail)]
+        if trigger in text:
+            text = pattern.sub(replacement, text)
+    return text

@@ -41,11 +41,11 @@ def test_sentence_ends_still_break() -> None:
     assert NBSP not in smarten("So did I. Then we left. Plan B. it was not. The end.")
 
 
-def test_context_decides_a_quote_beside_markup() -> None:
-    # "*Alone.*" split by emphasis: the opening quote comes before the emphasis, the closing after.
-    assert smarten('"', after="A") == "\u201c"
-    assert smarten('"', before=".") == "\u201d"
-    assert smarten("Alone.", before='"', after='"') == "Alone."
+def test_each_line_is_typeset_on_its_own() -> None:
+    assert smarten('He said "go"\n"Stop," she said') == (
+        "He said \u201cgo\u201d\n\u201cStop,\u201d she said"
+    )
+    assert smarten("one\n- two\n'three'") == "one\n\u2014 two\n\u2018three\u2019"
 
 
 def test_only_punctuation_and_spacing_change() -> None:

@@ -11,16 +11,22 @@ back to the fonts sitegen ships.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from ..config import Config, _bundled
+from ..diskcache import remembered
 from ..errors import Diagnostic, warning
 from ..model import Meta
+
+if TYPE_CHECKING:  # Pillow is imported where a cover is drawn: most builds reuse a cached one
+    from PIL import ImageDraw, ImageFont
+
+    Faces = tuple[ImageFont.FreeTypeFont, ...]
 
 SIZE = (1600, 2560)  # the 1:1.6 portrait that e-book stores and readers expect
 MARGIN = 190
@@ -60,8 +66,20 @@ def cover_image(meta: Meta, config: Config) -> CoverImage:
             data,
             generated=False,
         )
-    data = typographic_cover(meta.title, meta.author, fonts_dir(config))
+    fonts = fonts_dir(config)
+    data = remembered(
+        "covers", _key(meta, fonts), lambda: typographic_cover(meta.title, meta.author, fonts)
+    )
     return CoverImage("cover.png", "image/png", data, generated=True)
+
+
+def _key(meta: Meta, fonts: Path) -> bytes:
+    """What a generated cover depends on: its words and the exact fonts that draw them."""
+    return "\0".join((meta.title, meta.author, *(_digest(fonts / n) for n in LITERATA))).encode()
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def cover_warnings(meta: Meta, config: Config) -> list[Diagnostic]:
@@ -69,12 +87,9 @@ def cover_warnings(meta: Meta, config: Config) -> list[Diagnostic]:
     if config.cover is not None:
         return []
     fonts = fonts_dir(config)
-    roman = _faces(fonts, ROMAN_FONTS, 40, 400)
-    italic = _faces(fonts, ITALIC_FONTS, 40, 400)
-    lacking = sorted(
-        {c for c in meta.title if _face_for(roman, c) is None}
-        | {c for c in meta.author if _face_for(italic, c) is None}
-    )
+    lacking = remembered(
+        "cover-glyphs", _key(meta, fonts), lambda: "".join(_lacking(meta, fonts)).encode()
+    ).decode()
     if not lacking:
         return []
     return [
@@ -89,9 +104,10 @@ def cover_warnings(meta: Meta, config: Config) -> list[Diagnostic]:
     ]
 
 
-@lru_cache(maxsize=4)
 def typographic_cover(title: str, author: str, fonts: Path) -> bytes:
-    """Title large and centred, an ornament, the author below; cached for `serve`'s rebuilds."""
+    """Title large and centred, an ornament, the author below."""
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", SIZE, INK)
     draw = ImageDraw.Draw(image)
     width, height = SIZE
@@ -124,7 +140,13 @@ def typographic_cover(title: str, author: str, fonts: Path) -> bytes:
     return out.getvalue()
 
 
-Faces = tuple[ImageFont.FreeTypeFont, ...]
+def _lacking(meta: Meta, fonts: Path) -> list[str]:
+    roman = _faces(fonts, ROMAN_FONTS, 40, 400)
+    italic = _faces(fonts, ITALIC_FONTS, 40, 400)
+    return sorted(
+        {c for c in meta.title if _face_for(roman, c) is None}
+        | {c for c in meta.author if _face_for(italic, c) is None}
+    )
 
 
 def _faces(fonts: Path, names: tuple[str, ...], size: int, weight: int) -> Faces:
@@ -134,6 +156,8 @@ def _faces(fonts: Path, names: tuple[str, ...], size: int, weight: int) -> Faces
 @lru_cache(maxsize=64)
 def _face(path: str, size: int, weight: int) -> ImageFont.FreeTypeFont:
     """A font at one size and weight; loading a WOFF2 decompresses it, so each is loaded once."""
+    from PIL import ImageFont
+
     face = ImageFont.truetype(path, size)
     face.set_variation_by_axes([weight])
     return face
@@ -158,6 +182,8 @@ def _covering(first: str, others: tuple[str, ...], char: str) -> int | None:
 
 
 def _rendered(face: ImageFont.FreeTypeFont, text: str) -> bytes:
+    from PIL import Image, ImageDraw
+
     image = Image.new("L", (96, 96))
     ImageDraw.Draw(image).text((16, 16), text, font=face, fill=255)
     return image.tobytes()

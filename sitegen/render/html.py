@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..config import Config
+from ..diskcache import template_cache
 from ..model import Anthology, Chapter
 from .cast import cast_view, character_view, characters_json, graph_view, letter_groups
 from .prose import MarksFor, mention_marks, render_blocks
@@ -68,6 +69,7 @@ def environment(templates_dir: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=True,
+        bytecode_cache=template_cache(),
     )
     env.filters["thousands"] = lambda n: f"{n:,}"
     return env

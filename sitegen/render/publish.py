@@ -11,7 +11,8 @@ deploy` warns about it, since publishing is when it matters.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from xml.sax.saxutils import escape, quoteattr
+
+from markupsafe import escape
 
 from ..model import Anthology
 from .cover import CoverImage
@@ -79,14 +80,14 @@ def feed(anthology: Anthology) -> str:
     author = meta.author or meta.title
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(meta.language)}>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{escape(meta.language)}">',
         f"<title>{escape(meta.title)}</title>",
     ]
     if meta.description:
         lines.append(f"<subtitle>{escape(meta.description)}</subtitle>")
     lines += [
-        f'<link rel="self" type="application/atom+xml" href={quoteattr(site + FEED)}/>',
-        f'<link rel="alternate" type="text/html" href={quoteattr(site)}/>',
+        f'<link rel="self" type="application/atom+xml" href="{escape(site + FEED)}"/>',
+        f'<link rel="alternate" type="text/html" href="{escape(site)}"/>',
         f"<id>{escape(site)}</id>",
         f"<updated>{meta.updated}</updated>",
         f"<author><name>{escape(author)}</name></author>",
@@ -97,7 +98,7 @@ def feed(anthology: Anthology) -> str:
         lines += [
             "<entry>",
             f"<title>{escape(chapter.title)}</title>",
-            f'<link rel="alternate" type="text/html" href={quoteattr(url)}/>',
+            f'<link rel="alternate" type="text/html" href="{escape(url)}"/>',
             f"<id>{escape(url)}</id>",
             f"<updated>{meta.updated}</updated>",
         ]
