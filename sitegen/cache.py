@@ -19,6 +19,7 @@ from .config import ChapterEntry, Config
 from .errors import Diagnostic
 from .manuscript import Manuscript, parse
 from .model import Chapter
+from .render.prose import ChapterText
 from .sources import Source, read_source
 
 V = TypeVar("V")
@@ -82,6 +83,7 @@ class BuildCache:
     chapters: Memo[Chapter] = field(default_factory=Memo)
     pages: Memo[bytes] = field(default_factory=Memo)
     book_chapters: Memo[bytes] = field(default_factory=Memo)  # the EPUB's chapter XHTML
+    texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
     written: Written | None = None
     reuse: Reuse | None = None
     _config: Config | None = None
@@ -127,7 +129,8 @@ class BuildCache:
         self.reuse = Reuse(
             parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused
         )
-        for memo in (self.sources, self.manuscripts, self.chapters, self.pages, self.book_chapters):
+        memos = (self.sources, self.manuscripts, self.chapters, self.pages, self.book_chapters)
+        for memo in (*memos, self.texts):
             memo.collect()
 
     def _settled(self, config: Config) -> Config:

@@ -29,11 +29,9 @@ the writer's word always wins.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -1089,27 +1087,12 @@ def detect(
     chapters: tuple[Chapter, ...], config: CharacterConfig
 ) -> tuple[CharacterIndex, list[Diagnostic]]:
     """The anthology's characters, as detected and then curated by `config`."""
-    with _no_collection_pauses():
-        scan = _scan(chapters)
-        curator = _Curator(chapters, config)
-        seen = curator.ignore(_mentions(scan, _decide(scan), chapters))
-        curator.drafts = _identities(seen, chapters)
-        curator.add()
-        curator.merge()
-        curator.split()
-        curator.describe()
-        return _index(curator.drafts), curator.found
-
-
-@contextmanager
-def _no_collection_pauses() -> Iterator[None]:
-    """Detection makes one small tuple per name in the corpus and none of them form cycles, yet
-    the cyclic collector would scan them again and again (a quarter of the time on a thousand
-    chapters). Reference counting still frees everything; the collector resumes after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    scan = _scan(chapters)
+    curator = _Curator(chapters, config)
+    seen = curator.ignore(_mentions(scan, _decide(scan), chapters))
+    curator.drafts = _identities(seen, chapters)
+    curator.add()
+    curator.merge()
+    curator.split()
+    curator.describe()
+    return _index(curator.drafts), curator.found

@@ -69,6 +69,19 @@ def run_sitegen(
     return result
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_disk_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every build in the suite (and every `sitegen` it starts) uses a cache of its own, so the
+    suite neither depends on nor fills the cache of the machine it runs on."""
+    before = os.environ.get("SITEGEN_CACHE")
+    os.environ["SITEGEN_CACHE"] = str(tmp_path_factory.mktemp("sitegen-cache"))
+    yield
+    if before is None:
+        del os.environ["SITEGEN_CACHE"]
+    else:
+        os.environ["SITEGEN_CACHE"] = before
+
+
 @pytest.fixture(scope="session")
 def seeds_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The five seeds with the repository's config, built once for the whole session."""

@@ -30,7 +30,7 @@ from ..model import Anthology, Chapter, Meta
 from ..slugs import slugify
 from .cover import LITERATA, CoverImage, cover_image, cover_warnings, fonts_dir
 from .html import environment, template_digest
-from .prose import mention_marks, render_blocks
+from .prose import ChapterTexts
 
 if TYPE_CHECKING:
     from ..cache import Memo
@@ -291,10 +291,19 @@ def describe_book(
 
 
 class _Renderer:
-    def __init__(self, anthology: Anthology, templates: Path, book: Book) -> None:
+    def __init__(
+        self,
+        anthology: Anthology,
+        templates: Path,
+        book: Book,
+        texts: ChapterTexts,
+        entry_hrefs: tuple[str, ...],
+    ) -> None:
         self.anthology = anthology
         self.book = book
         self.env = environment(templates)
+        self.texts = texts
+        self.entry_hrefs = entry_hrefs  # each character's entry in the book's index
 
     def render(self, template: str, title: str, **context: object) -> bytes:
         loaded = self.env.get_template(f"epub/{template}")
@@ -303,33 +312,39 @@ class _Renderer:
 
     def chapter(self, position: int) -> bytes:
         chapter = self.anthology.chapters[position]
-        text = render_blocks(chapter.blocks, mention_marks(self.anthology, position), xhtml=True)
+        text = self.texts[position].markup(self.entry_hrefs.__getitem__, xhtml=True)
         return self.render("chapter.xhtml", chapter.title, chapter=chapter, text=text)
 
     def chapter_inputs(self, position: int) -> tuple[object, ...]:
-        """What a chapter's XHTML reads: the chapter, its mentions, the names of the characters
-        it mentions, and the book's language."""
+        """What a chapter's XHTML reads: the chapter, its mentions, the names and index entries
+        of the characters it mentions, and the book's language."""
         people = self.anthology.characters.characters
         links = self.anthology.links[position]
         return (
             self.anthology.chapters[position],
             links.mentions,
-            tuple(people[i].name for i in links.characters),
+            tuple((people[i].name, self.entry_hrefs[i]) for i in links.characters),
             self.anthology.meta.language,
         )
 
 
 def render_epub(
-    anthology: Anthology, config: Config, cache: Memo[bytes] | None = None
+    anthology: Anthology,
+    config: Config,
+    cache: Memo[bytes] | None = None,
+    texts: ChapterTexts | None = None,
 ) -> dict[str, bytes]:
     """`{"<slug>.epub": the zipped book}`. With `cache` (`serve`), a chapter whose inputs and
-    templates did not change since the last build is not rendered again."""
+    templates did not change since the last build is not rendered again; `texts` shares the
+    chapters' rendered text with the site. A character's first mention in a chapter links to
+    their entry in the book's index."""
     fonts = _fonts(config)
     cover = cover_image(anthology.meta, config)
     index = index_parts(index_entries(anthology))
     book = describe_book(anthology, cover, fonts, index)
     templates = templates_dir(config)
-    renderer = _Renderer(anthology, templates, book)
+    entry_hrefs = tuple(f"{part.item.href}#{entry.id}" for part in index for entry in part.entries)
+    renderer = _Renderer(anthology, templates, book, texts or ChapterTexts(anthology), entry_hrefs)
     meta = anthology.meta
     documents: dict[str, bytes] = {
         "cover.xhtml": renderer.render("cover.xhtml", meta.title),

@@ -20,9 +20,9 @@ from markupsafe import Markup
 
 from ..config import Config
 from ..diskcache import template_cache
-from ..model import Anthology, Chapter
+from ..model import Anthology, Chapter, Character
 from .cast import cast_view, character_view, characters_json, graph_view, letter_groups
-from .prose import MarksFor, mention_marks, render_blocks
+from .prose import ChapterTexts
 
 if TYPE_CHECKING:
     from ..cache import Memo
@@ -108,6 +108,7 @@ class SiteRenderer:
         epub: Download | None = None,
         image: str | None = None,
         cache: Memo[bytes] | None = None,
+        texts: ChapterTexts | None = None,
     ) -> None:
         self.anthology = anthology
         self.config = config
@@ -118,6 +119,7 @@ class SiteRenderer:
             path: hashlib.sha256(data).hexdigest()[:10] for path, data in assets.items()
         }
         self.cache = cache
+        self.texts = texts or ChapterTexts(anthology)
         # What every page may show besides its own inputs. `Meta.updated` moves with every
         # save and no page shows it (the feed and the EPUB do), so it is left out.
         self.shared = (
@@ -191,7 +193,9 @@ class SiteRenderer:
                 page,
                 chapter=chapter,
                 links=links,
-                text=render_blocks(chapter.blocks, self.marks(position, page)),
+                text=self.texts[position].markup(
+                    lambda character: page.url(self.people[character].url), xhtml=False
+                ),
                 previous=self.neighbour(links.previous),
                 next=self.neighbour(links.next),
                 characters=[self.anthology.characters.characters[i] for i in links.characters],
@@ -223,9 +227,9 @@ class SiteRenderer:
     def neighbour(self, position: int | None) -> Chapter | None:
         return None if position is None else self.anthology.chapters[position]
 
-    def marks(self, position: int, page: Page) -> MarksFor:
-        """Mentions in this chapter, grouped by block; the first of each character links out."""
-        return mention_marks(self.anthology, position, lambda character: page.url(character.url))
+    @property
+    def people(self) -> tuple[Character, ...]:
+        return self.anthology.characters.characters
 
     def character_index(self) -> bytes:
         meta = self.anthology.meta
@@ -294,12 +298,14 @@ def render_site(
     epub: Download | None = None,
     image: str | None = None,
     cache: Memo[bytes] | None = None,
+    texts: ChapterTexts | None = None,
 ) -> dict[str, bytes]:
     """Every page and asset; with `epub`, the home and chapter pages offer it for download;
     with `image` (a site path), pages name it as their Open Graph image; with `cache`, a page
-    whose inputs did not change since the last build is not rendered again."""
+    whose inputs did not change since the last build is not rendered again; `texts` shares
+    the chapters' rendered text with the EPUB."""
     assets = theme_files(config.theme_dir)
-    site = SiteRenderer(anthology, config, assets, epub, image, cache)
+    site = SiteRenderer(anthology, config, assets, epub, image, cache, texts)
     pages: dict[str, bytes] = {"index.html": site.home(), "404.html": site.not_found()}
     for position in range(len(anthology.chapters)):
         path, data = site.chapter(position)

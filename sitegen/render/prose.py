@@ -1,92 +1,121 @@
-"""A chapter's blocks as (X)HTML, shared by the website and the EPUB.
+"""A chapter's text as markup, rendered once and shared by the website and the EPUB.
 
 Every character of manuscript text passes through `escape`, so nothing a manuscript says can
-become markup. The output is well-formed XML as well as HTML, so the EPUB's XHTML uses it too.
+become markup. The output is well-formed XML as well as HTML. The site and the book differ in
+only two places, left as slots that `ChapterText.markup` fills: where a character's first
+mention in the chapter links to (the character's page, or their entry in the book's index),
+and how a scene break closes (`<hr>` in HTML, `<hr/>` in XHTML).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from ..manuscript import (
-    Block,
-    Code,
-    CodeBlock,
-    Heading,
-    Inline,
-    Paragraph,
-    SceneBreak,
-    Text,
-)
-from ..model import Anthology, Character, Mention
+from ..manuscript import Block, Code, CodeBlock, Emphasis, Heading, Inline, Paragraph, SceneBreak
+from ..model import Anthology, Mention
+
+if TYPE_CHECKING:
+    from ..cache import Memo
+
+XHTML_BREAK = '<hr class="scene-break"/>'
+HTML_BREAK = '<hr class="scene-break">'
 
 
 @dataclass(frozen=True)
 class MentionMark:
-    """How one mention is shown: an anchor id, and a link for the first in its chapter."""
+    """One mention as the text shows it: an anchor, and for a character's first mention in
+    the chapter, a link out."""
 
     mention: Mention
-    href: str | None
+    character: int  # index into the anthology's character index
+    links: bool
     title: str
 
 
-def _mark_open(mark: MentionMark, first_piece: bool) -> str:
-    anchor = f' id="{mark.mention.anchor}"' if first_piece else ""
-    if mark.href:
-        return (
-            f'<a class="mention"{anchor} href="{escape(mark.href)}" title="{escape(mark.title)}">'
-        )
-    return f'<span class="mention"{anchor}>'
+@dataclass(frozen=True)
+class ChapterText:
+    pieces: tuple[str, ...]  # escaped markup; the slots below are empty strings
+    links: tuple[tuple[int, int], ...]  # (piece, character) where a first mention's href goes
+    breaks: tuple[int, ...]  # pieces that are scene breaks
+
+    def markup(self, href_for: Callable[[int], str], *, xhtml: bool) -> Markup:
+        """The chapter's text, each first mention linking to `href_for(character)`."""
+        pieces = list(self.pieces)
+        for at, character in self.links:
+            pieces[at] = escape(href_for(character))
+        if not xhtml:
+            for at in self.breaks:
+                pieces[at] = HTML_BREAK
+        return Markup("".join(pieces))
 
 
-def _mark_close(mark: MentionMark) -> str:
-    return "</a>" if mark.href else "</span>"
+class _Writer:
+    """Collects a chapter's pieces and remembers where its slots are."""
 
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.links: list[tuple[int, int]] = []
+        self.breaks: list[int] = []
 
-def _text_with_marks(text: str, start: int, marks: list[MentionMark], opened: set[int]) -> str:
-    """Escape `text` (which begins at `start` in the block's plain text), wrapping mentions."""
-    end = start + len(text)
-    out: list[str] = []
-    cursor = start
-    for index, mark in enumerate(marks):
-        m = mark.mention
-        if m.end <= start or m.start >= end:
-            continue
-        piece_start, piece_end = max(m.start, start), min(m.end, end)
-        out.append(escape(text[cursor - start : piece_start - start]))
-        out.append(_mark_open(mark, index not in opened))
-        opened.add(index)
-        out.append(escape(text[piece_start - start : piece_end - start]))
-        out.append(_mark_close(mark))
-        cursor = piece_end
-    out.append(escape(text[cursor - start :]))
-    return "".join(out)
+    def text(self, text: str, start: int, marks: list[MentionMark], opened: set[int]) -> None:
+        """Escaped `text` (which begins at `start` in its block's plain text), with the mentions
+        inside it wrapped; a mention split by markup keeps its anchor on the first piece."""
+        cursor, end = start, start + len(text)
+        for index, mark in enumerate(marks):
+            m = mark.mention
+            if m.end <= start or m.start >= end:
+                continue
+            piece_start, piece_end = max(m.start, start), min(m.end, end)
+            self.pieces.append(escape(text[cursor - start : piece_start - start], quote=False))
+            self.open(mark, first_piece=index not in opened)
+            opened.add(index)
+            self.pieces.append(escape(text[piece_start - start : piece_end - start], quote=False))
+            self.pieces.append("</a>" if mark.links else "</span>")
+            cursor = piece_end
+        self.pieces.append(escape(text[cursor - start :], quote=False))
 
+    def open(self, mark: MentionMark, *, first_piece: bool) -> None:
+        anchor = f' id="{mark.mention.anchor}"' if first_piece else ""
+        if not mark.links:
+            self.pieces.append(f'<span class="mention"{anchor}>')
+            return
+        self.pieces.append(f'<a class="mention"{anchor} href="')
+        self.links.append((len(self.pieces), mark.character))
+        self.pieces.append("")
+        self.pieces.append(f'" title="{escape(mark.title)}">')
 
-def render_inlines(inlines: Iterable[Inline], marks: list[MentionMark] | None = None) -> Markup:
-    marks = marks or []
-    opened: set[int] = set()
-    position = 0
+    def inlines(self, nodes: tuple[Inline, ...], marks: list[MentionMark]) -> None:
+        opened: set[int] = set()
+        position = 0
 
-    def walk(nodes: Iterable[Inline]) -> str:
-        nonlocal position
-        out: list[str] = []
-        for node in nodes:
-            if isinstance(node, Text):
-                out.append(_text_with_marks(node.text, position, marks, opened))
-                position += len(node.text)
-            elif isinstance(node, Code):
-                out.append(f"<code>{escape(node.text)}</code>")
-                position += len(node.text)
-            else:
-                tag = "strong" if node.strong else "em"
-                out.append(f"<{tag}>{walk(node.children)}</{tag}>")
-        return "".join(out)
+        def walk(children: tuple[Inline, ...]) -> None:
+            nonlocal position
+            for node in children:
+                if isinstance(node, Emphasis):
+                    tag = "strong" if node.strong else "em"
+                    self.pieces.append(f"<{tag}>")
+                    walk(node.children)
+                    self.pieces.append(f"</{tag}>")
+                elif isinstance(node, Code):
+                    self.pieces.append(f"<code>{escape(node.text, quote=False)}</code>")
+                    position += len(node.text)
+                else:
+                    self.text(node.text, position, marks, opened)
+                    position += len(node.text)
 
-    return Markup(walk(inlines))
+        walk(nodes)
+
+    def scene_break(self) -> None:
+        self.breaks.append(len(self.pieces))
+        self.pieces.append(XHTML_BREAK)
+
+    def done(self) -> ChapterText:
+        return ChapterText(tuple(self.pieces), tuple(self.links), tuple(self.breaks))
 
 
 def _highlight(block: CodeBlock) -> str:
@@ -105,44 +134,67 @@ def _highlight(block: CodeBlock) -> str:
 MarksFor = Callable[[int], list[MentionMark]]
 
 
-def mention_marks(
-    anthology: Anthology, position: int, href_for: Callable[[Character], str] | None = None
-) -> MarksFor:
-    """The character mentions in chapter `position`, grouped by block, each with its anchor.
-
-    With `href_for`, the first mention of each character links to `href_for(character)` (the
-    site links it to the character's page); without it, every mention is an anchor only, for
-    an index elsewhere to link to.
-    """
+def mention_marks(anthology: Anthology, position: int) -> MarksFor:
+    """The character mentions in chapter `position`, grouped by block; the first mention of
+    each character in the chapter links out."""
     characters = anthology.characters.characters
     by_block: dict[int, list[MentionMark]] = {}
     linked: set[int] = set()
     for number, mention in anthology.links[position].mentions:
-        character = characters[number]
-        href = None if href_for is None or number in linked else href_for(character)
-        linked.add(number)
+        title = f"{characters[number].name}: every appearance"
         by_block.setdefault(mention.block, []).append(
-            MentionMark(mention, href, f"{character.name}: every appearance")
+            MentionMark(mention, number, number not in linked, title)
         )
+        linked.add(number)
     return lambda block: by_block.get(block, [])
 
 
-def render_blocks(
-    blocks: tuple[Block, ...], marks_for: MarksFor, *, xhtml: bool = False, heading_level: int = 2
-) -> Markup:
-    """All blocks of a chapter; `marks_for(block_index)` gives the mentions inside that block.
-
-    `xhtml` closes void elements (`<hr/>`), as the EPUB's XML needs and HTML does not want.
-    """
-    out: list[str] = []
+def render_blocks(blocks: tuple[Block, ...], marks_for: MarksFor) -> ChapterText:
+    """All blocks of a chapter; `marks_for(block_index)` gives the mentions inside that block."""
+    out = _Writer()
     for index, block in enumerate(blocks):
+        if index:
+            out.pieces.append("\n")
         if isinstance(block, Paragraph):
-            out.append(f"<p>{render_inlines(block.inlines, marks_for(index))}</p>")
+            out.pieces.append("<p>")
+            out.inlines(block.inlines, marks_for(index))
+            out.pieces.append("</p>")
         elif isinstance(block, Heading):
-            level = heading_level
-            out.append(f"<h{level}>{render_inlines(block.inlines, marks_for(index))}</h{level}>")
+            out.pieces.append("<h2>")
+            out.inlines(block.inlines, marks_for(index))
+            out.pieces.append("</h2>")
         elif isinstance(block, SceneBreak):
-            out.append('<hr class="scene-break"/>' if xhtml else '<hr class="scene-break">')
+            out.scene_break()
         elif isinstance(block, CodeBlock):
-            out.append(_highlight(block))
-    return Markup("\n".join(out))
+            out.pieces.append(_highlight(block))
+    return out.done()
+
+
+class ChapterTexts:
+    """Each chapter's text, rendered the first time a renderer asks for it, then shared.
+
+    With `cache` (`serve`), a chapter whose blocks, mentions and mentioned names are the same
+    as in the last build is not rendered again.
+    """
+
+    def __init__(self, anthology: Anthology, cache: Memo[ChapterText] | None = None) -> None:
+        self.anthology = anthology
+        self.cache = cache
+        self.made: dict[int, ChapterText] = {}
+
+    def __getitem__(self, position: int) -> ChapterText:
+        if position not in self.made:
+            chapter = self.anthology.chapters[position]
+            links = self.anthology.links[position]
+
+            def make() -> ChapterText:
+                return render_blocks(chapter.blocks, mention_marks(self.anthology, position))
+
+            if self.cache is None:
+                self.made[position] = make()
+            else:
+                people = self.anthology.characters.characters
+                names = tuple(people[i].name for i in links.characters)
+                inputs = (chapter.blocks, links.mentions, names)
+                self.made[position] = self.cache.get(chapter.slug, inputs, make)
+        return self.made[position]
