@@ -62,6 +62,9 @@ def make_corpus(chapters: int) -> Path:
 
 def cold_build(folder: Path, extra: list[str]) -> Run:
     shutil.rmtree(folder / "output", ignore_errors=True)
+    # Let the file system finish deleting the last run's site (this disk is mounted with
+    # `discard`, and the journal commit would otherwise land inside the next build).
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "sitegen", "build", "--verbose", *extra],

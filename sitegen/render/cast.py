@@ -11,7 +11,7 @@ import string
 import unicodedata
 from dataclasses import dataclass
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..model import Anthology, Character
 from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg, strip_svg
@@ -83,6 +83,15 @@ class Appearance:
     @property
     def mentions(self) -> int:
         return len(self.quotes) + len(self.more)
+
+    @property
+    def more_links(self) -> Markup:
+        """ "4 5 6", each number a link to one mention. Built here rather than in a template
+        loop: a character in every chapter of a long anthology has tens of thousands."""
+        return Markup(" ").join(
+            Markup(f'<a href="{escape(m.href)}" aria-label="mention {m.number}">{m.number}</a>')
+            for m in self.more
+        )
 
 
 @dataclass(frozen=True)
