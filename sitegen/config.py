@@ -328,7 +328,7 @@ def load_config(
         words_per_minute=words_per_minute,
         epub=get("epub", True),
         subjects=check.strings(get("subjects", []), "subjects"),
-        cname=get("cname", ""),
+        cname=_cname(check, get("cname", "")),
         characters=characters,
         cover=_cover(check, root, get("cover", "")),
         warnings=tuple(d for d in check.found if d.severity == "warning"),
@@ -371,6 +371,23 @@ def _cover(check: _Checker, root: Path, value: str) -> Path | None:
         )
         return None
     return path
+
+
+def _cname(check: _Checker, value: str) -> str:
+    """GitHub Pages reads CNAME as one bare host name: no scheme, no path, no port."""
+    host = value.strip().lower()
+    if host and not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}", host):
+        check.found.append(
+            error(
+                "E002",
+                check.path,
+                check.line("cname"),
+                f"cname `{value}` is not a domain name",
+                'write only the host, like cname = "stories.example.org"',
+            )
+        )
+        return ""
+    return host
 
 
 def _normalise_base_url(check: _Checker, value: str) -> str:

@@ -23,6 +23,14 @@ def words(text: str) -> list[str]:
     return WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
+def letters(words_in_order: list[str]) -> str:
+    """The words run together: what stays the same however markup splits or joins them.
+
+    `0*0*` is two words in the manuscript and one on the page (`0<em>0</em>`, emphasis inside a
+    word), yet nothing was lost, added or moved; comparing letters sees exactly that."""
+    return "".join(words_in_order)
+
+
 def left_out_lines(diagnostic_lines: list[str], manuscript: Path) -> set[int]:
     """Line numbers that a build warning reported as left out of `manuscript`."""
     found = set()

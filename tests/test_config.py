@@ -1,0 +1,72 @@
+"""The config: typed fields, every problem with its line, defaults when there is no file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitegen.config import load_config
+from sitegen.errors import SitegenError
+
+
+def config_in(tmp_path: Path, text: str):
+    (tmp_path / "anthology.toml").write_text(text, "utf-8")
+    return load_config(root=tmp_path)
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(SitegenError) as raised:
+        config_in(tmp_path, text)
+    return [d.format(tmp_path) for d in raised.value.diagnostics]
+
+
+def test_unknown_keys_are_warnings_with_their_line_and_a_suggestion(tmp_path: Path) -> None:
+    config = config_in(
+        tmp_path, 'title = "T"\nauthr = "A"\n\n[[chapters]]\nfile = "a.txt"\nname = "x"\n'
+    )
+    assert [d.format(tmp_path) for d in config.warnings] == [
+        "anthology.toml:2: W001 unknown key `authr`; did you mean `author`?",
+        "anthology.toml:6: W001 unknown key `name`; known keys: file, title, slug",
+    ]
+
+
+def test_every_error_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
+    text = 'title = 3\nwords_per_minute = 0\nbase_url = "example.org"\ncname = "https://x.org/"\n'
+    assert problems(tmp_path, text) == [
+        "anthology.toml:1: E002 `title` must be a string, not a whole number",
+        "anthology.toml:2: E002 `words_per_minute` must be > 0",
+        "anthology.toml:3: E002 base_url `example.org` is neither a path nor an http(s) URL;"
+        " write it like https://user.github.io/anthology/ or /anthology/",
+        "anthology.toml:4: E002 cname `https://x.org/` is not a domain name;"
+        ' write only the host, like cname = "stories.example.org"',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "path", "site"),
+    [
+        ("/", "/", ""),
+        ("/anthology", "/anthology/", ""),
+        ("https://user.github.io/anthology", "/anthology/", "https://user.github.io/anthology/"),
+        ("https://stories.example.org", "/", "https://stories.example.org/"),
+    ],
+)
+def test_base_url_gives_the_path_and_the_site_url(
+    tmp_path: Path, base_url: str, path: str, site: str
+) -> None:
+    config = config_in(tmp_path, f'base_url = "{base_url}"\n')
+    assert (config.base_path, config.site_url) == (path, site)
+
+
+def test_without_a_config_file_the_defaults_hold(tmp_path: Path) -> None:
+    project = tmp_path / "my-stories"
+    project.mkdir()
+    config = load_config(root=project)
+    assert (config.path, config.title, config.language, config.base_url) == (
+        None,
+        "My Stories",
+        "en",
+        "/",
+    )
+    assert config.source_dir == project / "seeds" and config.out_dir == project / "output"
