@@ -25,6 +25,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
 fi
 
-python3 -m ruff check sitegen tests bench
-python3 -m ruff format --check sitegen tests bench
+python3 -m ruff check sitegen tests bench scripts
+python3 -m ruff format --check sitegen tests bench scripts
 python3 -m pytest "$@"

@@ -232,23 +232,34 @@ def checked_gather(
 
 def load(config: Config, parse_source: ParseFn = _parse) -> tuple[Anthology, list[Diagnostic]]:
     """Gather and analyse: the whole anthology as one value, or a SitegenError listing why not."""
-    with no_collection_pauses():
+    with collector_paused():
         chapters, found = checked_gather(config, parse_source)
         anthology, analysis = analyse(config, chapters)
     return anthology, [*found, *analysis]
 
 
 @contextmanager
-def no_collection_pauses() -> Iterator[None]:
-    """A build makes millions of small immutable objects and hardly a cycle among them, yet
-    CPython's cyclic collector would walk them again and again: a sixth of the time of a
-    1,000-chapter build. Reference counting still frees everything; the collector resumes
-    when the build is done (which matters to `serve`, where builds repeat)."""
+def collector_paused() -> Iterator[Callable[[], None]]:
+    """Keep CPython's cyclic collector from walking the anthology over and over.
+
+    Reading and analysing make millions of small objects and hardly a cycle among them; the
+    collector would scan them again and again (a tenth of a 1,000-chapter build). So it is off
+    until the model is built; then the model is frozen (never scanned again) and the collector
+    runs for the renderers, whose templates do leave cycles behind. The yielded function marks
+    that moment. Everything is as before once the build ends, which `serve` relies on.
+    """
     enabled = gc.isenabled()
     gc.disable()
+
+    def model_built() -> None:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
     try:
-        yield
+        yield model_built
     finally:
+        gc.unfreeze()
         if enabled:
             gc.enable()
 
@@ -263,17 +274,25 @@ def build(
     build is not read, parsed, rendered or compared with the site on disk again; the files
     written are the same, and the replaced site is left beside the new one for the caller to
     remove (`writer.retired_sites`), since that can take longer than the rebuild."""
-    with no_collection_pauses():
-        return _build(config, dry_run=dry_run, epub=epub, cache=cache)
+    with collector_paused() as model_built:
+        return _build(config, dry_run=dry_run, epub=epub, cache=cache, model_built=model_built)
 
 
-def _build(config: Config, *, dry_run: bool, epub: bool, cache: BuildCache | None) -> BuildResult:
+def _build(
+    config: Config,
+    *,
+    dry_run: bool,
+    epub: bool,
+    cache: BuildCache | None,
+    model_built: Callable[[], None],
+) -> BuildResult:
     clock = _Stopwatch()
     with clock.stage("read+parse"):
         chapters, found = checked_gather(config, cache=cache)
     with clock.stage("characters+links"):
         anthology, analysis = analyse(config, chapters)
         found.extend(analysis)
+    model_built()
     texts = ChapterTexts(anthology, cache.texts if cache else None)
     book: dict[str, bytes] = {}
     if config.epub and epub:

@@ -115,7 +115,23 @@ class _Writer:
         self.pieces.append(XHTML_BREAK)
 
     def done(self) -> ChapterText:
-        return ChapterText(tuple(self.pieces), tuple(self.links), tuple(self.breaks))
+        """The pieces between slots joined into one string each: a chapter keeps a few dozen
+        strings, not one per word run, while the site and the book both need it."""
+        slots = sorted([at for at, _ in self.links] + self.breaks)
+        pieces: list[str] = []
+        moved: dict[int, int] = {}
+        start = 0
+        for at in slots:
+            pieces.append("".join(self.pieces[start:at]))
+            moved[at] = len(pieces)
+            pieces.append(self.pieces[at])
+            start = at + 1
+        pieces.append("".join(self.pieces[start:]))
+        return ChapterText(
+            tuple(pieces),
+            tuple((moved[at], character) for at, character in self.links),
+            tuple(moved[at] for at in self.breaks),
+        )
 
 
 def _highlight(block: CodeBlock) -> str:
