@@ -113,22 +113,19 @@ def make_chapter(
     )
 
 
-ParseFn = Callable[[Source, bool], Manuscript]
-
-
 def _parse(source: Source, keep_artifacts: bool) -> Manuscript:
     return parse(source, keep_artifacts=keep_artifacts)
 
 
 def gather(
-    config: Config, parse_source: ParseFn = _parse, cache: BuildCache | None = None
+    config: Config, cache: BuildCache | None = None
 ) -> tuple[tuple[Chapter, ...], list[Diagnostic]]:
     """Read and parse every manuscript into chapters, in reading order.
 
     With a `cache` (kept by `serve` from build to build), only the manuscripts whose bytes
     changed are split into lines, parsed and made into chapters again.
     """
-    read, chapter_of = read_source, make_chapter
+    read, parse_source, chapter_of = read_source, _parse, make_chapter
     if cache is not None:
         read, parse_source = cache.read_source, cache.parse
         chapter_of = partial(cache.chapter, make_chapter)
@@ -197,8 +194,10 @@ def source_date(config: Config) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def analyse(config: Config, chapters: tuple[Chapter, ...]) -> tuple[Anthology, list[Diagnostic]]:
-    index, found = characters.detect(chapters, config.characters)
+def analyse(
+    config: Config, chapters: tuple[Chapter, ...], cache: BuildCache | None = None
+) -> tuple[Anthology, list[Diagnostic]]:
+    index, found = characters.detect(chapters, config.characters, cache.scans if cache else None)
     anthology = Anthology(
         meta=meta_from(config),
         chapters=chapters,
@@ -210,10 +209,10 @@ def analyse(config: Config, chapters: tuple[Chapter, ...]) -> tuple[Anthology, l
 
 
 def checked_gather(
-    config: Config, parse_source: ParseFn = _parse, cache: BuildCache | None = None
+    config: Config, cache: BuildCache | None = None
 ) -> tuple[tuple[Chapter, ...], list[Diagnostic]]:
     """`gather`, plus the config's own warnings; raises SitegenError if anything is an error."""
-    chapters, found = gather(config, parse_source, cache)
+    chapters, found = gather(config, cache)
     found = [*config.warnings, *found]
     if not chapters and not any(d.severity is Severity.ERROR for d in found):
         found.append(
@@ -230,10 +229,10 @@ def checked_gather(
     return chapters, found
 
 
-def load(config: Config, parse_source: ParseFn = _parse) -> tuple[Anthology, list[Diagnostic]]:
+def load(config: Config) -> tuple[Anthology, list[Diagnostic]]:
     """Gather and analyse: the whole anthology as one value, or a SitegenError listing why not."""
     with collector_paused():
-        chapters, found = checked_gather(config, parse_source)
+        chapters, found = checked_gather(config)
         anthology, analysis = analyse(config, chapters)
     return anthology, [*found, *analysis]
 
@@ -290,7 +289,7 @@ def _build(
     with clock.stage("read+parse"):
         chapters, found = checked_gather(config, cache=cache)
     with clock.stage("characters+links"):
-        anthology, analysis = analyse(config, chapters)
+        anthology, analysis = analyse(config, chapters, cache)
         found.extend(analysis)
     model_built()
     texts = ChapterTexts(anthology, cache.texts if cache else None)

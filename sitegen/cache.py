@@ -84,6 +84,7 @@ class BuildCache:
     pages: Memo[bytes] = field(default_factory=Memo)
     book_chapters: Memo[bytes] = field(default_factory=Memo)  # the EPUB's chapter XHTML
     texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
+    scans: Memo[object] = field(default_factory=Memo)  # each chapter's candidate names
     written: Written | None = None
     reuse: Reuse | None = None
     _config: Config | None = None
@@ -130,7 +131,7 @@ class BuildCache:
             parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused
         )
         memos = (self.sources, self.manuscripts, self.chapters, self.pages, self.book_chapters)
-        for memo in (*memos, self.texts):
+        for memo in (*memos, self.texts, self.scans):
             memo.collect()
 
     def _settled(self, config: Config) -> Config:

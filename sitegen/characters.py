@@ -33,13 +33,17 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from functools import partial
+from typing import TYPE_CHECKING, NamedTuple
 
 from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
 from .manuscript import Paragraph
 from .model import Chapter, Character, CharacterIndex, Mention
 from .slugs import slugify
+
+if TYPE_CHECKING:
+    from .cache import Memo
 
 
 def _words(text: str) -> frozenset[str]:
@@ -495,52 +499,67 @@ def _names_a_place(words: list[str], things: Counter[str]) -> bool:
     return True
 
 
-def _scan(chapters: tuple[Chapter, ...]) -> _Scan:
-    """Every candidate name in the anthology with its local evidence, in one pass."""
-    seen: list[_Seen] = []
+def _scan(chapters: tuple[Chapter, ...], cache: Memo[_Scan] | None = None) -> _Scan:
+    """Every candidate name in the anthology with its local evidence, in one pass.
+
+    Each chapter is scanned on its own; with `cache` (`serve`), a chapter whose place and text
+    are those of the last build is not scanned again.
+    """
+    parts = [
+        _scan_chapter(c, chapter)
+        if cache is None
+        else cache.get(chapter.slug, (c, chapter.blocks), partial(_scan_chapter, c, chapter))
+        for c, chapter in enumerate(chapters)
+    ]
     things: Counter[tuple[int, str]] = Counter()
+    for part in parts:
+        things.update(part.things)
+    return _Scan(
+        tuple(seen for part in parts for seen in part.seen),
+        things,
+        tuple(link for part in parts for link in part.links),
+    )
+
+
+def _scan_chapter(c: int, chapter: Chapter) -> _Scan:
+    """The candidate names of chapter number `c`, each with the evidence around it."""
+    seen: list[_Seen] = []
     links: list[tuple[int, str, str]] = []
-    for c, chapter in enumerate(chapters):
-        in_names: Counter[str] = Counter()  # words of this chapter's place and company names
-        for b, block in enumerate(chapter.blocks):
-            if not isinstance(block, Paragraph):
-                continue  # headings are title-cased: their capitals prove nothing
-            text = block.plain
-            last_end, last_key = -9, ""  # the previous name in the paragraph
-            for span in _SPAN.finditer(text):
-                group = span.group()
-                if group in NEVER_NAMES:  # most capitals: The, He, But
+    in_names: Counter[str] = Counter()  # words of this chapter's place and company names
+    for b, block in enumerate(chapter.blocks):
+        if not isinstance(block, Paragraph):
+            continue  # headings are title-cased: their capitals prove nothing
+        text = block.plain
+        last_end, last_key = -9, ""  # the previous name in the paragraph
+        for span in _SPAN.finditer(text):
+            group = span.group()
+            if group in NEVER_NAMES:  # most capitals: The, He, But
+                continue
+            if span.start() and (text[span.start() - 1].isalnum() or text[span.start() - 1] == "_"):
+                continue  # a capital inside a word ("0Aa") starts no name
+            found_here: Iterable[_Seen]
+            if " " in group or "\u00a0" in group:
+                if _names_a_place(group.split(), in_names):
                     continue
-                if span.start() and (
-                    text[span.start() - 1].isalnum() or text[span.start() - 1] == "_"
+                found_here = filter(
+                    None, (_candidate(c, b, text, t, in_names) for t in _segments(text, span))
+                )
+            else:  # the common case, one word: "Ana", "Ana." or "Sparks"
+                word = group.rstrip(".")
+                if not _is_name_word(word):
+                    continue
+                start = span.start()
+                end = start + len(word)
+                initial, person, thing = _context(text, start, end)
+                found_here = (_Seen(c, b, start, end, word, word, "", initial, person, thing, ""),)
+            for found in found_here:
+                if found.start - last_end < 7 and _COORDINATION.fullmatch(
+                    text, last_end, found.start
                 ):
-                    continue  # a capital inside a word ("0Aa", "McDonald"'s second half)
-                found_here: Iterable[_Seen]
-                if " " in group or "\u00a0" in group:
-                    if _names_a_place(group.split(), in_names):
-                        continue
-                    found_here = filter(
-                        None, (_candidate(c, b, text, t, in_names) for t in _segments(text, span))
-                    )
-                else:  # the common case, one word: "Ana", "Ana." or "Sparks"
-                    word = group.rstrip(".")
-                    if not _is_name_word(word):
-                        continue
-                    start = span.start()
-                    end = start + len(word)
-                    initial, person, thing = _context(text, start, end)
-                    found_here = (
-                        _Seen(c, b, start, end, word, word, "", initial, person, thing, ""),
-                    )
-                for found in found_here:
-                    if found.start - last_end < 7 and _COORDINATION.fullmatch(
-                        text, last_end, found.start
-                    ):
-                        links.append((c, last_key, found.key))
-                    seen.append(found)
-                    last_end, last_key = found.end, found.key
-        things.update({(c, word): n for word, n in in_names.items()})
-    return _Scan(tuple(seen), things, tuple(links))
+                    links.append((c, last_key, found.key))
+                seen.append(found)
+                last_end, last_key = found.end, found.key
+    return _Scan(tuple(seen), Counter({(c, word): n for word, n in in_names.items()}), tuple(links))
 
 
 def _candidate(
@@ -1084,10 +1103,11 @@ def _index(drafts: list[_Draft]) -> CharacterIndex:
 
 
 def detect(
-    chapters: tuple[Chapter, ...], config: CharacterConfig
+    chapters: tuple[Chapter, ...], config: CharacterConfig, cache: Memo[_Scan] | None = None
 ) -> tuple[CharacterIndex, list[Diagnostic]]:
-    """The anthology's characters, as detected and then curated by `config`."""
-    scan = _scan(chapters)
+    """The anthology's characters, as detected and then curated by `config`; with `cache`
+    (`serve`), unchanged chapters are not scanned again."""
+    scan = _scan(chapters, cache)
     curator = _Curator(chapters, config)
     seen = curator.ignore(_mentions(scan, _decide(scan), chapters))
     curator.drafts = _identities(seen, chapters)
