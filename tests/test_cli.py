@@ -13,7 +13,9 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "anthology")
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["check"]])
+@pytest.mark.parametrize(
+    "command", [[], ["build"], ["check"], ["characters"], ["serve"], ["deploy"], ["new"]]
+)
 def test_help_on_every_command(command: list[str], tmp_path: Path) -> None:
     result = run_sitegen(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0

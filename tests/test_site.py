@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from conftest import ROOT, SEEDS, Built
+from conftest import ROOT, SEEDS, Built, run_sitegen
 from support import left_out_lines, manuscript_words, prose_words
 
 CONFIG = tomllib.loads((ROOT / "anthology.toml").read_text("utf-8"))
@@ -143,3 +143,17 @@ def test_404_links_work_from_any_depth(seeds_site: Built) -> None:
     hrefs = [a["href"] for a in page.select("a[href]") if not a["href"].startswith("#")]
     assert hrefs and all(h.startswith("/") for h in hrefs)
     assert all(tag["href"].startswith("/") for tag in page.select("link[href]"))
+
+
+def test_fenced_code_is_highlighted_and_escaped(tmp_path: Path) -> None:
+    project = tmp_path / "code"
+    (project / "seeds").mkdir(parents=True)
+    (project / "seeds" / "01_log.txt").write_text(
+        'The terminal said:\n```python\nprint("<b>hi</b>")\n```\nAnd then it went dark.', "utf-8"
+    )
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    built = project / "output" / "chapters" / "01-log" / "index.html"
+    page = BeautifulSoup(built.read_bytes(), "html.parser")
+    block = page.select_one(".prose .highlight pre")
+    assert block.get_text() == 'print("<b>hi</b>")\n'
+    assert block.select("span.nb") and not block.select("b")
