@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from . import characters
 from .config import ChapterEntry, Config
 from .crossrefs import link_chapters, link_characters
-from .errors import Diagnostic, Severity, SitegenError, error
+from .errors import Diagnostic, Severity, SitegenError, error, warning
 from .manuscript import Manuscript, parse
 from .model import (
     Anthology,
@@ -136,12 +136,12 @@ def gather(
         manuscript = parse_source(source, config.keep_artifacts)
         found.extend(manuscript.diagnostics)
         if not manuscript.blocks:
-            found.append(
-                error(
-                    "E014",
+            found.append(  # a warning: a story just started (an empty new file) stops nothing
+                warning(
+                    "W014",
                     source.path,
                     None,
-                    "manuscript has no text",
+                    "manuscript has no text yet; left out of the site",
                     "write something, or move the file out of the source folder",
                 )
             )
@@ -321,6 +321,7 @@ def _build(
                 outputs,
                 config.out_dir,
                 protected=_protected(config),
+                sealed=_sealed(config),
                 last_written=cache.last_written(config.out_dir) if cache else None,
                 keep_retired=cache is not None,
             )
@@ -329,6 +330,11 @@ def _build(
     return BuildResult(anthology, tuple(found), report, tuple(clock.timings))
 
 
+def _sealed(config: Config) -> tuple[Path, ...]:
+    """Folders the output may not be inside: the build reads them, so it would read itself."""
+    return (config.source_dir, config.templates_dir, config.theme_dir)
+
+
 def _protected(config: Config) -> tuple[Path, ...]:
     """Folders the output may never be, nor contain: losing them would lose the writer's work."""
-    return (config.root, config.source_dir, config.templates_dir, config.theme_dir)
+    return (config.root, *_sealed(config))

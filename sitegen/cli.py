@@ -1,12 +1,14 @@
 """The command line: parse arguments, call one function, print what happened, return a code.
 
 Exit codes: 0 success, 1 the anthology has errors (each printed as `path:line: message`),
-2 the command itself was used wrongly. No traceback reaches the writer.
+2 the command itself was used wrongly, 130 interrupted. No traceback reaches the writer: even
+a bug in sitegen is one line (set SITEGEN_TRACEBACK=1 to see it whole).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -146,12 +148,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .build import load
+    from .build import build
 
     printer = Printer(args.quiet, False)
-    _, found = load(config_from(args))
-    printer.diagnostics(found)
-    warnings = [d for d in found if d.severity is Severity.WARNING]
+    # The whole build but the writing: a template or the EPUB can warn or fail too.
+    result = build(config_from(args), dry_run=True)
+    printer.diagnostics(result.diagnostics)
+    warnings = result.warnings
     printer.info(f"{len(warnings)} warning{'s' * (len(warnings) != 1)}, 0 errors")
     return 1 if args.strict and warnings else 0
 
@@ -393,7 +396,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sitegen: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `sitegen characters | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         where = exc.filename or "sitegen"
         print(f"{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if os.environ.get("SITEGEN_TRACEBACK"):
+            raise
+        print(
+            f"sitegen: internal error, a bug in sitegen: {type(exc).__name__}: {exc}; "
+            "run again with SITEGEN_TRACEBACK=1 to see where, and report it",
+            file=sys.stderr,
+        )
         return 1

@@ -171,14 +171,14 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
     counts: dict[tuple[str, ...], int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        if header := re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", line):
+        if header := re.match(r"^\[\[\s*([\w.\-\" ]+?)\s*\]\]\s*(?:#.*)?$", line):
             parts = tuple(p.strip() for p in header.group(1).split("."))
             index = counts.get(parts, -1) + 1
             counts[parts] = index
             table = (*parts, index)
             lines.setdefault(table, number)
             lines.setdefault(parts, number)
-        elif header := re.match(r"^\[\s*([^\]]+?)\s*\]", line):
+        elif header := re.match(r"^\[\s*([\w.\-\" ]+?)\s*\]\s*(?:#.*)?$", line):
             table = tuple(p.strip() for p in header.group(1).split("."))
             lines.setdefault(table, number)
         elif key := re.match(r'^("[^"]+"|[A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=', line):
@@ -302,6 +302,11 @@ def load_config(
     characters = _characters(check, get("characters", {}))
     config_base = get("base_url", "/")
     resolved_base = _normalise_base_url(check, base_url if base_url is not None else config_base)
+    for required in ("title", "language"):
+        if required in raw and not str(raw[required]).strip():
+            check.found.append(
+                error("E002", check.path, check.line(required), f"`{required}` must not be empty")
+            )
     words_per_minute = get("words_per_minute", 230)
     if words_per_minute <= 0:
         check.found.append(
@@ -507,7 +512,7 @@ def _characters(check: _Checker, table: dict[str, Any]) -> CharacterConfig:
         text = check.path.read_bytes().decode("utf-8-sig", errors="replace")
         for number, raw in enumerate(text.splitlines(), start=1):
             line = raw.strip()
-            if header := re.match(r"^(\[\[?)\s*([^\]]+?)\s*\]", line):
+            if header := re.match(r"^(\[\[?)\s*([\w.\-\" ]+?)\s*\]\]?\s*(?:#.*)?$", line):
                 parts = tuple(p.strip().strip('"') for p in header.group(2).split("."))
                 section = None if parts[0] != "characters" else parts[1:]
                 if section and header.group(1) == "[[":

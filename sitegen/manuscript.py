@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 
 from .errors import Diagnostic, warning
-from .sources import Source
+from .sources import Line, Source
 from .typography import smarten
 
 
@@ -83,7 +83,7 @@ class Manuscript:
 
 
 SCENE_BREAK = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:~\s*){3,}|#|⁂)\s*$")
-HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
 # A line "closes" when it ends in sentence punctuation, a quote, a dash or markup.
 CLOSING = frozenset(".!?\u2026\"'\u201d\u2019)]:;\u2014\u2013*_`-")
@@ -106,6 +106,7 @@ CHATBOT_PHRASES = re.compile(
 )
 INLINE_MARKUP = re.compile(r"[*_`\\]")
 CODE_SPAN = re.compile(r"(`+[^`]*`+)")
+PLACEHOLDER = "\ue000"  # a private-use character: stands for a code span while typesetting
 
 _markdown = MarkdownIt("zero").enable(["emphasis", "backticks", "escape"])
 
@@ -142,6 +143,15 @@ def _merge_text(inlines: list[Inline]) -> list[Inline]:
     return merged
 
 
+def _fence_end(lines: list[Line], start: int, fence: re.Match[str]) -> int | None:
+    """The index of the line that closes a code fence opened just before `start`; an
+    unclosed fence is not code, so a stray ``` can never swallow the rest of a story."""
+    for index in range(start, len(lines)):
+        if lines[index].text.strip().startswith(fence.group(1)):
+            return index
+    return None
+
+
 def _is_continuation(previous: str, line: str) -> bool:
     """The second half of a paragraph broken across two lines, as in a hard-wrapped paste."""
     return previous[-1:] not in CLOSING and line[:1].islower()
@@ -151,7 +161,7 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
     """Turn a manuscript's lines into blocks, reporting every repair it makes to the text."""
     found: list[Diagnostic] = []
     raw_blocks: list[tuple[str, int, str]] = []  # (kind, line, text)
-    title = source.meta("title")
+    title = source.meta("title") or None
     lines = list(source.lines)
     index = 0
     previous_line_was_paragraph = False
@@ -163,16 +173,13 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
             previous_line_was_paragraph = False
             continue
         marked = text[0] in MARKERS  # only such a line can be anything but a paragraph
-        if marked and (fence := FENCE.match(text)):
-            body: list[str] = []
-            while index < len(lines) and not lines[index].text.strip().startswith(fence.group(1)):
-                body.append(lines[index].text)
-                index += 1
-            index += 1
-            raw_blocks.append(("code", line.number, fence.group(2) + "\n" + "\n".join(body)))
-            previous_line_was_paragraph = False
-        elif marked and SCENE_BREAK.match(text):
+        if marked and SCENE_BREAK.match(text):
             raw_blocks.append(("break", line.number, ""))
+            previous_line_was_paragraph = False
+        elif marked and (fence := FENCE.match(text)) and (end := _fence_end(lines, index, fence)):
+            body = [lines[i].text for i in range(index, end)]
+            index = end + 1
+            raw_blocks.append(("code", line.number, fence.group(2) + "\n" + "\n".join(body)))
             previous_line_was_paragraph = False
         elif marked and (heading := HEADING.match(text)):
             if not raw_blocks and title is None and heading.group(1) == "#":
@@ -203,7 +210,7 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
     )
     return Manuscript(
         source=source,
-        title=smarten(title) if title else None,
+        title=plain_text(parse_inline(smarten(title))) if title else None,
         author=source.meta("author"),
         blocks=blocks,
         diagnostics=tuple(found),
@@ -263,6 +270,8 @@ def _typeset(blocks: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
     quote beside `*emphasis*` still opens or closes the right way. No rule crosses a line.
     """
     prose = [i for i, (kind, _, _) in enumerate(blocks) if kind in ("paragraph", "heading")]
+    if not prose:
+        return list(blocks)
     typeset = smarten("\n".join(blocks[i][2] for i in prose)).split("\n")
     done = list(blocks)
     for i, text in zip(prose, typeset, strict=True):
@@ -272,9 +281,15 @@ def _typeset(blocks: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
 
 
 def _keep_code_spans(raw: str) -> str:
-    """Typography outside `code spans` only: code means exactly what it says."""
-    parts = CODE_SPAN.split(raw)
-    return "".join(part if i % 2 else smarten(part) for i, part in enumerate(parts))
+    """Typography outside `code spans` only: code means exactly what it says. Each span is
+    set aside behind a placeholder, so the quotes around it still see their neighbours."""
+    spans = CODE_SPAN.findall(raw)
+    if PLACEHOLDER in raw:
+        return "".join(
+            part if i % 2 else smarten(part) for i, part in enumerate(CODE_SPAN.split(raw))
+        )
+    typeset = smarten(CODE_SPAN.sub(PLACEHOLDER, raw)).split(PLACEHOLDER)
+    return "".join(part + (spans[i] if i < len(spans) else "") for i, part in enumerate(typeset))
 
 
 def _block(kind: str, number: int, text: str) -> Block:

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ChapterEntry, Config
+from .config import SLUG_RE, ChapterEntry, Config
 from .errors import Diagnostic, error, warning
 
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
 FRONT_MATTER_KEYS = ("title", "author", "slug")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FRONT_MATTER_LINE = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
 
 
@@ -55,13 +56,17 @@ def list_manuscripts(source_dir: Path) -> list[Path]:
 
 
 def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
-    """UTF-8 with or without a BOM; anything else is an error naming the line of the bad byte."""
+    """UTF-8 with or without a BOM; anything else is an error naming the line of the bad byte.
+
+    Control characters (which no page or e-reader shows, and which make XML invalid) become
+    U+FFFD, each with a warning naming its line, so nothing is dropped unseen.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return data.decode("utf-8"), []
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = len(_LINE_BREAK.findall(data[: exc.start].decode("utf-8", "replace"))) + 1
         return None, [
             error(
                 "E010",
@@ -71,39 +76,60 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
                 "save the file as UTF-8",
             )
         ]
+    found = [
+        warning(
+            "W013",
+            path,
+            len(_LINE_BREAK.findall(text, 0, match.start())) + 1,
+            f"control character U+{ord(match.group()):04X} replaced by \ufffd",
+            "delete it from the manuscript",
+        )
+        for match in _CONTROL.finditer(text)
+    ]
+    return (_CONTROL.sub("\ufffd", text) if found else text), found
+
+
+def _unquote(value: str) -> str:
+    """`"The Long Night"` -> `The Long Night`; a lone quote ('Tis) is part of the value."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
 
 
 def split_front_matter(
     path: Path, lines: list[Line]
 ) -> tuple[list[Line], tuple[tuple[str, str], ...], list[Diagnostic]]:
-    """Front matter is `---`, then only `key: value` lines, then `---`, at the very top.
-
-    Anything else starting with `---` is left alone: it is a scene break, not metadata.
+    """Front matter is `---`, then only `title:`, `author:` or `slug:` lines, then `---`, at
+    the very top. Anything else there is text (a scene break, or dialogue such as `Kai: Go.`),
+    never metadata: nothing is taken out of a story on a guess.
     """
     if not lines or lines[0].text.strip() != "---":
         return lines, (), []
     pairs: list[tuple[str, str]] = []
-    found: list[Diagnostic] = []
     for index, line in enumerate(lines[1:], start=1):
         if line.text.strip() == "---":
-            return lines[index + 1 :], tuple(pairs), found
+            return lines[index + 1 :], tuple(pairs), _check_slug(path, pairs, lines)
         match = _FRONT_MATTER_LINE.match(line.text)
-        if not match:
+        if not match or match.group(1).lower() not in FRONT_MATTER_KEYS:
             return lines, (), []
-        key, value = match.group(1).lower(), match.group(2).strip().strip("\"'")
-        if key not in FRONT_MATTER_KEYS:
-            found.append(
-                warning(
-                    "W011",
-                    path,
-                    line.number,
-                    f"unknown front matter key `{key}`",
-                    f"known keys: {', '.join(FRONT_MATTER_KEYS)}",
-                )
-            )
-        else:
-            pairs.append((key, value))
+        pairs.append((match.group(1).lower(), _unquote(match.group(2).strip())))
     return lines, (), []
+
+
+def _check_slug(path: Path, pairs: list[tuple[str, str]], lines: list[Line]) -> list[Diagnostic]:
+    slug = dict(pairs).get("slug")
+    if slug is None or SLUG_RE.match(slug):
+        return []
+    line = next(li.number for li in lines if li.text.strip().lower().startswith("slug"))
+    return [
+        error(
+            "E017",
+            path,
+            line,
+            f"slug `{slug}` must be lower-case letters, digits and single hyphens",
+            "write it like slug: the-long-night",
+        )
+    ]
 
 
 def read_source(path: Path, data: bytes) -> tuple[Source | None, list[Diagnostic]]:
@@ -153,6 +179,16 @@ def read_sources(
                     entry.line,
                     f"`{entry.file}` is listed twice",
                     "list each manuscript once",
+                )
+            )
+        elif not path.resolve().is_relative_to(config.source_dir) or not is_manuscript(path):
+            found.append(
+                error(
+                    "E011",
+                    config.path or config.root,
+                    entry.line,
+                    f"`{entry.file}` is not a manuscript in {config.source_dir.name}/",
+                    "name a .txt or .md file inside the source folder",
                 )
             )
         elif not path.is_file():

@@ -54,13 +54,22 @@ def merge_outputs(*parts: dict[str, bytes]) -> dict[str, bytes]:
     return merged
 
 
-def check_output_dir(out_dir: Path, protected: tuple[Path, ...]) -> None:
+def check_output_dir(
+    out_dir: Path, protected: tuple[Path, ...], sealed: tuple[Path, ...] = ()
+) -> None:
     """Refuse an output folder whose replacement would lose the writer's work: one that is, or
-    contains, the project, its sources or theme; a home folder; or the file system's root."""
+    contains, a `protected` folder (the project, its sources, templates or theme), one inside
+    a `sealed` folder (the sources, templates or theme: the site would copy itself into the
+    next build), a home folder, the file system's root, or a file."""
     out = out_dir.resolve()
     for folder in (*protected, Path.home()):
         if folder.resolve().is_relative_to(out):
             _refuse(out_dir, f"it is or contains {folder.resolve()}")
+    for folder in sealed:
+        if out.is_relative_to(folder.resolve()):
+            _refuse(out_dir, f"it is inside {folder.resolve()}")
+    if out.exists() and not out.is_dir():
+        _refuse(out_dir, "it is a file")
     if out.parent == Path("/home") or out == Path(out.anchor):
         _refuse(out_dir, "it is a home folder or the root of the file system")
 
@@ -113,9 +122,10 @@ def recover(out: Path) -> None:
 
 
 def retired_sites(out: Path) -> list[Path]:
-    """The replaced sites beside `out`, oldest first: left by `write(..., keep_retired=True)`
-    or by a swap that was interrupted."""
-    return sorted(out.parent.glob(RETIRED_PREFIX + out.name + "-*"))
+    """The replaced sites beside `out`, oldest first (by when they were staged): left by
+    `write(..., keep_retired=True)` or by a swap that was interrupted."""
+    found = out.parent.glob(RETIRED_PREFIX + out.name + "-*")
+    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
 def write(
@@ -123,6 +133,7 @@ def write(
     out_dir: Path,
     *,
     protected: tuple[Path, ...] = (),
+    sealed: tuple[Path, ...] = (),
     last_written: Mapping[str, bytes] | None = None,
     keep_retired: bool = False,
 ) -> WriteReport:
@@ -136,7 +147,7 @@ def write(
     thousand folders can take seconds on a disk that discards freed blocks.
     """
     out = out_dir.resolve()
-    check_output_dir(out, protected)
+    check_output_dir(out, protected, sealed)
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
     previous = _read_manifest(out) if out.exists() else set()

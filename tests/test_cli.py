@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import copy_project, run_sitegen
+from conftest import ROOT, copy_project, run_sitegen
 
 
 @pytest.fixture
@@ -139,3 +141,34 @@ def test_unlisted_manuscript_is_published_last_with_a_warning(project: Path) -> 
 def test_python_dash_m_is_the_same_tool(tmp_path: Path) -> None:
     result = run_sitegen("--version", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.startswith("sitegen ")
+
+
+def test_a_broken_template_is_one_line_in_build_and_check(project: Path) -> None:
+    templates = project / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    page = templates / "chapter.html"
+    page.write_text(page.read_text("utf-8").replace("{{ chapter.title }}", "{{ chapter.titel }}"))
+    for command in ("build", "check"):
+        result = run_sitegen(command, cwd=project)
+        assert result.returncode == 1, command
+        first = result.stderr.splitlines()[0]
+        assert re.match(r"^.*templates/chapter\.html:\d+: E090 template error: .*titel", first)
+        assert "Traceback" not in result.stderr
+
+
+def test_output_inside_the_theme_or_a_file_is_refused(project: Path) -> None:
+    shutil.copytree(ROOT / "theme", project / "theme")
+    (project / "a-file").write_text("keep me")
+    for out in ("theme/site", "a-file"):
+        result = run_sitegen("build", "--out", out, cwd=project)
+        assert result.returncode == 1 and "E041 refusing to write the site here" in result.stderr
+    assert (project / "a-file").read_text() == "keep me"
+    assert not (project / "theme" / "site").exists()
+
+
+def test_an_empty_new_manuscript_is_left_out_with_a_warning(project: Path) -> None:
+    (project / "seeds" / "zz_new.txt").write_text("")
+    result = run_sitegen("build", cwd=project, check=True)
+    assert "seeds/zz_new.txt: W014 manuscript has no text yet; left out of the site" in (
+        result.stderr
+    )

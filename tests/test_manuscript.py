@@ -92,12 +92,59 @@ def test_front_matter_and_title_heading() -> None:
     assert isinstance(m.blocks[1], Heading) and m.blocks[1].plain == "Part two"
 
 
-def test_unknown_front_matter_key_is_a_warning_with_its_line() -> None:
-    m_source, found = read_source(Path("s.txt"), b"---\ntitle: T\nmood: grim\n---\nText.")
-    assert m_source is not None and m_source.meta("title") == "T"
-    assert [d.format() for d in found] == [
-        "s.txt:3: W011 unknown front matter key `mood`; known keys: title, author, slug"
+def test_dialogue_at_the_top_is_never_taken_for_front_matter() -> None:
+    m = manuscript("---\nKai: We go now.\nMara: No.\n---\nThe scene after.")
+    assert [b.plain for b in m.blocks if isinstance(b, Paragraph)] == [
+        "Kai: We go now.",
+        "Mara: No.",
+        "The scene after.",
     ]
+    assert m.title is None
+
+
+def test_front_matter_values_lose_only_matching_quotes() -> None:
+    m = manuscript('---\ntitle: \'Tis the Season\nauthor: "A. Writer"\n---\nText.')
+    assert (m.title, m.author) == ("\u2019Tis the Season", "A. Writer")
+
+
+def test_a_bad_slug_in_front_matter_is_an_error_with_its_line() -> None:
+    _, found = read_source(Path("s.txt"), b"---\ntitle: T\nslug: ../../evil\n---\nText.")
+    assert [(d.code, d.line) for d in found] == [("E017", 3)]
+
+
+def test_a_title_heading_keeps_a_trailing_hash_and_drops_markup() -> None:
+    assert manuscript("# Learning C#\nText.").title == "Learning C#"
+    assert manuscript("# The *Long* Night\nText.").title == "The Long Night"
+
+
+def test_control_characters_are_replaced_with_a_warning() -> None:
+    source, found = read_source(Path("s.txt"), b"Fine.\nA bell\x07 rang.")
+    assert source is not None and source.lines[1].text == "A bell\ufffd rang."
+    assert [(d.code, d.line) for d in found] == [("W013", 2)]
+
+
+def test_invalid_utf8_line_counts_old_mac_line_endings() -> None:
+    _, found = read_source(Path("s.txt"), b"Line one.\r\rLine three \xff")
+    assert [(d.code, d.line) for d in found] == [("E010", 3)]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "***\n---\n#\n", "---\ntitle: Only\n---\n", "```\nnever closed"]
+)
+def test_a_manuscript_without_prose_parses(text: str) -> None:
+    m = manuscript(text)
+    assert all(not isinstance(b, Paragraph) for b in m.blocks) or text.startswith("```")
+
+
+def test_a_stray_fence_never_swallows_the_story() -> None:
+    m = manuscript("Kai ran.\n~~~\nThe second scene.\n```\nAnd it ends.")
+    assert kinds(m) == ["Paragraph", "SceneBreak", "Paragraph", "Paragraph", "Paragraph"]
+    assert m.blocks[-1].plain == "And it ends."
+
+
+def test_quotes_inside_emphasis_and_around_code() -> None:
+    assert manuscript('*"Run!"* she said.').blocks[0].plain == "\u201cRun!\u201d she said."
+    assert manuscript('"Run `ls`" he said').blocks[0].plain == "\u201cRun ls\u201d he said"
 
 
 def test_a_leading_rule_without_metadata_is_not_front_matter() -> None:

@@ -15,7 +15,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateRuntimeError
 from markupsafe import Markup
 
 from ..config import Config
@@ -160,6 +160,8 @@ class SiteRenderer:
     def render(self, template: str, page: Page, **context: object) -> bytes:
         def asset(name: str) -> str:
             path = "theme/" + name
+            if path not in self.versions:
+                raise TemplateRuntimeError(f"asset('{name}'): there is no theme/{name}")
             return f"{page.url(path)}?v={self.versions[path]}"
 
         html = self.env.get_template(template).render(
