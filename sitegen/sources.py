@@ -14,7 +14,9 @@ from .errors import Diagnostic, error, warning
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
 FRONT_MATTER_KEYS = ("title", "author", "slug")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What XML 1.0 cannot hold (controls but tab and line breaks, U+FFFE, U+FFFF): no page or
+# e-reader shows them, and one of them makes a whole EPUB document invalid.
+NOT_IN_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _FRONT_MATTER_LINE = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
 
 
@@ -58,8 +60,8 @@ def list_manuscripts(source_dir: Path) -> list[Path]:
 def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
     """UTF-8 with or without a BOM; anything else is an error naming the line of the bad byte.
 
-    Control characters (which no page or e-reader shows, and which make XML invalid) become
-    U+FFFD, each with a warning naming its line, so nothing is dropped unseen.
+    Control characters (which no page or e-reader shows, and which make XML invalid) are left
+    out, each with a warning naming its line, so nothing is dropped unseen.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -81,12 +83,12 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
             "W013",
             path,
             len(_LINE_BREAK.findall(text, 0, match.start())) + 1,
-            f"control character U+{ord(match.group()):04X} replaced by \ufffd",
+            f"invisible character U+{ord(match.group()):04X} left out",
             "delete it from the manuscript",
         )
-        for match in _CONTROL.finditer(text)
+        for match in NOT_IN_XML.finditer(text)
     ]
-    return (_CONTROL.sub("\ufffd", text) if found else text), found
+    return (NOT_IN_XML.sub("", text) if found else text), found
 
 
 def _unquote(value: str) -> str:

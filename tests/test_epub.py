@@ -447,7 +447,7 @@ def test_manuscript_markup_stays_text_and_control_characters_are_reported(tmp_pa
     )
     result = run_sitegen("build", cwd=root, check=True)
     assert re.search(
-        r"01_tags\.txt:5: W051 invisible control character U\+000C left out of the EPUB",
+        r"01_tags\.txt:5: W013 invisible character U\+000C left out",
         result.stderr,
     )
     book = Book.open(next((root / "output").glob("*.epub")))

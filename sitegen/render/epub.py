@@ -13,7 +13,6 @@ fixed timestamps, permissions and entry order.
 
 from __future__ import annotations
 
-import re
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -25,9 +24,10 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
 
 from ..config import Config, _bundled
-from ..errors import Diagnostic, warning
+from ..errors import Diagnostic
 from ..model import Anthology, Chapter, Meta
 from ..slugs import slugify
+from ..sources import NOT_IN_XML
 from .cover import LITERATA, CoverImage, cover_image, cover_warnings, fonts_dir
 from .html import environment, template_digest
 from .prose import ChapterTexts
@@ -42,8 +42,6 @@ FONTS = tuple(sorted(LITERATA))  # embedded in name order: Latin Extended, then 
 IDENTIFIER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "sitegen:anthology")
 CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 INDEX_PART_LINKS = 2000  # links per document of the character index: about 100 KB of XHTML
-# Characters XML 1.0 forbids (C0 controls but tab and line breaks, lone surrogates, U+FFFE/F).
-NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -308,7 +306,7 @@ class _Renderer:
     def render(self, template: str, title: str, **context: object) -> bytes:
         loaded = self.env.get_template(f"epub/{template}")
         text = loaded.render(book=self.book, meta=self.anthology.meta, title=title, **context)
-        return NOT_XML.sub("", text).encode("utf-8")
+        return NOT_IN_XML.sub("", text).encode("utf-8")
 
     def chapter(self, position: int) -> bytes:
         chapter = self.anthology.chapters[position]
@@ -399,20 +397,6 @@ def _entry(path: str, method: int) -> zipfile.ZipInfo:
 
 def epub_warnings(anthology: Anthology, config: Config) -> list[Diagnostic]:
     """What the reader of the EPUB will miss: characters the generated cover cannot draw
-    (W050), and characters XML cannot hold, left out of the text (W051), by manuscript line."""
-    found = cover_warnings(anthology.meta, config)
-    for chapter in anthology.chapters:
-        for block in chapter.blocks:
-            invalid = sorted(set(NOT_XML.findall(block.plain)))
-            if invalid:
-                shown = ", ".join(f"U+{ord(c):04X}" for c in invalid)
-                found.append(
-                    warning(
-                        "W051",
-                        chapter.source_path,
-                        block.line,
-                        f"invisible control character {shown} left out of the EPUB",
-                        "delete it from the manuscript",
-                    )
-                )
-    return found
+    (W050). Characters XML cannot hold are left out of manuscripts as they are read (W013),
+    and out of the config's words here, where a stray one would invalidate the book."""
+    return cover_warnings(anthology.meta, config)
