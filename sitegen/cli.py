@@ -75,13 +75,17 @@ class Printer:
             return str(path)
 
 
-def _add_config_options(parser: argparse.ArgumentParser) -> None:
+def _add_config_file_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         type=_existing_file,
         metavar="FILE",
         help="the anthology's config (default: ./anthology.toml if present)",
     )
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    _add_config_file_option(parser)
     parser.add_argument(
         "--source",
         type=_existing_dir,
@@ -206,21 +210,15 @@ def cmd_characters(args: argparse.Namespace) -> int:
         rows.append(
             (character.name, aliases or "-", ", ".join(slugs), str(len(character.mentions)))
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + row[3]
-        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for name, aliases, chapters, mentions in rows:
+        cells = [name.ljust(widths[0]), aliases.ljust(widths[1]), chapters.ljust(widths[2])]
+        print("  ".join([*cells, mentions.rjust(widths[3])]))
     return 0
 
 
 def _add_deploy_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        type=_existing_file,
-        metavar="FILE",
-        help="the anthology's config (default: ./anthology.toml if present)",
-    )
+    _add_config_file_option(parser)
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="the built site to publish (default: output/)"
     )
