@@ -182,10 +182,8 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
             raw_blocks.append(("code", line.number, fence.group(2) + "\n" + "\n".join(body)))
             previous_line_was_paragraph = False
         elif marked and (heading := HEADING.match(text)):
-            if not raw_blocks and title is None and heading.group(1) == "#":
-                title = heading.group(2)
-            else:
-                raw_blocks.append(("heading", line.number, heading.group(2)))
+            kind = "title" if heading.group(1) == "#" else "heading"
+            raw_blocks.append((kind, line.number, heading.group(2)))
             previous_line_was_paragraph = False
         elif previous_line_was_paragraph and _is_continuation(raw_blocks[-1][2], text):
             kind, number, before = raw_blocks[-1]
@@ -204,10 +202,12 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
         else:
             raw_blocks.append(("paragraph", line.number, text))
             previous_line_was_paragraph = True
-    kept = _drop_chatbot_artifacts(source, raw_blocks, found, keep=keep_artifacts)
-    blocks = tuple(
-        _block(kind, number, text) for kind, number, text in _typeset(_trim_breaks(kept))
-    )
+    kept = _trim_breaks(_drop_chatbot_artifacts(source, raw_blocks, found, keep=keep_artifacts))
+    # A `# Title` before any text (once a chatbot's preamble is gone) is the story's title.
+    if kept and kept[0][0] == "title" and title is None:
+        title = kept.pop(0)[2]
+    kept = [("heading" if kind == "title" else kind, number, text) for kind, number, text in kept]
+    blocks = tuple(_block(kind, number, text) for kind, number, text in _typeset(kept))
     return Manuscript(
         source=source,
         title=plain_text(parse_inline(smarten(title))) if title else None,

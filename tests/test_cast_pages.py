@@ -147,3 +147,21 @@ def test_characters_command_prints_the_index(seeds_site: Built) -> None:
     assert re.fullmatch(r"Kai +- +the-weight-of-leaving, extraction-point +\d+", kai)
     as_json = run_sitegen("characters", "--json", cwd=seeds_site.root, check=True).stdout
     assert json.loads(as_json) == json.loads((seeds_site.out / "characters.json").read_text())
+
+
+def test_a_name_inside_code_still_has_its_anchor(tmp_path: Path) -> None:
+    project = tmp_path / "code"
+    (project / "seeds").mkdir(parents=True)
+    (project / "seeds" / "01_terminal.txt").write_text(
+        '"Run it," said Zora.\nZora typed `ping Zora` and waited.\n"Nothing," Zora said.',
+        "utf-8",
+    )
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    out = project / "output"
+    anchors = parse(out / "chapters/01-terminal/index.html").select('[id^="m-zora-"]')
+    assert len(anchors) == 4
+    assert any(a.find_parent("code") for a in anchors)
+    page = out / "characters" / "zora" / "index.html"
+    for link in parse(page).select("a[href*='#m-zora-']"):
+        target, fragment = page_for(out, page.as_uri(), link["href"])
+        assert parse(target).find(id=fragment), link["href"]

@@ -226,3 +226,9 @@ def test_inline_parser_is_skipped_only_where_it_would_change_nothing() -> None:
 def test_scene_break_block_has_no_text() -> None:
     m = manuscript("A.\n* * *\nB.")
     assert isinstance(m.blocks[1], SceneBreak) and m.blocks[1].plain == ""
+
+
+def test_a_title_after_a_chatbot_preamble_is_still_the_title() -> None:
+    m = manuscript("Sure! Here is the next chapter:\n# Real Title\nThe text.")
+    assert m.title == "Real Title"
+    assert [b.plain for b in m.blocks] == ["The text."]

@@ -101,8 +101,10 @@ class _Writer:
                     self.pieces.append(f"<{tag}>")
                     walk(node.children)
                     self.pieces.append(f"</{tag}>")
-                elif isinstance(node, Code):
-                    self.pieces.append(f"<code>{escape(node.text, quote=False)}</code>")
+                elif isinstance(node, Code):  # a name in code is still a mention to link to
+                    self.pieces.append("<code>")
+                    self.text(node.text, position, marks, opened)
+                    self.pieces.append("</code>")
                     position += len(node.text)
                 else:
                     self.text(node.text, position, marks, opened)
