@@ -165,25 +165,35 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
-    """Map each key path, e.g. ("chapters", 2, "title"), to the line it is written on."""
+    """Map each key path, e.g. ("chapters", 2, "title"), to the line it is written on, and
+    each string value to its own line under its key, e.g. ("characters", "ignore", "Haven"):
+    a name inside a list written over several lines can then be pointed at exactly."""
     lines: dict[tuple[str | int, ...], int] = {}
     table: tuple[str | int, ...] = ()
+    current: tuple[str | int, ...] = ()  # the key the values on this line belong to
     counts: dict[tuple[str, ...], int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if header := re.match(r"^\[\[\s*([\w.\-\" ]+?)\s*\]\]\s*(?:#.*)?$", line):
-            parts = tuple(p.strip() for p in header.group(1).split("."))
+            parts = tuple(p.strip().strip('"') for p in header.group(1).split("."))
             index = counts.get(parts, -1) + 1
             counts[parts] = index
-            table = (*parts, index)
+            table = current = (*parts, index)
             lines.setdefault(table, number)
             lines.setdefault(parts, number)
-        elif header := re.match(r"^\[\s*([\w.\-\" ]+?)\s*\]\s*(?:#.*)?$", line):
-            table = tuple(p.strip() for p in header.group(1).split("."))
+            continue
+        if header := re.match(r"^\[\s*([\w.\-\" ]+?)\s*\]\s*(?:#.*)?$", line):
+            table = current = tuple(p.strip().strip('"') for p in header.group(1).split("."))
             lines.setdefault(table, number)
-        elif key := re.match(r'^("[^"]+"|[A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=', line):
+            continue
+        rest = line
+        if key := re.match(r'^("[^"]+"|[A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=', line):
             parts = tuple(p.strip().strip('"') for p in key.group(1).split("."))
-            lines.setdefault((*table, *parts), number)
+            current = (*table, *parts)
+            lines.setdefault(current, number)
+            rest = line[key.end() :]
+        for value in re.finditer(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'', rest):
+            lines.setdefault((*current, value.group(1) or value.group(2) or ""), number)
     return lines
 
 
@@ -503,31 +513,6 @@ def _characters(check: _Checker, table: dict[str, Any]) -> CharacterConfig:
         for key, line in check.lines.items()
         if len(key) >= 2 and key[0] == "characters"
     }
-    if table and check.path.is_file():
-        # tomllib keeps no positions and `_key_lines` only finds keys: a name inside a list
-        # (`ignore = ["A",\n "B"]`) gets its own line here, so a warning can point at it.
-        section: ConfigKey | None = None
-        key: ConfigKey = ()
-        tables: dict[str, int] = {}
-        text = check.path.read_bytes().decode("utf-8-sig", errors="replace")
-        for number, raw in enumerate(text.splitlines(), start=1):
-            line = raw.strip()
-            if header := re.match(r"^(\[\[?)\s*([\w.\-\" ]+?)\s*\]\]?\s*(?:#.*)?$", line):
-                parts = tuple(p.strip().strip('"') for p in header.group(2).split("."))
-                section = None if parts[0] != "characters" else parts[1:]
-                if section and header.group(1) == "[[":
-                    tables[section[0]] = tables.get(section[0], -1) + 1
-                    section = (section[0], tables[section[0]])
-                key = section or ()
-                continue
-            if section is None:
-                continue
-            rest = line
-            if assignment := re.match(r'^("[^"]*"|[A-Za-z0-9_-]+)\s*=', line):
-                key = (*section, assignment.group(1).strip('"'))
-                rest = line[assignment.end() :]
-            for value in re.finditer(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'', rest):
-                line_of.setdefault((*key, value.group(1) or value.group(2) or ""), number)
     return CharacterConfig(
         add=_character_entries(check, table, "add"),
         ignore=check.strings(

@@ -128,12 +128,14 @@ def test_invalid_utf8_line_counts_old_mac_line_endings() -> None:
     assert [(d.code, d.line) for d in found] == [("E010", 3)]
 
 
-@pytest.mark.parametrize(
-    "text", ["", "***\n---\n#\n", "---\ntitle: Only\n---\n", "```\nnever closed"]
-)
-def test_a_manuscript_without_prose_parses(text: str) -> None:
-    m = manuscript(text)
-    assert all(not isinstance(b, Paragraph) for b in m.blocks) or text.startswith("```")
+@pytest.mark.parametrize("text", ["", "***\n---\n#\n", "---\ntitle: Only\n---\n"])
+def test_a_manuscript_without_prose_parses_to_no_text(text: str) -> None:
+    assert manuscript(text).blocks == ()
+
+
+def test_an_unclosed_fence_is_text() -> None:
+    m = manuscript("```\nnever closed")
+    assert [b.plain for b in m.blocks] == ["```", "never closed"]
 
 
 def test_a_stray_fence_never_swallows_the_story() -> None:
