@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import characters
+from . import characters, parallel
 from .config import ChapterEntry, Config
 from .crossrefs import link_chapters, link_characters
 from .errors import Diagnostic, Severity, SitegenError, error, warning
@@ -33,7 +33,7 @@ from .model import (
 )
 from .render import epub as epub_book
 from .render import html, publish
-from .render.cover import cover_image
+from .render.cover import CoverImage, cover_image
 from .render.prose import ChapterTexts
 from .slugs import slugify
 from .sources import Source, list_manuscripts, read_source, read_sources
@@ -130,10 +130,18 @@ def gather(
         read, parse_source = cache.read_source, cache.parse
         chapter_of = partial(cache.chapter, make_chapter)
     sources, found = read_sources(config, read)
+    texts = [source for source, _ in sources]
+    manuscripts = parallel.split_map(
+        lambda batch: [parse_source(source, config.keep_artifacts) for source in batch],
+        texts,
+        [len(source.lines) for source in texts],
+        worth=parallel.WORTH_SPLITTING,
+        fork=cache is None,
+        shared=texts,  # each manuscript holds its source: no need to send that back
+    )
     chapters: list[Chapter] = []
     claimed: dict[str, Chapter] = {}
-    for source, entry in sources:
-        manuscript = parse_source(source, config.keep_artifacts)
+    for (source, entry), manuscript in zip(sources, manuscripts, strict=True):
         found.extend(manuscript.diagnostics)
         if not manuscript.blocks:
             found.append(  # a warning: a story just started (an empty new file) stops nothing
@@ -293,25 +301,13 @@ def _build(
         found.extend(analysis)
     model_built()
     texts = ChapterTexts(anthology, cache.texts if cache else None)
-    book: dict[str, bytes] = {}
-    if config.epub and epub:
-        with clock.stage("render epub"):
-            book = epub_book.render_epub(
-                anthology, config, cache=cache.book_chapters if cache else None, texts=texts
-            )
-            found.extend(epub_book.epub_warnings(anthology, config))
-    download = next((html.Download(path, len(data)) for path, data in book.items()), None)
+    wants_book = config.epub and epub
     # The book's cover, when there is a book, is also the picture a shared link shows.
-    cover = cover_image(anthology.meta, config) if book else None
-    with clock.stage("render html"):
-        site = html.render_site(
-            anthology,
-            config,
-            epub=download,
-            image=cover and cover.name,
-            cache=cache.pages if cache else None,
-            texts=texts,
-        )
+    cover = cover_image(anthology.meta, config) if wants_book else None
+    with clock.stage("render"):
+        site, book = _render(anthology, config, texts, cover, cache=cache)
+    if book:
+        found.extend(epub_book.epub_warnings(anthology, config))
     outputs = merge_outputs(site, book)
     outputs = merge_outputs(outputs, publish.render_publish(anthology, outputs, cover))
     report = None
@@ -328,6 +324,47 @@ def _build(
         if cache is not None:
             cache.finish(config.out_dir, outputs)
     return BuildResult(anthology, tuple(found), report, tuple(clock.timings))
+
+
+def _render(
+    anthology: Anthology,
+    config: Config,
+    texts: ChapterTexts,
+    cover: CoverImage | None,
+    *,
+    cache: BuildCache | None,
+) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The site's files and, when there is a `cover` to make a book with, the book's, each
+    `{path: bytes}`. For a large anthology the book is made in a second process while this
+    one renders the site (see `parallel`)."""
+    paragraphs = sum(len(chapter.blocks) for chapter in anthology.chapters)
+    book_job = parallel.start(
+        lambda: (
+            epub_book.render_epub(
+                anthology, config, cache=cache.book_chapters if cache else None, texts=texts
+            )
+            if cover
+            else {}
+        ),
+        fork=bool(cover) and cache is None and paragraphs >= parallel.WORTH_SPLITTING,
+    )
+    try:
+        download = html.Download(epub_book.file_name(anthology)) if cover else None
+        site = html.render_site(
+            anthology,
+            config,
+            epub=download,
+            image=cover and cover.name,
+            cache=cache.pages if cache else None,
+            texts=texts,
+        )
+    except BaseException:
+        book_job.cancel()
+        raise
+    book = book_job.result()
+    if download:
+        site = html.show_size(site, len(book[download.path]))
+    return site, book
 
 
 def _sealed(config: Config) -> tuple[Path, ...]:

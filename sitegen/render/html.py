@@ -44,19 +44,39 @@ class Page:
         return self.root + target if (self.root or target) else "./"
 
 
+SIZE_SLOT = "\x00download-size\x00"
+"""Where a page shows a download's size until `show_size` fills it in. It cannot come from a
+manuscript or the config: characters such as U+0000 are left out of both as they are read."""
+
+
 @dataclass(frozen=True)
 class Download:
-    """A file the site offers beside its pages, such as the EPUB, with its size for the link."""
+    """A file the site offers beside its pages, such as the EPUB, with its size in the link.
+
+    The pages are rendered while the book is still being made (in a second process for a large
+    anthology), so they hold `SIZE_SLOT`, and `show_size` writes the size in once it is known.
+    That also keeps a page the same when only the book's size changed, which `serve` relies on
+    to render again only the pages an edit touched.
+    """
 
     path: str  # output path, e.g. "after-the-lights-went-out.epub"
-    size: int  # bytes
+    size_label: str = SIZE_SLOT
 
-    @property
-    def size_label(self) -> str:
-        """ "212 KB", "1.4 MB": decimal units, as file managers and browsers show them."""
-        if self.size >= 1_000_000:
-            return f"{self.size / 1_000_000:.1f} MB"
-        return f"{max(1, round(self.size / 1000))} KB"
+
+def size_label(size: int) -> str:
+    """ "212 KB", "1.4 MB": decimal units, as file managers and browsers show them."""
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{max(1, round(size / 1000))} KB"
+
+
+def show_size(site: dict[str, bytes], size: int) -> dict[str, bytes]:
+    """`site` with the download's `size` written where its pages show it."""
+    slot, label = SIZE_SLOT.encode(), size_label(size).encode()
+    return {
+        path: data.replace(slot, label) if path.endswith(".html") else data
+        for path, data in site.items()
+    }
 
 
 @lru_cache(maxsize=8)
