@@ -10,10 +10,11 @@ import json
 import string
 import unicodedata
 from dataclasses import dataclass
+from html import escape
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from ..model import Anthology, Character
+from ..model import Anthology, Chapter, Character, Mention, Quote
 from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg, strip_svg
 
 
@@ -69,29 +70,11 @@ class QuoteView:
 
 
 @dataclass(frozen=True)
-class MentionLink:
-    href: str
-    number: int  # 1-based, the mention's place in its chapter
-
-
-@dataclass(frozen=True)
 class Appearance:
     chapter: ChapterRef
+    mentions: int
     quotes: tuple[QuoteView, ...]  # the first mentions, quoted in context
-    more: tuple[MentionLink, ...]  # the rest, as links
-
-    @property
-    def mentions(self) -> int:
-        return len(self.quotes) + len(self.more)
-
-    @property
-    def more_links(self) -> Markup:
-        """ "4 5 6", each number a link to one mention. Built here rather than in a template
-        loop: a character in every chapter of a long anthology has tens of thousands."""
-        return Markup(" ").join(
-            Markup(f'<a href="{escape(m.href)}" aria-label="mention {m.number}">{m.number}</a>')
-            for m in self.more
-        )
+    more_links: Markup  # the rest: "4 5 6", each number a link to one mention
 
 
 @dataclass(frozen=True)
@@ -174,38 +157,41 @@ def graph_view(anthology: Anthology, cast: tuple[CastEntry, ...]) -> GraphView:
     return GraphView(cooccurrence_svg(nodes, edges, figure_id="cast"), rows, len(drawn))
 
 
-def character_view(anthology: Anthology, number: int, page) -> CharacterView:
+def chapter_starts(chapters: tuple[Chapter, ...]) -> tuple[float, ...]:
+    """Where each chapter begins in the anthology, 0 to 1, measured in words."""
+    total = sum(c.words for c in chapters) or 1
+    starts, running = [], 0
+    for chapter in chapters:
+        starts.append(running / total)
+        running += chapter.words
+    return tuple(starts)
+
+
+def character_view(
+    anthology: Anthology, number: int, page, starts: tuple[float, ...]
+) -> CharacterView:
+    """A character's page; `starts` are the chapters' `chapter_starts`, the same for all."""
     character = anthology.characters.characters[number]
     links = anthology.character_links[number]
     chapters = anthology.chapters
-    quoted = {q.mention: q for q in links.quotes}
-    by_chapter: dict[int, tuple[list[QuoteView], list[MentionLink]]] = {}
+    # Keyed by chapter and anchor, unique together: cheaper to hash than the Mention.
+    quotes = {(q.mention.chapter, q.mention.anchor): q for q in links.quotes}
+    by_chapter: dict[int, list[Mention]] = {}
     for m in character.mentions:
-        shown, more = by_chapter.setdefault(m.chapter, ([], []))
-        href = page.url(chapters[m.chapter].url) + "#" + m.anchor
-        number = len(shown) + len(more) + 1
-        if (q := quoted.get(m)) is not None:
-            shown.append(QuoteView(q.before, q.name, q.after, href, number))
-        else:
-            more.append(MentionLink(href, number))
+        by_chapter.setdefault(m.chapter, []).append(m)
     appearances = tuple(
-        Appearance(
+        appearance(
             ChapterRef(chapters[i].number, chapters[i].title, page.url(chapters[i].url)),
-            tuple(shown),
-            tuple(more),
+            mentions,
+            quotes,
         )
-        for i, (shown, more) in by_chapter.items()
+        for i, mentions in by_chapter.items()
     )
     everyone = anthology.characters.characters
     companions = tuple(
         Pairing(everyone[c.character].name, page.url(everyone[c.character].url), c.scenes)
         for c in links.companions
     )
-    total = sum(c.words for c in chapters) or 1
-    bounds, running = [], 0
-    for chapter in chapters:
-        bounds.append(running / total)
-        running += chapter.words
     return CharacterView(
         name=character.name,
         aliases=other_names(character),
@@ -213,8 +199,25 @@ def character_view(anthology: Anthology, number: int, page) -> CharacterView:
         mentions=len(character.mentions),
         appearances=appearances,
         companions=companions,
-        strip=strip_svg(character.name, bounds, links.positions),
+        strip=strip_svg(character.name, starts, links.positions),
     )
+
+
+def appearance(
+    chapter: ChapterRef, mentions: list[Mention], quotes: dict[tuple[int, str], Quote]
+) -> Appearance:
+    """One chapter's `mentions` of a character: those in `quotes` quoted in context, the rest
+    as numbered links, built here rather than in a template loop: a character in every
+    chapter of a long anthology has tens of thousands."""
+    quoted: list[QuoteView] = []
+    more: list[str] = []
+    for place, m in enumerate(mentions, start=1):
+        href = f"{chapter.url}#{m.anchor}"
+        if (q := quotes.get((m.chapter, m.anchor))) is not None:
+            quoted.append(QuoteView(q.before, q.name, q.after, href, place))
+        else:
+            more.append(f'<a href="{escape(href)}" aria-label="mention {place}">{place}</a>')
+    return Appearance(chapter, len(mentions), tuple(quoted), Markup(" ".join(more)))
 
 
 def characters_json(anthology: Anthology) -> bytes:

@@ -13,15 +13,15 @@ fixed timestamps, permissions and entry order.
 
 from __future__ import annotations
 
-import uuid
 import zipfile
 from dataclasses import dataclass
 from functools import partial
+from html import escape
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..config import Config, _bundled
 from ..errors import Diagnostic
@@ -39,7 +39,7 @@ MIMETYPE = b"application/epub+zip"
 ROOT = "EPUB/"  # the folder inside the zip that holds the package
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: no build time leaks in
 FONTS = tuple(sorted(LITERATA))  # embedded in name order: Latin Extended, then Latin
-IDENTIFIER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "sitegen:anthology")
+IDENTIFIER_NAMESPACE = "sitegen:anthology"  # as a URL, names the namespace of book identifiers
 CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 INDEX_PART_LINKS = 2000  # links per document of the character index: about 100 KB of XHTML
 
@@ -79,9 +79,11 @@ class Appearance:
     def mention_links(self) -> Markup:
         """ "1, 2, 3", each number a link to one mention. Built here rather than in a template
         loop: a long anthology's index has tens of thousands of them."""
-        return Markup(", ").join(
-            Markup(f'<a href="{escape(href)}">{number}</a>')
-            for number, href in enumerate(self.mentions, start=1)
+        return Markup(
+            ", ".join(
+                f'<a href="{escape(href)}">{number}</a>'
+                for number, href in enumerate(self.mentions, start=1)
+            )
         )
 
 
@@ -139,7 +141,10 @@ def file_name(anthology: Anthology) -> str:
 
 def identifier(meta: Meta) -> str:
     """A UUID derived from title and author: stable across builds, new for a new anthology."""
-    return f"urn:uuid:{uuid.uuid5(IDENTIFIER_NAMESPACE, meta.title + chr(31) + meta.author)}"
+    import uuid  # here, not at the top: it imports `platform`, which every start would pay for
+
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, IDENTIFIER_NAMESPACE)
+    return f"urn:uuid:{uuid.uuid5(namespace, meta.title + chr(31) + meta.author)}"
 
 
 def chapter_href(position: int, count: int) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +20,15 @@ from markupsafe import Markup
 
 from ..config import Config
 from ..diskcache import template_cache
-from ..model import Anthology, Chapter, Character
-from .cast import cast_view, character_view, characters_json, graph_view, letter_groups
+from ..model import Anthology, Chapter, Character, SharedChapter
+from .cast import (
+    cast_view,
+    chapter_starts,
+    character_view,
+    characters_json,
+    graph_view,
+    letter_groups,
+)
 from .prose import ChapterTexts
 
 if TYPE_CHECKING:
@@ -47,6 +54,23 @@ class Page:
 SIZE_SLOT = "\x00download-size\x00"
 """Where a page shows a download's size until `show_size` fills it in. It cannot come from a
 manuscript or the config: characters such as U+0000 are left out of both as they are read."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link as a page shows it, its `url` relative to that page."""
+
+    url: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SharedStory:
+    """Another story that shares characters with a chapter, as the chapter's page lists it."""
+
+    url: str
+    title: str
+    names: str  # the characters in common, "Kei, Nyra, Celine"
 
 
 @dataclass(frozen=True)
@@ -79,8 +103,15 @@ def show_size(site: dict[str, bytes], size: int) -> dict[str, bytes]:
     }
 
 
-@lru_cache(maxsize=8)
 def environment(templates_dir: Path) -> Environment:
+    """Jinja's environment for the templates in `templates_dir` as they are now: one for each
+    set of template bytes, whose templates never change under it, so that rendering a page
+    does not ask the file system whether they did."""
+    return _environment(templates_dir, template_digest(templates_dir))
+
+
+@lru_cache(maxsize=8)
+def _environment(templates_dir: Path, digest: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(templates_dir),
         autoescape=True,
@@ -88,7 +119,7 @@ def environment(templates_dir: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        auto_reload=True,
+        auto_reload=False,
         bytecode_cache=template_cache(),
     )
     env.filters["thousands"] = lambda n: f"{n:,}"
@@ -156,12 +187,15 @@ class SiteRenderer:
             else None
         )
 
-    def cached(self, page: Page, inputs: object, render: Callable[[], bytes]) -> bytes:
+    def cached(
+        self, page: Page, inputs: Callable[[], object], render: Callable[[], bytes]
+    ) -> bytes:
         """`render()`, or with a cache (`serve`), the bytes it gave in an earlier build if the
-        page's `inputs` (the values its templates read, besides `shared`) are equal."""
+        page's `inputs()` (the values its templates read, besides `shared`) are equal. Without
+        a cache, the inputs are not gathered."""
         if self.cache is None:
             return render()
-        return self.cache.get(page.path, (self.shared, page, inputs), render)
+        return self.cache.get(page.path, (self.shared, page, inputs()), render)
 
     def page(
         self, path: str, title: str, description: str, kind: str, *, absolute: bool = False
@@ -198,7 +232,9 @@ class SiteRenderer:
     def home(self) -> bytes:
         meta = self.anthology.meta
         page = self.page("index.html", meta.title, meta.description, "home")
-        return self.cached(page, self.anthology.chapters, lambda: self.render("index.html", page))
+        return self.cached(
+            page, lambda: self.anthology.chapters, lambda: self.render("index.html", page)
+        )
 
     def chapter(self, position: int) -> tuple[str, bytes]:
         chapter = self.anthology.chapters[position]
@@ -207,29 +243,36 @@ class SiteRenderer:
         page = self.page(
             path, f"{chapter.title} \u00b7 {self.anthology.meta.title}", chapter.teaser, "chapter"
         )
+        people = self.people
         return path, self.cached(
             page,
-            self.chapter_inputs(position),
+            partial(self.chapter_inputs, position),
             lambda: self.render(
                 "chapter.html",
                 page,
                 chapter=chapter,
-                links=links,
                 text=self.texts[position].markup(
-                    lambda character: page.url(self.people[character].url), xhtml=False
+                    lambda character: page.url(people[character].url), xhtml=False
                 ),
-                previous=self.neighbour(links.previous),
-                next=self.neighbour(links.next),
-                characters=[self.anthology.characters.characters[i] for i in links.characters],
-                shared=[
-                    (
-                        self.anthology.chapters[s.chapter],
-                        [self.anthology.characters.characters[i] for i in s.characters],
-                    )
-                    for s in links.shared
+                previous=self.story_link(links.previous, page),
+                next=self.story_link(links.next, page),
+                characters=[
+                    Link(page.url(people[i].url), people[i].name) for i in links.characters
                 ],
+                shared=[self.shared_story(shared, page) for shared in links.shared],
             ),
         )
+
+    def story_link(self, position: int | None, page: Page) -> Link | None:
+        if position is None:
+            return None
+        chapter = self.anthology.chapters[position]
+        return Link(page.url(chapter.url), chapter.title)
+
+    def shared_story(self, shared: SharedChapter, page: Page) -> SharedStory:
+        chapter, people = self.anthology.chapters[shared.chapter], self.people
+        names = ", ".join(people[i].name for i in shared.characters)
+        return SharedStory(page.url(chapter.url), chapter.title, names)
 
     def chapter_inputs(self, position: int) -> tuple[object, ...]:
         """What a chapter page reads: the chapter, its links and neighbours, and only the names
@@ -265,7 +308,7 @@ class SiteRenderer:
         letters, graph = letter_groups(cast), graph_view(self.anthology, cast)
         return self.cached(
             page,
-            (cast, letters, graph),
+            lambda: (cast, letters, graph),
             lambda: self.render("characters.html", page, cast=cast, letters=letters, graph=graph),
         )
 
@@ -280,9 +323,11 @@ class SiteRenderer:
         )
         return path, self.cached(
             page,
-            self.character_inputs(number),
+            partial(self.character_inputs, number),
             lambda: self.render(
-                "character.html", page, person=character_view(self.anthology, number, page)
+                "character.html",
+                page,
+                person=character_view(self.anthology, number, page, self.chapter_starts),
             ),
         )
 
@@ -299,6 +344,10 @@ class SiteRenderer:
         )
 
     @cached_property
+    def chapter_starts(self) -> tuple[float, ...]:
+        return chapter_starts(self.anthology.chapters)
+
+    @cached_property
     def chapter_outlines(self) -> tuple[tuple[int, str, str, int], ...]:
         return tuple((c.number, c.title, c.url, c.words) for c in self.anthology.chapters)
 
@@ -310,7 +359,7 @@ class SiteRenderer:
             "404",
             absolute=True,
         )
-        return self.cached(page, (), lambda: self.render("404.html", page))
+        return self.cached(page, tuple, lambda: self.render("404.html", page))
 
 
 def render_site(

@@ -9,14 +9,14 @@ and how a scene break closes (`<hr>` in HTML, `<hr/>` in XHTML).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from markupsafe import Markup
 
-from ..manuscript import Block, Code, CodeBlock, Emphasis, Heading, Inline, Paragraph, SceneBreak
+from ..manuscript import Block, CodeBlock, Emphasis, Heading, Inline, Paragraph, SceneBreak, Text
 from ..model import Anthology, Mention
 
 if TYPE_CHECKING:
@@ -26,15 +26,14 @@ XHTML_BREAK = '<hr class="scene-break"/>'
 HTML_BREAK = '<hr class="scene-break">'
 
 
-@dataclass(frozen=True)
-class MentionMark:
+class MentionMark(NamedTuple):
     """One mention as the text shows it: an anchor, and for a character's first mention in
-    the chapter, a link out."""
+    the chapter, a link out. A named tuple, the cheapest record to make: a long anthology has
+    tens of thousands of mentions."""
 
     mention: Mention
     character: int  # index into the anthology's character index
-    links: bool
-    title: str
+    link_title: str | None  # the link's title on a first mention; None for the others
 
 
 @dataclass(frozen=True)
@@ -62,55 +61,61 @@ class _Writer:
         self.links: list[tuple[int, int]] = []
         self.breaks: list[int] = []
 
-    def text(self, text: str, start: int, marks: list[MentionMark], opened: set[int]) -> None:
+    def text(self, text: str, start: int, marks: Sequence[MentionMark], opened: set[int]) -> None:
         """Escaped `text` (which begins at `start` in its block's plain text), with the mentions
         inside it wrapped; a mention split by markup keeps its anchor on the first piece."""
+        pieces = self.pieces
+        if not marks:  # most text names no one
+            pieces.append(escape(text, quote=False))
+            return
         cursor, end = start, start + len(text)
         for index, mark in enumerate(marks):
             m = mark.mention
             if m.end <= start or m.start >= end:
                 continue
             piece_start, piece_end = max(m.start, start), min(m.end, end)
-            self.pieces.append(escape(text[cursor - start : piece_start - start], quote=False))
+            pieces.append(escape(text[cursor - start : piece_start - start], quote=False))
             self.open(mark, first_piece=index not in opened)
             opened.add(index)
-            self.pieces.append(escape(text[piece_start - start : piece_end - start], quote=False))
-            self.pieces.append("</a>" if mark.links else "</span>")
+            pieces.append(escape(text[piece_start - start : piece_end - start], quote=False))
+            pieces.append("</span>" if mark.link_title is None else "</a>")
             cursor = piece_end
-        self.pieces.append(escape(text[cursor - start :], quote=False))
+        pieces.append(escape(text[cursor - start :], quote=False))
 
     def open(self, mark: MentionMark, *, first_piece: bool) -> None:
         anchor = f' id="{mark.mention.anchor}"' if first_piece else ""
-        if not mark.links:
+        if mark.link_title is None:
             self.pieces.append(f'<span class="mention"{anchor}>')
             return
         self.pieces.append(f'<a class="mention"{anchor} href="')
         self.links.append((len(self.pieces), mark.character))
         self.pieces.append("")
-        self.pieces.append(f'" title="{escape(mark.title)}">')
+        self.pieces.append(f'" title="{escape(mark.link_title)}">')
 
-    def inlines(self, nodes: tuple[Inline, ...], marks: list[MentionMark]) -> None:
-        opened: set[int] = set()
-        position = 0
-
-        def walk(children: tuple[Inline, ...]) -> None:
-            nonlocal position
-            for node in children:
-                if isinstance(node, Emphasis):
-                    tag = "strong" if node.strong else "em"
-                    self.pieces.append(f"<{tag}>")
-                    walk(node.children)
-                    self.pieces.append(f"</{tag}>")
-                elif isinstance(node, Code):  # a name in code is still a mention to link to
-                    self.pieces.append("<code>")
-                    self.text(node.text, position, marks, opened)
-                    self.pieces.append("</code>")
-                    position += len(node.text)
-                else:
-                    self.text(node.text, position, marks, opened)
-                    position += len(node.text)
-
-        walk(nodes)
+    def inlines(
+        self,
+        nodes: tuple[Inline, ...],
+        marks: Sequence[MentionMark],
+        opened: set[int],
+        position: int = 0,
+    ) -> int:
+        """Writes `nodes`, which begin at `position` in their block's plain text, and returns
+        where they end; `marks` are the block's mentions, `opened` those already begun."""
+        for node in nodes:
+            if isinstance(node, Text):
+                self.text(node.text, position, marks, opened)
+                position += len(node.text)
+            elif isinstance(node, Emphasis):
+                tag = "strong" if node.strong else "em"
+                self.pieces.append(f"<{tag}>")
+                position = self.inlines(node.children, marks, opened, position)
+                self.pieces.append(f"</{tag}>")
+            else:  # a name in code is still a mention to link to
+                self.pieces.append("<code>")
+                self.text(node.text, position, marks, opened)
+                self.pieces.append("</code>")
+                position += len(node.text)
+        return position
 
     def scene_break(self) -> None:
         self.breaks.append(len(self.pieces))
@@ -149,37 +154,37 @@ def _highlight(block: CodeBlock) -> str:
     return highlight(block.code, lexer, HtmlFormatter(cssclass="highlight", wrapcode=True))
 
 
-MarksFor = Callable[[int], list[MentionMark]]
-
-
-def mention_marks(anthology: Anthology, position: int) -> MarksFor:
+def mention_marks(anthology: Anthology, position: int) -> dict[int, list[MentionMark]]:
     """The character mentions in chapter `position`, grouped by block; the first mention of
     each character in the chapter links out."""
     characters = anthology.characters.characters
     by_block: dict[int, list[MentionMark]] = {}
     linked: set[int] = set()
     for number, mention in anthology.links[position].mentions:
-        title = f"{characters[number].name}: every appearance"
-        by_block.setdefault(mention.block, []).append(
-            MentionMark(mention, number, number not in linked, title)
-        )
-        linked.add(number)
-    return lambda block: by_block.get(block, [])
+        if number in linked:
+            mark = MentionMark(mention, number, None)
+        else:
+            mark = MentionMark(mention, number, f"{characters[number].name}: every appearance")
+            linked.add(number)
+        by_block.setdefault(mention.block, []).append(mark)
+    return by_block
 
 
-def render_blocks(blocks: tuple[Block, ...], marks_for: MarksFor) -> ChapterText:
-    """All blocks of a chapter; `marks_for(block_index)` gives the mentions inside that block."""
+def render_blocks(
+    blocks: tuple[Block, ...], marks: Mapping[int, Sequence[MentionMark]]
+) -> ChapterText:
+    """All blocks of a chapter; `marks[block_index]` are the mentions inside that block."""
     out = _Writer()
     for index, block in enumerate(blocks):
         if index:
             out.pieces.append("\n")
         if isinstance(block, Paragraph):
             out.pieces.append("<p>")
-            out.inlines(block.inlines, marks_for(index))
+            out.inlines(block.inlines, marks.get(index, ()), set())
             out.pieces.append("</p>")
         elif isinstance(block, Heading):
             out.pieces.append("<h2>")
-            out.inlines(block.inlines, marks_for(index))
+            out.inlines(block.inlines, marks.get(index, ()), set())
             out.pieces.append("</h2>")
         elif isinstance(block, SceneBreak):
             out.scene_break()
