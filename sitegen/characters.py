@@ -297,10 +297,9 @@ _ABBREVIATIONS = _words(
 )
 _AFTER = re.compile(
     r"(?P<poss>['\u2019][sS](?![^\W_]))?(?P<aux>['\u2019](?:d|ll|ve|re|m)(?![^\W_]))?"
-    r"(?P<punct>[^\w\s]*)"
-    r"(?:[ \u00a0]+(?P<w1>[\w'\u2019-]+))?(?:[ \u00a0]+(?P<w2>[\w'\u2019-]+))?"
-    r"(?:[ \u00a0]+(?P<w3>[\w'\u2019-]+))?"
+    r"(?P<punct>[^\w\s]*)(?:[ \u00a0]+(?P<word>[\w'\u2019-]+))?"
 )
+_NEXT_WORD = re.compile(r"[ \u00a0]+([\w'\u2019-]+)")
 _SENTENCE_ENDS = '.!?\u2026:\u201c\u2018([\u2014\u2013"*'
 _CLOSERS = "\u201d\u2019)]\"'"
 _COORDINATION = re.compile(r",?[ \u00a0]+(?:and|or|nor)[ \u00a0]+|,[ \u00a0]+")
@@ -373,7 +372,8 @@ def _context(text: str, start: int, end: int) -> tuple[bool, int, int]:
     else:
         punct = mark
     person = thing = 0
-    poss, _, follow, w1, w2, w3 = _AFTER.match(text, end).groups()  # type: ignore[union-attr]
+    after = _AFTER.match(text, end)
+    poss, _, follow, w1 = after.groups()  # type: ignore[union-attr]
     w1 = (w1 or "").lower()
     if poss:
         if w1 in _PLACE_NOUNS:
@@ -381,15 +381,7 @@ def _context(text: str, start: int, end: int) -> tuple[bool, int, int]:
         else:
             person += 1
     elif not follow:
-        for verb in (w1, (w2 or "").lower(), (w3 or "").lower()):
-            if verb in _VERB_POINTS:
-                person += _VERB_POINTS[verb]  # "Ana nodded", "Ana had already gone"
-                break
-            if not initial and len(verb) > 4 and verb.endswith("ed"):
-                person += 1  # "when Ana arrived": any past tense, after a proper noun
-                break
-            if not (verb in _SKIPPABLE or verb.endswith("ly")):
-                break
+        person += _verb_points(text, after.end(), w1, initial)  # type: ignore[union-attr]
         if initial and w1 in _SUBJECT_PRONOUNS:
             thing += 1  # "May I", "Thank you", "Knew she": a verb, not a name
     elif follow[0] in "?!" and _BEFORE.get(word) not in ("preposition", "locative"):
@@ -430,6 +422,24 @@ def _context(text: str, start: int, end: int) -> tuple[bool, int, int]:
             elif word == "of" and before[:1].isupper():
                 thing += 1  # "Ruiz of Lisbon"
     return initial, person, thing
+
+
+def _verb_points(text: str, at: int, word: str, initial: bool) -> int:
+    """What the verb of a name says: the first of the three words after it that is not an
+    auxiliary or an adverb ("Ana nodded", "Ana had already gone"). `word` is the first, in
+    lower case; the others, from `at` on, are read only when needed, about one time in ten:
+    one regex that read all three for every name cost more than this."""
+    remaining = 2
+    while word not in _VERB_POINTS:
+        if not initial and len(word) > 4 and word.endswith("ed"):
+            return 1  # "when Ana arrived": any past tense, after a proper noun
+        if not remaining or not (word in _SKIPPABLE or word.endswith("ly")):
+            return 0
+        following = _NEXT_WORD.match(text, at)
+        if following is None:
+            return 0
+        word, at, remaining = following.group(1).lower(), following.end(), remaining - 1
+    return _VERB_POINTS[word]
 
 
 def _gender(text: str, end: int) -> str:
@@ -546,7 +556,8 @@ def _scan_chapter(c: int, chapter: Chapter) -> _Scan:
             group = span.group()
             if group in NEVER_NAMES:  # most capitals: The, He, But
                 continue
-            if span.start() and (text[span.start() - 1].isalnum() or text[span.start() - 1] == "_"):
+            start = span.start()
+            if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue  # a capital inside a word ("0Aa") starts no name
             found_here: Iterable[_Seen]
             if " " in group or "\u00a0" in group:
@@ -559,7 +570,6 @@ def _scan_chapter(c: int, chapter: Chapter) -> _Scan:
                 word = group.rstrip(".")
                 if not _is_name_word(word):
                     continue
-                start = span.start()
                 end = start + len(word)
                 initial, person, thing = _context(text, start, end)
                 found_here = (_Seen(c, b, start, end, word, word, "", initial, person, thing, ""),)
@@ -744,10 +754,12 @@ def _identities(seen: list[_Seen], chapters: tuple[Chapter, ...]) -> list[_Draft
                     longer[part].append(key)
     for part, owners in longer.items():  # keep only the longest: "Ana" -> "Ana Maria Ruiz"
         longer[part] = sorted(o for o in owners if not any(o in longer.get(x, ()) for x in owners))
-    titled = {s.key for s in seen if s.gender}
-    both = {  # "Mr. and Mrs. Kent": the titled forms stay two people
-        key for key in titled if {s.gender for s in seen if s.key == key and s.gender} == {"m", "f"}
-    }
+    genders: dict[str, set[str]] = defaultdict(set)  # of the titles each name is given
+    for s in seen:
+        if s.gender:
+            genders[s.key].add(s.gender)
+    titled = set(genders)
+    both = {key for key, given in genders.items() if given == {"m", "f"}}  # "Mr. and Mrs. Kent"
     asked = titled | {owner for key in titled for owner in longer.get(key, ())}
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for s in seen:  # pronouns are read only for the few names a gendered title is given to
@@ -796,7 +808,7 @@ def _draft(identity: str, group: list[_Seen]) -> _Draft:
     title it is always given ("Father Brennan")."""
     forms = list(dict.fromkeys(s.form for s in group))
     name = identity
-    if " " not in identity and not any(s.form == identity for s in group):
+    if " " not in identity and identity not in forms:
         name = Counter(s.form for s in group).most_common(1)[0][0]
     return _Draft(
         name=name,
@@ -1102,11 +1114,11 @@ def _index(drafts: list[_Draft]) -> CharacterIndex:
             n += 1
             slug = f"{base}-{n}"
         slugs.add(slug)
-        counts: Counter[int] = Counter()
+        counts: dict[int, int] = {}  # mentions so far, by chapter
         marks: list[Mention] = []
         for c, b, start, end in found:
-            counts[c] += 1
-            marks.append(Mention(c, b, start, end, f"m-{slug}-{counts[c]}"))
+            counts[c] = number = counts.get(c, 0) + 1
+            marks.append(Mention(c, b, start, end, f"m-{slug}-{number}"))
         characters.append(
             Character(draft.name, slug, draft.aliases, draft.description, tuple(marks))
         )

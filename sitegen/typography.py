@@ -6,13 +6,14 @@ keeps the writer's words; only punctuation and spacing change. Golden-tested in
 
 Each pattern opens with the character it changes and looks behind only after it: Python's
 regex engine then jumps from one such character to the next, where a pattern that opens with
-a look-behind is tried at every position of a million-word anthology.
+a look-behind, a `^` or a repeat (`-{2,3}`) is tried at every position of a million-word
+anthology. So "at the start of a line" is written as a look-behind after the character,
+`'(?<=^')`, and two or three hyphens as `---?`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 NBSP = "\u00a0"
 OPENERS = "([{\u201c\u2018"  # after these (or a space, or nothing) a quote opens
@@ -20,20 +21,14 @@ DASHES = "\u2014\u2013"
 _ELISIONS = r"(?:tis|twas|twere|twill|em|n|cause|cos|til|round|bout|fraid|kay|nuff|sup)\b"
 
 
-def _opening_after_markup(match: re.Match[str]) -> str:
-    """`*"` at the start of a line: keep the markup, open the quote."""
-    text = match.group()
-    return text[:-1] + ("\u201c" if text[-1] == '"' else "\u2018")
-
-
 # (a character the rule needs to find, the pattern, its replacement)
-_RULES: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # A hyphen (or two or three) with spaces on both sides between words is a dash: "a - b".
     (" -", re.compile(r"(?<=\S)[ \t]+-{1,3}[ \t]+(?=\S)"), "\u2014"),
     # A hyphen and a space opening a line is a dialogue dash: "- Hello."
-    ("-", re.compile(r"^-[ \t]+", re.MULTILINE), "\u2014 "),
+    ("-", re.compile(r"-(?<=^-)[ \t]+", re.MULTILINE), "\u2014 "),
     # Two or three hyphens are an em dash: "word--word", "I don't--".
-    ("-", re.compile(r"-{2,3}"), "\u2014"),
+    ("-", re.compile(r"---?"), "\u2014"),
     # Three dots, spaced or not, are an ellipsis.
     (".", re.compile(r"\.[ \t]?\.[ \t]?\."), "\u2026"),
     # A leading apostrophe before a known elision: 'tis, 'em, 'cause, rock 'n' roll.
@@ -43,23 +38,23 @@ _RULES: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]],
     # An apostrophe inside a word: don't, Kai's, o'clock.
     ("'", re.compile(r"'(?<=\w')(?=\w)"), "\u2019"),
     # A single quote opens at the start, or after a space, an opening bracket or quote.
-    ("'", re.compile(r"^'", re.MULTILINE), "\u2018"),
+    ("'", re.compile(r"'(?<=^')", re.MULTILINE), "\u2018"),
     ("'", re.compile(r"'(?<=[\s\"" + OPENERS + r"]')"), "\u2018"),
     # A single quote after a dash opens when a word follows: —'Why?'
     ("'", re.compile(r"'(?<=[" + DASHES + r"]')(?=\w)"), "\u2018"),
     # A single quote just inside emphasis that opens a word opens too: *'No,'* she said.
-    ("'", re.compile(r"^[*_]{1,2}'", re.MULTILINE), _opening_after_markup),
+    ("'", re.compile(r"'(?:(?<=^[*_]')|(?<=^[*_][*_]'))", re.MULTILINE), "\u2018"),
     ("'", re.compile(r"'(?<=[\s" + OPENERS + r"][*_]')(?=\S)"), "\u2018"),
     ("'", re.compile(r"'(?<=[\s" + OPENERS + r"][*_][*_]')(?=\S)"), "\u2018"),
     # Every other single quote closes (or is a trailing apostrophe: the Joneses').
     ("'", re.compile(r"'"), "\u2019"),
     # A double quote opens at the start, or after a space, an opening bracket or quote.
-    ('"', re.compile(r'^"', re.MULTILINE), "\u201c"),
+    ('"', re.compile(r'"(?<=^")', re.MULTILINE), "\u201c"),
     ('"', re.compile(r'"(?<=[\s' + OPENERS + r']")'), "\u201c"),
     # A double quote after a dash opens when a word follows: word—"Go!"
     ('"', re.compile(r'"(?<=[' + DASHES + r']")(?=\w)'), "\u201c"),
     # A double quote just inside emphasis that opens a word opens too: *"Run!"* she said.
-    ('"', re.compile(r'^[*_]{1,2}"', re.MULTILINE), _opening_after_markup),
+    ('"', re.compile(r'"(?:(?<=^[*_]")|(?<=^[*_][*_]"))', re.MULTILINE), "\u201c"),
     ('"', re.compile(r'"(?<=[\s' + OPENERS + r'][*_]")(?=\S)'), "\u201c"),
     ('"', re.compile(r'"(?<=[\s' + OPENERS + r'][*_][*_]")(?=\S)'), "\u201c"),
     # Every other double quote closes: "I don't—" stays closed after the dash.
