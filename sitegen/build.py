@@ -42,6 +42,10 @@ from .writer import WriteReport, merge_outputs, write
 if TYPE_CHECKING:
     from .cache import BuildCache
 
+WORTH_FORKING = 2_000_000
+"""Bytes of book files (about a hundred and twenty short stories) from which compressing them
+in a second process, while this one renders the site, saves more than starting one costs."""
+
 
 @dataclass(frozen=True)
 class StageTiming:
@@ -130,18 +134,10 @@ def gather(
         read, parse_source = cache.read_source, cache.parse
         chapter_of = partial(cache.chapter, make_chapter)
     sources, found = read_sources(config, read)
-    texts = [source for source, _ in sources]
-    manuscripts = parallel.split_map(
-        lambda batch: [parse_source(source, config.keep_artifacts) for source in batch],
-        texts,
-        [len(source.lines) for source in texts],
-        worth=parallel.WORTH_SPLITTING,
-        fork=cache is None,
-        shared=texts,  # each manuscript holds its source: no need to send that back
-    )
     chapters: list[Chapter] = []
     claimed: dict[str, Chapter] = {}
-    for (source, entry), manuscript in zip(sources, manuscripts, strict=True):
+    for source, entry in sources:
+        manuscript = parse_source(source, config.keep_artifacts)
         found.extend(manuscript.diagnostics)
         if not manuscript.blocks:
             found.append(  # a warning: a story just started (an empty new file) stops nothing
@@ -335,36 +331,28 @@ def _render(
     cache: BuildCache | None,
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The site's files and, when there is a `cover` to make a book with, the book's, each
-    `{path: bytes}`. For a large anthology the book is made in a second process while this
-    one renders the site (see `parallel`)."""
-    paragraphs = sum(len(chapter.blocks) for chapter in anthology.chapters)
-    book_job = parallel.start(
-        lambda: (
-            epub_book.render_epub(
-                anthology, config, cache=cache.book_chapters if cache else None, texts=texts
-            )
-            if cover
-            else {}
-        ),
-        fork=bool(cover) and cache is None and paragraphs >= parallel.WORTH_SPLITTING,
+    `{path: bytes}`. A large book's files are compressed in a second process while this one
+    renders the site (see `parallel`)."""
+    pages = cache.pages if cache else None
+    if cover is None:
+        return html.render_site(anthology, config, cache=pages, texts=texts), {}
+    files = epub_book.book_files(
+        anthology, config, cache=cache.book_chapters if cache else None, texts=texts
+    )
+    zipped = parallel.start(
+        partial(epub_book.zip_book, files),
+        fork=sum(len(data) for data in files.values()) >= WORTH_FORKING,
     )
     try:
-        download = html.Download(epub_book.file_name(anthology)) if cover else None
+        download = html.Download(epub_book.file_name(anthology))
         site = html.render_site(
-            anthology,
-            config,
-            epub=download,
-            image=cover and cover.name,
-            cache=cache.pages if cache else None,
-            texts=texts,
+            anthology, config, epub=download, image=cover.name, cache=pages, texts=texts
         )
     except BaseException:
-        book_job.cancel()
+        zipped.cancel()
         raise
-    book = book_job.result()
-    if download:
-        site = html.show_size(site, len(book[download.path]))
-    return site, book
+    book = zipped.result()
+    return html.show_size(site, len(book)), {download.path: book}
 
 
 def _sealed(config: Config) -> tuple[Path, ...]:

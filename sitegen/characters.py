@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
-from . import parallel
 from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
 from .manuscript import Paragraph
@@ -517,21 +516,12 @@ def _scan(chapters: tuple[Chapter, ...], cache: Memo[_Scan] | None = None) -> _S
     are those of the last build is not scanned again.
     """
 
-    def scan_all(numbered: Sequence[tuple[int, Chapter]]) -> list[_Scan]:
-        return [
-            _scan_chapter(c, chapter)
-            if cache is None
-            else cache.get(chapter.slug, (c, chapter.blocks), partial(_scan_chapter, c, chapter))
-            for c, chapter in numbered
-        ]
-
-    parts = parallel.split_map(
-        scan_all,
-        list(enumerate(chapters)),
-        [len(chapter.blocks) for chapter in chapters],
-        worth=parallel.WORTH_SPLITTING,
-        fork=cache is None,
-    )
+    parts = [
+        _scan_chapter(c, chapter)
+        if cache is None
+        else cache.get(chapter.slug, (c, chapter.blocks), partial(_scan_chapter, c, chapter))
+        for c, chapter in enumerate(chapters)
+    ]
     things: Counter[tuple[int, str]] = Counter()
     for part in parts:
         things.update(part.things)

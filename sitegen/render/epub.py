@@ -337,10 +337,20 @@ def render_epub(
     cache: Memo[bytes] | None = None,
     texts: ChapterTexts | None = None,
 ) -> dict[str, bytes]:
-    """`{"<slug>.epub": the zipped book}`. With `cache` (`serve`), a chapter whose inputs and
-    templates did not change since the last build is not rendered again; `texts` shares the
-    chapters' rendered text with the site. A character's first mention in a chapter links to
-    their entry in the book's index."""
+    """`{"<slug>.epub": the zipped book}` (see `book_files` for the arguments)."""
+    return {file_name(anthology): zip_book(book_files(anthology, config, cache, texts))}
+
+
+def book_files(
+    anthology: Anthology,
+    config: Config,
+    cache: Memo[bytes] | None = None,
+    texts: ChapterTexts | None = None,
+) -> dict[str, bytes]:
+    """Every file of the book's container, by its path there, ready for `zip_book`. With
+    `cache` (`serve`), a chapter whose inputs and templates did not change since the last
+    build is not rendered again; `texts` shares the chapters' rendered text with the site. A
+    character's first mention in a chapter links to their entry in the book's index."""
     fonts = _fonts(config)
     cover = cover_image(anthology.meta, config)
     index = index_parts(index_entries(anthology))
@@ -369,14 +379,13 @@ def render_epub(
     for part in index:
         documents[part.item.href] = renderer.render("characters.xhtml", part.title, part=part)
     stylesheet = templates / "epub" / "book.css"
-    files = {
+    return {
         "META-INF/container.xml": renderer.render("container.xml", meta.title),
         **{ROOT + path: data for path, data in documents.items()},
         ROOT + "css/book.css": stylesheet.read_bytes(),
         ROOT + f"images/{cover.name}": cover.data,
         **{ROOT + path: data for path, data in fonts.items()},
     }
-    return {file_name(anthology): zip_book(files)}
 
 
 def zip_book(files: dict[str, bytes]) -> bytes:
