@@ -6,7 +6,10 @@ Run by hand from the project root (not part of the test suite):
     python3 bench/run.py 1000 --runs 5
 
 Corpora are made from the seeds (copied round-robin under new names, each with its own title
-in a generated anthology.toml) in bench/corpora/, which git ignores. Each build runs as
+in a generated anthology.toml) in bench/corpora/, which git ignores. The builds run in a copy
+under the system's temporary folder (`--where` chooses another): creating files inside a
+project that something watches (an editor's indexer, a sync client, a sandbox recording
+changes) can cost several times what the disk itself does. Each build runs as
 `python -m sitegen build --verbose` in a fresh process with no previous output (cold); wall
 time and peak memory are measured from outside the process, the per-stage split is what the
 build itself prints. Compiled templates and the generated cover come from sitegen's disk
@@ -66,13 +69,26 @@ def make_corpus(chapters: int) -> Path:
     return folder
 
 
+def placed(corpus: Path, where: Path) -> Path:
+    """A fresh copy of `corpus` (manuscripts and config) inside `where`."""
+    folder = Path(tempfile.mkdtemp(prefix=f"sitegen-bench-{corpus.name}-", dir=where))
+    shutil.copytree(corpus / "seeds", folder / "seeds")
+    shutil.copy2(corpus / "anthology.toml", folder / "anthology.toml")
+    return folder
+
+
 def cold_build(folder: Path, extra: list[str]) -> Run:
-    shutil.rmtree(folder / "output", ignore_errors=True)
+    """One build into a new output folder. Earlier runs' sites stay until the caller removes
+    the corpus: deleting a thousand folders just before a build (on a disk mounted with
+    `discard`, like this one) slows the build's own writes several times over. Pending writes
+    are flushed first, so that no earlier run's disk work lands inside this one."""
     if "SITEGEN_CACHE" in BUILD_ENV:
         shutil.rmtree(BUILD_ENV["SITEGEN_CACHE"], ignore_errors=True)
-    # Let the file system finish deleting the last run's site (this disk is mounted with
-    # `discard`, and the journal commit would otherwise land inside the next build).
+    out = Path(tempfile.mkdtemp(prefix="output-", dir=folder))
+    out.rmdir()
+    extra = [*extra, "--out", str(out)]
     os.sync()
+    time.sleep(1)
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "sitegen", "build", "--verbose", *extra],
@@ -112,14 +128,21 @@ def main() -> None:
     parser.add_argument(
         "--no-cache", action="store_true", help="start every build with an empty disk cache"
     )
+    parser.add_argument(
+        "--where",
+        type=Path,
+        default=Path(tempfile.gettempdir()),
+        help="folder to build in (default: the system's temporary folder)",
+    )
     args = parser.parse_args()
     extra = ["--no-epub"] if args.no_epub else []
     if args.no_cache:
         BUILD_ENV["SITEGEN_CACHE"] = tempfile.mkdtemp(prefix="sitegen-bench-cache-")
     results: dict[int, Run] = {}
     for size in args.sizes:
-        folder = make_corpus(size)
+        folder = placed(make_corpus(size), args.where)
         results[size] = median_run([cold_build(folder, extra) for _ in range(args.runs)])
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"cold builds, whole process, median of {args.runs} (peak memory: max over runs)")
     print(f"{'chapters':>8} {'wall s':>8} {'peak MB':>8}   stages (ms, share of in-process time)")
     for size, run in results.items():
