@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -88,11 +89,11 @@ def _refuse(out_dir: Path, why: str) -> None:
     )
 
 
-def _safe_relative(path: str) -> PurePosixPath:
-    relative = PurePosixPath(path)
-    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+def _check_inside(path: str) -> None:
+    """An output path names a file inside the site: a renderer's bug must not write elsewhere."""
+    parts = PurePosixPath(path).parts
+    if not parts or parts[0] == "/" or ".." in parts:
         raise ValueError(f"output path escapes the site: {path!r}")
-    return relative
 
 
 def _read_manifest(out: Path) -> set[str] | None:
@@ -103,9 +104,15 @@ def _read_manifest(out: Path) -> set[str] | None:
 
 
 def _files_under(folder: Path) -> set[str]:
-    return {
-        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()
-    }
+    """Every file (or symlink) below `folder`, as a relative POSIX path. `os.walk` reads each
+    folder once and learns the kind of each entry from the listing itself."""
+    found: set[str] = set()
+    for parent, folders, files in os.walk(folder):
+        relative = Path(parent).relative_to(folder).as_posix()
+        prefix = "" if relative == "." else relative + "/"
+        links = (name for name in folders if os.path.islink(os.path.join(parent, name)))
+        found.update(prefix + name for name in (*files, *links))
+    return found
 
 
 def recover(out: Path) -> None:
@@ -192,16 +199,21 @@ def write(
 def _stage(
     outputs: dict[str, bytes], out: Path, stage: Path, last_written: Mapping[str, bytes] | None
 ) -> list[str]:
+    """Write `outputs` into `stage`, hard-linking each file whose bytes are those already in
+    `out`; the paths that changed. Paths are plain strings here: a thousand pages through
+    `pathlib` cost more than the system calls."""
     changed: list[str] = []
-    folders: set[PurePosixPath] = set()
+    folders: set[str] = set()
     had_site = out.is_dir()
+    old_root, new_root = str(out), str(stage)
     for path in sorted(outputs):
         data = outputs[path]
-        relative = _safe_relative(path)
-        if relative.parent not in folders:
-            (stage / relative.parent).mkdir(parents=True, exist_ok=True)
-            folders.add(relative.parent)
-        target, old = stage / relative, out / relative
+        _check_inside(path)
+        folder = path.rpartition("/")[0]
+        if folder not in folders:
+            os.makedirs(os.path.join(new_root, folder), exist_ok=True)
+            folders.add(folder)
+        target, old = os.path.join(new_root, path), os.path.join(old_root, path)
         if had_site and (
             _same_bytes(old, data)
             if last_written is None
@@ -214,7 +226,7 @@ def _stage(
     return changed
 
 
-def _create(path: Path, data: bytes) -> None:
+def _create(path: str, data: bytes) -> None:
     """Write a new file with the bytes of `data` (with no Python file object in between: a
     thousand pages add up)."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -226,19 +238,23 @@ def _create(path: Path, data: bytes) -> None:
         os.close(descriptor)
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def _same_bytes(path: str, data: bytes) -> bool:
+    if not _same_size(path, len(data)):
+        return False
     try:
-        return _same_size(path, len(data)) and path.read_bytes() == data
+        with open(path, "rb") as file:
+            return file.read() == data
     except OSError:
         return False
 
 
-def _same_size(path: Path, size: int) -> bool:
+def _same_size(path: str, size: int) -> bool:
     """`path` is a regular file (not a symlink) of `size` bytes."""
     try:
-        return path.is_file() and not path.is_symlink() and path.stat().st_size == size
+        status = os.lstat(path)
     except OSError:
         return False
+    return stat.S_ISREG(status.st_mode) and status.st_size == size
 
 
 def _swap(stage: Path, out: Path, keep_retired: bool) -> None:
