@@ -38,6 +38,7 @@ CORPORA = ROOT / "bench" / "corpora"
 # As on a normal install, Python may keep compiled bytecode (some sandboxes forbid it through
 # PYTHONDONTWRITEBYTECODE, which makes every run recompile sitegen's own modules).
 BUILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+RUN_NUMBERS = itertools.count(1)
 STAGE_LINE = re.compile(r"^\s+(?P<stage>.+?)\s+(?P<ms>[\d.]+) ms\s+peak\s+(?P<mb>[\d.]+) MB$")
 
 
@@ -84,11 +85,10 @@ def cold_build(folder: Path, extra: list[str]) -> Run:
     are flushed first, so that no earlier run's disk work lands inside this one."""
     if "SITEGEN_CACHE" in BUILD_ENV:
         shutil.rmtree(BUILD_ENV["SITEGEN_CACHE"], ignore_errors=True)
-    out = Path(tempfile.mkdtemp(prefix="output-", dir=folder))
-    out.rmdir()
+    out = folder / f"output-{next(RUN_NUMBERS)}"
     extra = [*extra, "--out", str(out)]
     os.sync()
-    time.sleep(1)
+    time.sleep(1)  # and let the disk finish what the flush started (discards, the journal)
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "sitegen", "build", "--verbose", *extra],

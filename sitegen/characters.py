@@ -515,7 +515,6 @@ def _scan(chapters: tuple[Chapter, ...], cache: Memo[_Scan] | None = None) -> _S
     Each chapter is scanned on its own; with `cache` (`serve`), a chapter whose place and text
     are those of the last build is not scanned again.
     """
-
     parts = [
         _scan_chapter(c, chapter)
         if cache is None

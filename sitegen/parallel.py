@@ -35,9 +35,16 @@ def can_fork() -> bool:
     return (
         hasattr(os, "fork")
         and sys.platform != "darwin"
-        and len(os.sched_getaffinity(0)) > 1
+        and _cores() > 1
         and threading.active_count() == 1
     )
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container may allow fewer than the machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @dataclass
@@ -51,18 +58,22 @@ class Pending(Generic[T]):
     def result(self) -> T:
         """Wait for the child and return what it made; an exception it raised is raised here."""
         if not self.pid:
-            return self.value  # type: ignore[return-value]  # made here, in this process
+            return self.value  # type: ignore[return-value]  # made here, or already received
         try:
             data = _read_all(self.pipe)
-        finally:
-            os.close(self.pipe)
-            _, status = os.waitpid(self.pid, 0)
-            self.pid = 0
+        except BaseException:  # interrupted while waiting: the child's work is not wanted
+            self.cancel()
+            raise
+        os.close(self.pipe)
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
         if not data:
-            raise RuntimeError(f"a build process ended without a result (status {status})")
+            code = os.waitstatus_to_exitcode(status)
+            raise RuntimeError(f"a build process ended without a result (exit code {code})")
         succeeded, value = pickle.loads(data)
         if not succeeded:
             raise value
+        self.value = value
         return value
 
     def cancel(self) -> None:

@@ -91,8 +91,8 @@ def _refuse(out_dir: Path, why: str) -> None:
 
 def _check_inside(path: str) -> None:
     """An output path names a file inside the site: a renderer's bug must not write elsewhere."""
-    parts = PurePosixPath(path).parts
-    if not parts or parts[0] == "/" or ".." in parts:
+    relative = PurePosixPath(path)
+    if not relative.parts or relative.is_absolute() or ".." in relative.parts:
         raise ValueError(f"output path escapes the site: {path!r}")
 
 
@@ -229,7 +229,7 @@ def _stage(
 def _create(path: str, data: bytes) -> None:
     """Write a new file with the bytes of `data` (with no Python file object in between: a
     thousand pages add up)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask
     try:
         view = memoryview(data)
         while view:

@@ -92,7 +92,8 @@ def test_quiet_prints_only_problems_and_verbose_prints_stages(project: Path) -> 
     quiet = run_sitegen("build", "--quiet", cwd=project, check=True)
     assert quiet.stdout == "" and len(quiet.stderr.splitlines()) == 2
     verbose = run_sitegen("build", "--verbose", cwd=project, check=True)
-    assert "read+parse" in verbose.stdout and "render html" in verbose.stdout
+    for stage in ("read+parse", "characters+links", "render", "write"):
+        assert re.search(rf"^  {re.escape(stage)} +[\d.]+ ms", verbose.stdout, re.MULTILINE)
 
 
 def test_check_writes_nothing_and_strict_fails_on_warnings(project: Path) -> None:

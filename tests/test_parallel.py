@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import zipfile
 from pathlib import Path
@@ -14,17 +17,33 @@ from test_writer import PINNED_DATE, big_project, snapshot
 from sitegen import parallel
 from sitegen.build import WORTH_FORKING, build
 from sitegen.config import load_config
-from sitegen.errors import SitegenError, error
+from sitegen.render.html import SIZE_SLOT, size_label
 
-needs_two_cores = pytest.mark.skipif(not parallel.can_fork(), reason="needs fork and two cores")
+needs_two_cores = pytest.mark.skipif(
+    not (hasattr(os, "fork") and len(os.sched_getaffinity(0)) > 1), reason="needs two cores"
+)
+
+
+def in_fresh_process(body: str) -> str:
+    """Run `body` in a new interpreter and return what it prints: a test process has threads
+    of its own (the browser's, the servers'), and a process with threads never forks."""
+    code = "import os, signal, threading\nfrom sitegen import parallel\n" + textwrap.dedent(body)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 @needs_two_cores
 def test_work_runs_in_another_process_and_its_result_comes_back() -> None:
-    pending = parallel.start(lambda: (os.getpid(), b"x" * 3_000_000))
-    pid, data = pending.result()
-    assert pid != os.getpid()
-    assert data == b"x" * 3_000_000
+    printed = in_fresh_process(
+        """
+        pid, data = parallel.start(lambda: (os.getpid(), b"x" * 3_000_000)).result()
+        print(pid != os.getpid(), data == b"x" * 3_000_000)
+        """
+    )
+    assert printed == "True True"
 
 
 def test_work_not_worth_a_process_runs_here() -> None:
@@ -32,54 +51,115 @@ def test_work_not_worth_a_process_runs_here() -> None:
 
 
 def test_no_second_process_is_started_beside_another_thread() -> None:
-    seen: list[bool] = []
-    idle = threading.Event()
-    other = threading.Thread(target=idle.wait)
-    other.start()
-    try:
-        seen.append(parallel.can_fork())
-        seen.append(parallel.start(os.getpid).result() == os.getpid())
-    finally:
+    printed = in_fresh_process(
+        """
+        idle = threading.Event()
+        other = threading.Thread(target=idle.wait)
+        other.start()
+        print(parallel.can_fork(), parallel.start(os.getpid).result() == os.getpid())
         idle.set()
-        other.join()
-    assert seen == [False, True]
+        """
+    )
+    assert printed == "False True"
 
 
 @needs_two_cores
 def test_a_failure_in_the_other_process_is_raised_here_whole() -> None:
-    def fails() -> None:
-        raise SitegenError([error("E999", Path("x.txt"), 3, "broken", "fix it")])
+    printed = in_fresh_process(
+        """
+        from pathlib import Path
 
-    with pytest.raises(SitegenError) as raised:
-        parallel.start(fails).result()
-    [problem] = raised.value.diagnostics
-    assert (problem.code, problem.line, problem.message) == ("E999", 3, "broken")
+        from sitegen.errors import SitegenError, error
+
+        def fails():
+            raise SitegenError([error("E999", Path("x.txt"), 3, "broken", "fix it")])
+
+        try:
+            parallel.start(fails).result()
+        except SitegenError as exc:
+            [problem] = exc.diagnostics
+            print(problem.code, problem.line, problem.message)
+        """
+    )
+    assert printed == "E999 3 broken"
+
+
+@needs_two_cores
+def test_a_child_that_dies_without_a_result_is_an_error() -> None:
+    printed = in_fresh_process(
+        """
+        try:
+            parallel.start(lambda: os.kill(os.getpid(), signal.SIGKILL)).result()
+        except RuntimeError as exc:
+            print(exc)
+        """
+    )
+    assert printed == "a build process ended without a result (exit code -9)"
+
+
+@needs_two_cores
+def test_an_exception_that_cannot_be_pickled_still_arrives() -> None:
+    printed = in_fresh_process(
+        """
+        def fails():
+            class Unpicklable(Exception):  # a local class: pickle cannot name it
+                pass
+            raise Unpicklable("no way back")
+
+        try:
+            parallel.start(fails).result()
+        except RuntimeError as exc:
+            print(exc)
+        """
+    )
+    assert printed == "Unpicklable: no way back"
 
 
 @needs_two_cores
 def test_a_cancelled_child_is_gone() -> None:
-    pending = parallel.start(lambda: threading.Event().wait(60))
-    child = pending.pid
-    pending.cancel()
-    with pytest.raises(ChildProcessError):
-        os.waitpid(child, os.WNOHANG)
+    printed = in_fresh_process(
+        """
+        pending = parallel.start(lambda: threading.Event().wait(60))
+        child = pending.pid
+        pending.cancel()
+        try:
+            os.waitpid(child, os.WNOHANG)
+        except ChildProcessError:
+            print(child > 0, "gone")
+        """
+    )
+    assert printed == "True gone"
 
 
+@needs_two_cores
 def test_a_book_compressed_in_another_process_gives_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The command line (one thread: the book is compressed in a second process) and a build
-    run beside another thread (all in this process) write identical sites and books."""
+    run beside another thread (all in this process) write identical sites and books, and the
+    pages show the book's real size."""
     project = big_project(tmp_path / "big", copies=40)
     run_sitegen("build", "--quiet", cwd=project, check=True, env=PINNED_DATE)
     forked = snapshot(project / "output")
     [book] = [path for path in forked if path.endswith(".epub")]
     with zipfile.ZipFile(project / "output" / book) as archive:
         assert sum(info.file_size for info in archive.infolist()) >= WORTH_FORKING
+    home = forked["index.html"].decode()
+    assert f"Download the EPUB ({size_label(len(forked[book]))})" in home
+    assert not any(SIZE_SLOT.encode() in data for data in forked.values())
 
     config = load_config(project / "anthology.toml", out=tmp_path / "single")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", PINNED_DATE["SOURCE_DATE_EPOCH"])
-    worker = threading.Thread(target=build, args=(config,))
+    failures: list[BaseException] = []
+
+    def build_here() -> None:
+        try:
+            build(config)
+        except BaseException as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=build_here)
     worker.start()
     worker.join()
+    assert not failures
     assert snapshot(tmp_path / "single") == forked

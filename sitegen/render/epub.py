@@ -29,7 +29,7 @@ from ..model import Anthology, Chapter, Meta
 from ..slugs import slugify
 from ..sources import NOT_IN_XML
 from .cover import LITERATA, CoverImage, cover_image, cover_warnings, fonts_dir
-from .html import environment, template_digest
+from .html import load_templates
 from .prose import ChapterTexts
 
 if TYPE_CHECKING:
@@ -304,7 +304,8 @@ class _Renderer:
     ) -> None:
         self.anthology = anthology
         self.book = book
-        self.env = environment(templates)
+        loaded = load_templates(templates)
+        self.env, self.digest = loaded.env, loaded.digest
         self.texts = texts
         self.entry_hrefs = entry_hrefs  # each character's entry in the book's index
 
@@ -367,14 +368,13 @@ def book_files(
         "toc.ncx": renderer.render("toc.ncx", "Contents"),
         "package.opf": renderer.render("package.opf", meta.title),
     }
-    digest = template_digest(templates) if cache is not None else ""
     for position in range(len(anthology.chapters)):
         href = chapter_href(position, len(anthology.chapters))
         make = partial(renderer.chapter, position)
         documents[href] = (
             make()
             if cache is None
-            else cache.get(href, (digest, renderer.chapter_inputs(position)), make)
+            else cache.get(href, (renderer.digest, renderer.chapter_inputs(position)), make)
         )
     for part in index:
         documents[part.item.href] = renderer.render("characters.xhtml", part.title, part=part)

@@ -15,7 +15,7 @@ from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateRuntimeError
+from jinja2 import Environment, FunctionLoader, StrictUndefined, TemplateRuntimeError
 from markupsafe import Markup
 
 from ..config import Config
@@ -51,9 +51,9 @@ class Page:
         return self.root + target if (self.root or target) else "./"
 
 
-SIZE_SLOT = "\x00download-size\x00"
-"""Where a page shows a download's size until `show_size` fills it in. It cannot come from a
-manuscript or the config: characters such as U+0000 are left out of both as they are read."""
+SIZE_SLOT = Markup("<!--sitegen:download-size-->")
+"""Where a page shows a download's size until `show_size` fills it in. Nothing a manuscript or
+the config says can produce it: their text is escaped, so a `<` in it is written `&lt;`."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Download:
     """
 
     path: str  # output path, e.g. "after-the-lights-went-out.epub"
-    size_label: str = SIZE_SLOT
+    size_label: Markup = SIZE_SLOT
 
 
 def size_label(size: int) -> str:
@@ -103,17 +103,42 @@ def show_size(site: dict[str, bytes], size: int) -> dict[str, bytes]:
     }
 
 
-def environment(templates_dir: Path) -> Environment:
-    """Jinja's environment for the templates in `templates_dir` as they are now: one for each
-    set of template bytes, whose templates never change under it, so that rendering a page
-    does not ask the file system whether they did."""
-    return _environment(templates_dir, template_digest(templates_dir))
+@dataclass(frozen=True)
+class Templates:
+    """Jinja's environment for a templates folder as one reading found it, and that reading's
+    digest. The environment serves exactly the bytes the digest describes (never asking the
+    file system again), so a page cached under the digest was rendered from those templates
+    even when a template is saved in the middle of a build."""
+
+    env: Environment
+    digest: str
+
+
+def load_templates(templates_dir: Path) -> Templates:
+    files = tuple(
+        (path.relative_to(templates_dir).as_posix(), path.read_bytes())
+        for path in sorted(p for p in templates_dir.rglob("*") if p.is_file())
+    )
+    return _templates(templates_dir, files)
 
 
 @lru_cache(maxsize=8)
-def _environment(templates_dir: Path, digest: str) -> Environment:
+def _templates(templates_dir: Path, files: tuple[tuple[str, bytes], ...]) -> Templates:
+    """One environment per set of template bytes: Jinja compiles each template once for it."""
+    digest = hashlib.sha256()
+    for name, data in files:
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    sources = dict(files)
+
+    def load(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        data = sources.get(name)
+        if data is None:
+            return None
+        return data.decode("utf-8"), str(templates_dir / name), lambda: True
+
     env = Environment(
-        loader=FileSystemLoader(templates_dir),
+        loader=FunctionLoader(load),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -123,7 +148,7 @@ def _environment(templates_dir: Path, digest: str) -> Environment:
         bytecode_cache=template_cache(),
     )
     env.filters["thousands"] = lambda n: f"{n:,}"
-    return env
+    return Templates(env, digest.hexdigest())
 
 
 def theme_files(theme_dir: Path) -> dict[str, bytes]:
@@ -133,17 +158,6 @@ def theme_files(theme_dir: Path) -> dict[str, bytes]:
         for p in sorted(theme_dir.rglob("*"))
         if p.is_file() and not p.name.startswith(".")
     }
-
-
-def template_digest(templates_dir: Path) -> str:
-    """Every template's name and bytes, as one digest: a page cached from other templates is
-    stale, whichever of them it includes or extends."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in templates_dir.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        digest.update(f"{path.relative_to(templates_dir).as_posix()}\0{len(data)}\0".encode())
-        digest.update(data)
-    return digest.hexdigest()
 
 
 def depth_root(path: str) -> str:
@@ -165,7 +179,8 @@ class SiteRenderer:
         self.config = config
         self.epub = epub
         self.image = image  # site path of the picture that represents the site when shared
-        self.env = environment(config.templates_dir)
+        templates = load_templates(config.templates_dir)
+        self.env = templates.env
         self.versions = {
             path: hashlib.sha256(data).hexdigest()[:10] for path, data in assets.items()
         }
@@ -175,7 +190,7 @@ class SiteRenderer:
         # save and no page shows it (the feed and the EPUB do), so it is left out.
         self.shared = (
             (
-                template_digest(config.templates_dir),
+                templates.digest,
                 self.versions,
                 replace(anthology.meta, updated=""),
                 epub,
