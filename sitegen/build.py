@@ -36,15 +36,11 @@ from .render import html, publish
 from .render.cover import CoverImage, cover_image
 from .render.prose import ChapterTexts
 from .slugs import slugify
-from .sources import Source, list_manuscripts, read_source, read_sources
+from .sources import ReadFn, Source, list_manuscripts, manuscript_order, read_source
 from .writer import WriteReport, merge_outputs, write
 
 if TYPE_CHECKING:
     from .cache import BuildCache
-
-WORTH_FORKING = 2_000_000
-"""Bytes of book files (about a hundred and twenty short stories) from which compressing them
-in a second process, while this one renders the site, saves more than starting one costs."""
 
 
 @dataclass(frozen=True)
@@ -121,51 +117,155 @@ def _parse(source: Source, keep_artifacts: bool) -> Manuscript:
     return parse(source, keep_artifacts=keep_artifacts)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One manuscript made into the chapter numbered `chapter.number`, its names scanned; or
+    only the problems found on the way (no `chapter` when the file could not be read, or has
+    no text yet: `empty`)."""
+
+    path: Path
+    diagnostics: tuple[Diagnostic, ...]
+    chapter: Chapter | None = None
+    scan: characters.Scan | None = None
+    empty: bool = False
+
+
+@dataclass(frozen=True)
+class Steps:
+    """How a manuscript file becomes a chapter: the plain functions, or with a `cache` (kept by
+    `serve` from build to build) the same ones memoised, so that only manuscripts whose bytes
+    changed are split into lines, parsed, made into chapters and scanned again."""
+
+    config: Config
+    read: ReadFn = read_source
+    parse: Callable[[Source, bool], Manuscript] = _parse
+    chapter: Callable[[int, Manuscript, ChapterEntry | None, Config], Chapter] = make_chapter
+    scan: Callable[[int, Chapter], characters.Scan] = characters.scan_chapter
+
+    @classmethod
+    def of(cls, config: Config, cache: BuildCache | None) -> Steps:
+        if cache is None:
+            return cls(config)
+        chapter = partial(cache.chapter, make_chapter)
+        return cls(config, cache.read_source, cache.parse, chapter, cache.scan)
+
+    def prepare(self, number: int, path: Path, entry: ChapterEntry | None) -> Prepared:
+        source, found = self.read(path, path.read_bytes())
+        if source is None:
+            return Prepared(path, tuple(found))
+        manuscript = self.parse(source, self.config.keep_artifacts)
+        found = [*found, *manuscript.diagnostics]
+        if not manuscript.blocks:
+            return Prepared(path, tuple(found), empty=True)
+        chapter = self.chapter(number, manuscript, entry, self.config)
+        return Prepared(path, tuple(found), chapter, self.scan(number - 1, chapter))
+
+
+WORTH_SPLITTING = 1_000_000
+"""Bytes of manuscripts (about a hundred short stories) from which preparing them is shared
+with a second process: below that, starting one costs about what it saves."""
+
+
 def gather(
     config: Config, cache: BuildCache | None = None
-) -> tuple[tuple[Chapter, ...], list[Diagnostic]]:
-    """Read and parse every manuscript into chapters, in reading order.
+) -> tuple[tuple[Chapter, ...], tuple[characters.Scan, ...], list[Diagnostic]]:
+    """Read, parse and scan every manuscript into chapters, in reading order; each chapter's
+    scan (see `characters.scan_chapter`) goes with it to the analysis.
 
-    With a `cache` (kept by `serve` from build to build), only the manuscripts whose bytes
-    changed are split into lines, parsed and made into chapters again.
+    A large anthology is shared with a second process, forked before any manuscript is read,
+    when the two have little memory to share (and so to copy, see `parallel`). It prepares the
+    later manuscripts, numbered as if every earlier one made a chapter, and sends them back; one
+    whose number turns out otherwise (an earlier manuscript was empty, or clashed) is prepared
+    again here.
     """
-    read, parse_source, chapter_of = read_source, _parse, make_chapter
-    if cache is not None:
-        read, parse_source = cache.read_source, cache.parse
-        chapter_of = partial(cache.chapter, make_chapter)
-    sources, found = read_sources(config, read)
+    order, found = manuscript_order(config)
+    steps = Steps.of(config, cache)
+    split = _split_point(order, cache)
+    later = parallel.start(
+        lambda: [
+            steps.prepare(split + offset + 1, path, entry)
+            for offset, (path, entry) in enumerate(order[split:])
+        ],
+        fork=split < len(order),
+    )
     chapters: list[Chapter] = []
+    scans: list[characters.Scan] = []
     claimed: dict[str, Chapter] = {}
-    for source, entry in sources:
-        manuscript = parse_source(source, config.keep_artifacts)
-        found.extend(manuscript.diagnostics)
-        if not manuscript.blocks:
+
+    def take(prepared: Prepared) -> None:
+        found.extend(prepared.diagnostics)
+        if prepared.empty:
             found.append(  # a warning: a story just started (an empty new file) stops nothing
                 warning(
                     "W014",
-                    source.path,
+                    prepared.path,
                     None,
                     "manuscript has no text yet; left out of the site",
                     "write something, or move the file out of the source folder",
                 )
             )
-            continue
-        chapter = chapter_of(len(chapters) + 1, manuscript, entry, config)
+        if prepared.chapter is None or prepared.scan is None:
+            return
+        chapter = prepared.chapter
         if chapter.slug in claimed:
             found.append(
                 error(
                     "E015",
-                    source.path,
+                    prepared.path,
                     None,
                     f"chapter URL chapters/{chapter.slug}/ is already taken by "
                     f"{claimed[chapter.slug].source_name}",
                     "give one of them a distinct title or `slug` in the config",
                 )
             )
-            continue
+            return
         claimed[chapter.slug] = chapter
         chapters.append(chapter)
-    return tuple(chapters), found
+        scans.append(prepared.scan)
+
+    try:
+        for path, entry in order[:split]:
+            take(steps.prepare(len(chapters) + 1, path, entry))
+        for (path, entry), prepared in zip(order[split:], later.result(), strict=True):
+            if prepared.chapter and prepared.chapter.number != len(chapters) + 1:
+                prepared = steps.prepare(len(chapters) + 1, path, entry)
+            take(prepared)
+    except BaseException:
+        later.cancel()
+        raise
+    return tuple(chapters), tuple(scans), found
+
+
+def _sizable(config: Config) -> bool:
+    """Whether the manuscripts add up to enough work to share with a second process."""
+    if not config.source_dir.is_dir():
+        return False
+    return sum(_size(path) for path in list_manuscripts(config.source_dir)) >= WORTH_SPLITTING
+
+
+def _split_point(order: list[tuple[Path, ChapterEntry | None]], cache: BuildCache | None) -> int:
+    """Where the manuscripts a second process prepares begin: at the end (none) with a cache,
+    whose memos must be filled in this process, or where forking is impossible or not worth
+    it; else at the last 45 % of the bytes (the other process has its results to send too)."""
+    if cache is not None or not parallel.can_fork():
+        return len(order)
+    sizes = [_size(path) for path, _ in order]
+    total = sum(sizes)
+    if total < WORTH_SPLITTING:
+        return len(order)
+    running = 0
+    for index, size in enumerate(sizes):
+        if running >= total * 0.55:
+            return index
+        running += size
+    return len(order)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # gone since it was listed: reading it will say so
+        return 0
 
 
 def meta_from(config: Config) -> Meta:
@@ -199,9 +299,11 @@ def source_date(config: Config) -> str:
 
 
 def analyse(
-    config: Config, chapters: tuple[Chapter, ...], cache: BuildCache | None = None
+    config: Config,
+    chapters: tuple[Chapter, ...],
+    scans: tuple[characters.Scan, ...] | None = None,
 ) -> tuple[Anthology, list[Diagnostic]]:
-    index, found = characters.detect(chapters, config.characters, cache.scans if cache else None)
+    index, found = characters.detect(chapters, config.characters, scans)
     anthology = Anthology(
         meta=meta_from(config),
         chapters=chapters,
@@ -214,9 +316,9 @@ def analyse(
 
 def checked_gather(
     config: Config, cache: BuildCache | None = None
-) -> tuple[tuple[Chapter, ...], list[Diagnostic]]:
+) -> tuple[tuple[Chapter, ...], tuple[characters.Scan, ...], list[Diagnostic]]:
     """`gather`, plus the config's own warnings; raises SitegenError if anything is an error."""
-    chapters, found = gather(config, cache)
+    chapters, scans, found = gather(config, cache)
     found = [*config.warnings, *found]
     if not chapters and not any(d.severity is Severity.ERROR for d in found):
         found.append(
@@ -230,14 +332,14 @@ def checked_gather(
         )
     if any(d.severity is Severity.ERROR for d in found):
         raise SitegenError(found)
-    return chapters, found
+    return chapters, scans, found
 
 
 def load(config: Config) -> tuple[Anthology, list[Diagnostic]]:
     """Gather and analyse: the whole anthology as one value, or a SitegenError listing why not."""
     with collector_paused():
-        chapters, found = checked_gather(config)
-        anthology, analysis = analyse(config, chapters)
+        chapters, scans, found = checked_gather(config)
+        anthology, analysis = analyse(config, chapters, scans)
     return anthology, [*found, *analysis]
 
 
@@ -290,18 +392,36 @@ def _build(
     model_built: Callable[[], None],
 ) -> BuildResult:
     clock = _Stopwatch()
-    with clock.stage("read+parse"):
-        chapters, found = checked_gather(config, cache=cache)
+    wants_book = config.epub and epub
+    # Forked first, while this process is smallest: it will compress the book.
+    compressor = parallel.Standby(fork=wants_book and cache is None and _sizable(config))
+    try:
+        return _stages(config, clock, compressor, dry_run, wants_book, cache, model_built)
+    finally:
+        compressor.cancel()
+
+
+def _stages(
+    config: Config,
+    clock: _Stopwatch,
+    compressor: parallel.Standby,
+    dry_run: bool,
+    wants_book: bool,
+    cache: BuildCache | None,
+    model_built: Callable[[], None],
+) -> BuildResult:
+    with clock.stage("read+parse+scan"):
+        chapters, scans, found = checked_gather(config, cache=cache)
     with clock.stage("characters+links"):
-        anthology, analysis = analyse(config, chapters, cache)
+        anthology, analysis = analyse(config, chapters, scans)
         found.extend(analysis)
+        del scans  # a tuple per capitalised word of the anthology: let the renderers have the room
     model_built()
     texts = ChapterTexts(anthology, cache.texts if cache else None)
-    wants_book = config.epub and epub
     # The book's cover, when there is a book, is also the picture a shared link shows.
     cover = cover_image(anthology.meta, config) if wants_book else None
     with clock.stage("render"):
-        site, book = _render(anthology, config, texts, cover, cache=cache)
+        site, book = _render(anthology, config, texts, cover, compressor, cache=cache)
     if book:
         found.extend(epub_book.epub_warnings(anthology, config))
     outputs = merge_outputs(site, book)
@@ -327,22 +447,21 @@ def _render(
     config: Config,
     texts: ChapterTexts,
     cover: CoverImage | None,
+    compressor: parallel.Standby,
     *,
     cache: BuildCache | None,
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The site's files and, when there is a `cover` to make a book with, the book's, each
-    `{path: bytes}`. A large book's files are compressed in a second process while this one
-    renders the site (see `parallel`)."""
+    `{path: bytes}`. The book's files are compressed by `compressor` (in a second process for
+    a large anthology) while this process renders the site."""
     pages = cache.pages if cache else None
     if cover is None:
         return html.render_site(anthology, config, cache=pages, texts=texts), {}
     files = epub_book.book_files(
         anthology, config, cache=cache.book_chapters if cache else None, texts=texts
     )
-    zipped = parallel.start(
-        partial(epub_book.zip_book, files),
-        fork=sum(len(data) for data in files.values()) >= WORTH_FORKING,
-    )
+    zipped = compressor.run(epub_book.zip_book, files)
+    del files  # sent, or already compressed: this process has no more use for them
     try:
         download = html.Download(epub_book.file_name(anthology))
         site = html.render_site(
@@ -352,7 +471,8 @@ def _render(
         zipped.cancel()
         raise
     book = zipped.result()
-    return html.show_size(site, len(book)), {download.path: book}
+    html.show_size(site, len(book))
+    return site, {download.path: book}
 
 
 def _sealed(config: Config) -> tuple[Path, ...]:

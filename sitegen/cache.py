@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from . import characters
 from .config import ChapterEntry, Config
 from .errors import Diagnostic
 from .manuscript import Manuscript, parse
@@ -84,7 +85,7 @@ class BuildCache:
     pages: Memo[bytes] = field(default_factory=Memo)
     book_chapters: Memo[bytes] = field(default_factory=Memo)  # the EPUB's chapter XHTML
     texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
-    scans: Memo[object] = field(default_factory=Memo)  # each chapter's candidate names
+    scans: Memo[characters.Scan] = field(default_factory=Memo)  # each chapter's candidate names
     written: Written | None = None
     reuse: Reuse | None = None
     _config: Config | None = None
@@ -117,6 +118,12 @@ class BuildCache:
         inputs = (number, manuscript, entry, self._settled(config))
         return self.chapters.get(
             manuscript.source.path, inputs, lambda: make(number, manuscript, entry, config)
+        )
+
+    def scan(self, c: int, chapter: Chapter) -> characters.Scan:
+        """`characters.scan_chapter`, again only when the chapter's place or text changed."""
+        return self.scans.get(
+            chapter.slug, (c, chapter.blocks), lambda: characters.scan_chapter(c, chapter)
         )
 
     def last_written(self, out_dir: Path) -> Mapping[str, bytes] | None:

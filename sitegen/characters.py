@@ -31,19 +31,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
 from .manuscript import Paragraph
 from .model import Chapter, Character, CharacterIndex, Mention
 from .slugs import slugify
-
-if TYPE_CHECKING:
-    from .cache import Memo
 
 
 def _words(text: str) -> frozenset[str]:
@@ -326,7 +322,7 @@ _Token = tuple[int, int, str]  # start, end, the word without a final full stop
 
 
 @dataclass(frozen=True)
-class _Scan:
+class Scan:
     seen: tuple[_Seen, ...]
     things: Counter[tuple[int, str]]  # (chapter, word) of words in place or company names
     links: tuple[tuple[int, str, str], ...]  # names listed together: "Noor, or Dara"
@@ -509,30 +505,26 @@ def _names_a_place(words: list[str], things: Counter[str]) -> bool:
     return True
 
 
-def _scan(chapters: tuple[Chapter, ...], cache: Memo[_Scan] | None = None) -> _Scan:
-    """Every candidate name in the anthology with its local evidence, in one pass.
-
-    Each chapter is scanned on its own; with `cache` (`serve`), a chapter whose place and text
-    are those of the last build is not scanned again.
-    """
-    parts = [
-        _scan_chapter(c, chapter)
-        if cache is None
-        else cache.get(chapter.slug, (c, chapter.blocks), partial(_scan_chapter, c, chapter))
-        for c, chapter in enumerate(chapters)
-    ]
+def _merged(parts: Iterable[Scan]) -> Scan:
+    """The chapters' scans as one: every candidate name in the anthology, with its evidence."""
+    parts = list(parts)
     things: Counter[tuple[int, str]] = Counter()
     for part in parts:
         things.update(part.things)
-    return _Scan(
+    return Scan(
         tuple(seen for part in parts for seen in part.seen),
         things,
         tuple(link for part in parts for link in part.links),
     )
 
 
-def _scan_chapter(c: int, chapter: Chapter) -> _Scan:
-    """The candidate names of chapter number `c`, each with the evidence around it."""
+def scan_chapter(c: int, chapter: Chapter) -> Scan:
+    """The candidate names of the chapter at index `c`, each with the evidence around it.
+
+    The first, per-chapter half of detection: it depends on nothing else, so the build does it
+    as each manuscript is parsed (in two processes for a large anthology, see `build.gather`)
+    and `serve` keeps it for chapters an edit did not touch.
+    """
     seen: list[_Seen] = []
     links: list[tuple[int, str, str]] = []
     in_names: Counter[str] = Counter()  # words of this chapter's place and company names
@@ -569,7 +561,7 @@ def _scan_chapter(c: int, chapter: Chapter) -> _Scan:
                     links.append((c, last_key, found.key))
                 seen.append(found)
                 last_end, last_key = found.end, found.key
-    return _Scan(tuple(seen), Counter({(c, word): n for word, n in in_names.items()}), tuple(links))
+    return Scan(tuple(seen), Counter({(c, word): n for word, n in in_names.items()}), tuple(links))
 
 
 def _candidate(
@@ -604,7 +596,7 @@ def _candidate(
 # --- Deciding which candidates are people, and which occurrences mention them.
 
 
-def _decide(scan: _Scan) -> dict[str, str]:
+def _decide(scan: Scan) -> dict[str, str]:
     """Map each candidate name that is a person to itself, or to the name it stands for when a
     sentence-initial word was caught in front of it ("Classic Ana" -> "Ana").
 
@@ -679,9 +671,7 @@ def _word_uses(text: str, word: str) -> int:
     return count
 
 
-def _mentions(
-    scan: _Scan, decided: Mapping[str, str], chapters: tuple[Chapter, ...]
-) -> list[_Seen]:
+def _mentions(scan: Scan, decided: Mapping[str, str], chapters: tuple[Chapter, ...]) -> list[_Seen]:
     """The occurrences of people's names that really name them, in reading order.
 
     A chapter must support a name (a mid-sentence capital, or evidence) before a bare
@@ -1115,11 +1105,15 @@ def _index(drafts: list[_Draft]) -> CharacterIndex:
 
 
 def detect(
-    chapters: tuple[Chapter, ...], config: CharacterConfig, cache: Memo[_Scan] | None = None
+    chapters: tuple[Chapter, ...],
+    config: CharacterConfig,
+    scans: Sequence[Scan] | None = None,
 ) -> tuple[CharacterIndex, list[Diagnostic]]:
-    """The anthology's characters, as detected and then curated by `config`; with `cache`
-    (`serve`), unchanged chapters are not scanned again."""
-    scan = _scan(chapters, cache)
+    """The anthology's characters, as detected and then curated by `config`. `scans` are the
+    chapters' `scan_chapter` results when the caller already has them."""
+    if scans is None:
+        scans = [scan_chapter(c, chapter) for c, chapter in enumerate(chapters)]
+    scan = _merged(scans)
     curator = _Curator(chapters, config)
     seen = curator.ignore(_mentions(scan, _decide(scan), chapters))
     curator.drafts = _identities(seen, chapters)

@@ -16,6 +16,7 @@ child). Otherwise the work simply runs here.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -98,7 +99,66 @@ def start(work: Callable[[], T], *, fork: bool = True) -> Pending[T]:
     return Pending(pid=pid, pipe=reader)
 
 
+class Standby:
+    """A child process forked now, while this one is still small, to run one call later.
+
+    A child forked late shares all the memory this process has grown by then, and every page
+    either of them writes afterwards is copied: compressing the EPUB in a child forked beside
+    a thousand rendered chapters doubled some fifty megabytes. This child shares almost
+    nothing; what its call needs is sent to it, pickled, through a pipe.
+    """
+
+    def __init__(self, *, fork: bool = True) -> None:
+        self.pid = 0
+        self.requests = self.results = -1
+        if not (fork and can_fork()):
+            return
+        requests, self.requests = os.pipe()
+        self.results, results = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: wait for the call, make it, send the outcome back
+            os.close(self.requests)
+            os.close(self.results)
+            _answer(requests, results)
+        os.close(requests)
+        os.close(results)
+
+    def run(self, function: Callable[..., T], *args: object) -> Pending[T]:
+        """`function(*args)` in the child (here, when there is no child)."""
+        if not self.pid:
+            return Pending(value=function(*args))
+        pending = Pending[T](pid=self.pid, pipe=self.results)
+        self.pid = 0
+        try:
+            _write_all(self.requests, pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL))
+        except BaseException:
+            pending.cancel()
+            raise
+        finally:
+            os.close(self.requests)
+        return pending
+
+    def cancel(self) -> None:
+        """Stop the child, if it was never given its call (the build failed)."""
+        if self.pid:
+            os.close(self.requests)
+            Pending[object](pid=self.pid, pipe=self.results).cancel()
+            self.pid = 0
+
+
+def _answer(requests: int, results: int) -> None:
+    call = _read_all(requests)
+    os.close(requests)
+    if not call:  # the parent closed the pipe without a call: it does not need one
+        os._exit(0)
+    function, args = pickle.loads(call)
+    _child(lambda: function(*args), results)
+
+
 def _child(work: Callable[[], object], pipe: int) -> None:
+    # The collector would visit every object the child inherited, copying the memory it
+    # shares with the parent page by page; the child's work is short, so it goes without.
+    gc.disable()
     status = 0
     try:
         try:
@@ -109,9 +169,7 @@ def _child(work: Callable[[], object], pipe: int) -> None:
                 outcome = pickle.dumps((False, exc))
             except Exception:  # an exception that cannot be pickled
                 outcome = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-        view = memoryview(outcome)
-        while view:
-            view = view[os.write(pipe, view[:_CHUNK]) :]
+        _write_all(pipe, outcome)
     finally:
         # The parent's buffers, atexit handlers and temporary folders are the parent's.
         os._exit(status)
@@ -122,3 +180,9 @@ def _read_all(pipe: int) -> bytes:
     while chunk := os.read(pipe, _CHUNK):
         parts.append(chunk)
     return b"".join(parts)
+
+
+def _write_all(pipe: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(pipe, view[:_CHUNK]) :]

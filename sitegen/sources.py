@@ -165,12 +165,11 @@ def read_source(path: Path, data: bytes) -> tuple[Source | None, list[Diagnostic
 ReadFn = Callable[[Path, bytes], tuple[Source | None, list[Diagnostic]]]
 
 
-def read_sources(
-    config: Config, read: ReadFn = read_source
-) -> tuple[list[tuple[Source, ChapterEntry | None]], list[Diagnostic]]:
-    """Every manuscript in reading order: those the config lists first, then the rest by name.
-
-    `read` lets `serve` pass a `read_source` memoised on the file's bytes.
+def manuscript_order(
+    config: Config,
+) -> tuple[list[tuple[Path, ChapterEntry | None]], list[Diagnostic]]:
+    """Every manuscript file in reading order, with its config entry: those the config lists
+    first, then the rest by name.
 
     A listed file that is missing is an error; an unlisted one is published after the listed
     ones, with a warning, so that a new manuscript shows up rather than vanishing silently.
@@ -237,10 +236,4 @@ def read_sources(
                     )
                 )
             ordered.append((path, None))
-    sources: list[tuple[Source, ChapterEntry | None]] = []
-    for path, entry in ordered:
-        source, diagnostics = read(path, path.read_bytes())
-        found.extend(diagnostics)
-        if source is not None:
-            sources.append((source, entry))
-    return sources, found
+    return ordered, found

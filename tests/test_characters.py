@@ -59,7 +59,7 @@ def run(source: Path, root: Path, config: str = "") -> Detected:
     if config:
         (root / "anthology.toml").write_text(f'source = "{source}"\n{config}', encoding="utf-8")
     loaded = load_config(root=root, source=source)
-    chapters, _ = gather(loaded)
+    chapters, _, _ = gather(loaded)
     index, found = detect(chapters, loaded.characters)
     return Detected(chapters, index, (*loaded.warnings, *found))
 
@@ -534,7 +534,7 @@ def test_a_thousand_chapters_of_copies_find_the_same_cast(tmp_path: Path, seeds:
         for seed in sorted(SEEDS.glob("*.txt")):
             shutil.copyfile(seed, corpus / f"{copy:03d}_{seed.name}")
     loaded = load_config(root=tmp_path, source=corpus)
-    chapters, _ = gather(loaded)
+    chapters, _, _ = gather(loaded)
     assert len(chapters) == 1000
     index, _ = detect(chapters, loaded.characters)
     assert {(c.name, len(c.mentions)) for c in index.characters} == {

@@ -92,7 +92,7 @@ def test_quiet_prints_only_problems_and_verbose_prints_stages(project: Path) -> 
     quiet = run_sitegen("build", "--quiet", cwd=project, check=True)
     assert quiet.stdout == "" and len(quiet.stderr.splitlines()) == 2
     verbose = run_sitegen("build", "--verbose", cwd=project, check=True)
-    for stage in ("read+parse", "characters+links", "render", "write"):
+    for stage in ("read+parse+scan", "characters+links", "render", "write"):
         assert re.search(rf"^  {re.escape(stage)} +[\d.]+ ms", verbose.stdout, re.MULTILINE)
 
 

@@ -94,13 +94,13 @@ def size_label(size: int) -> str:
     return f"{max(1, round(size / 1000))} KB"
 
 
-def show_size(site: dict[str, bytes], size: int) -> dict[str, bytes]:
-    """`site` with the download's `size` written where its pages show it."""
+def show_size(site: dict[str, bytes], size: int) -> None:
+    """Write the download's `size` where `site`'s pages show it, page by page in place (a new
+    dictionary would hold every page twice for a moment: a third of a large build's memory)."""
     slot, label = SIZE_SLOT.encode(), size_label(size).encode()
-    return {
-        path: data.replace(slot, label) if path.endswith(".html") else data
-        for path, data in site.items()
-    }
+    for path, data in site.items():
+        if path.endswith(".html"):
+            site[path] = data.replace(slot, label)
 
 
 @dataclass(frozen=True)
