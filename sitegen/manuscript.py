@@ -17,18 +17,18 @@ from .sources import Line, Source
 from .typography import smarten
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Text:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Emphasis:
     children: tuple[Inline, ...]
     strong: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Code:
     text: str
 
@@ -42,27 +42,27 @@ def plain_text(inlines: tuple[Inline, ...]) -> str:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paragraph:
     line: int
     inlines: tuple[Inline, ...]
     plain: str  # the text without markup, as a reader sees it; mentions index into it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading:
     line: int
     inlines: tuple[Inline, ...]
     plain: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SceneBreak:
     line: int
     plain: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CodeBlock:
     line: int
     language: str
@@ -73,7 +73,7 @@ class CodeBlock:
 Block = Paragraph | Heading | SceneBreak | CodeBlock
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Manuscript:
     source: Source
     title: str | None

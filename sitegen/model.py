@@ -16,7 +16,7 @@ from pathlib import Path
 from .manuscript import Block, Paragraph
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Meta:
     title: str
     author: str
@@ -30,7 +30,7 @@ class Meta:
     updated: str  # ISO 8601 UTC, e.g. "2024-05-01T12:00:00Z": see build.source_date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chapter:
     number: int  # 1-based reading order
     slug: str
@@ -49,7 +49,7 @@ class Chapter:
         return f"chapters/{self.slug}/"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     """One place a character is named: `block.plain[start:end]` in chapter `chapter`."""
 
@@ -82,13 +82,13 @@ class CharacterIndex:
     characters: tuple[Character, ...] = ()  # sorted by name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SharedChapter:
     chapter: int  # index into Anthology.chapters
     characters: tuple[int, ...]  # indexes into CharacterIndex.characters
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChapterLinks:
     previous: int | None
     next: int | None
@@ -97,7 +97,7 @@ class ChapterLinks:
     mentions: tuple[tuple[int, Mention], ...]  # (character index, mention), in text order
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quote:
     """The sentence around one mention, split so a page can set the name apart."""
 
@@ -107,13 +107,13 @@ class Quote:
     after: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Companion:
     character: int  # index into CharacterIndex.characters
     scenes: int  # how many scenes the two share
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CharacterLinks:
     quotes: tuple[Quote, ...]  # the first mentions in each chapter, in reading order
     companions: tuple[Companion, ...]  # most shared scenes first

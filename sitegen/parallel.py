@@ -152,6 +152,7 @@ def _answer(requests: int, results: int) -> None:
     if not call:  # the parent closed the pipe without a call: it does not need one
         os._exit(0)
     function, args = pickle.loads(call)
+    del call  # the arguments are unpacked: holding their pickle too would double them
     _child(lambda: function(*args), results)
 
 
