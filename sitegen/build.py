@@ -246,7 +246,7 @@ def _sizable(config: Config) -> bool:
 def _split_point(order: list[tuple[Path, ChapterEntry | None]], cache: BuildCache | None) -> int:
     """Where the manuscripts a second process prepares begin: at the end (none) with a cache,
     whose memos must be filled in this process, or where forking is impossible or not worth
-    it; else at the last 45 % of the bytes (the other process has its results to send too)."""
+    it; else at the last 40 % of the bytes (the other process has its results to send too)."""
     if cache is not None or not parallel.can_fork():
         return len(order)
     sizes = [_size(path) for path, _ in order]
@@ -255,7 +255,7 @@ def _split_point(order: list[tuple[Path, ChapterEntry | None]], cache: BuildCach
         return len(order)
     running = 0
     for index, size in enumerate(sizes):
-        if running >= total * 0.55:
+        if running >= total * 0.6:
             return index
         running += size
     return len(order)
