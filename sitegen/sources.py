@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,9 +47,12 @@ class Source:
 
 def is_manuscript(path: Path) -> bool:
     """Manuscripts are visible .txt/.md files; editor backups and temp files are not."""
-    name = path.name
+    return _manuscript_name(path.name)
+
+
+def _manuscript_name(name: str) -> bool:
     return (
-        path.suffix.lower() in MANUSCRIPT_SUFFIXES
+        os.path.splitext(name)[1].lower() in MANUSCRIPT_SUFFIXES
         and not name.startswith((".", "#", "~"))
         and not name.endswith("~")
     )
@@ -66,7 +70,9 @@ def _in_folder(path: Path, folder: Path) -> bool:
 
 
 def list_manuscripts(source_dir: Path) -> list[Path]:
-    return sorted(p for p in source_dir.iterdir() if p.is_file() and is_manuscript(p))
+    with os.scandir(source_dir) as entries:  # each entry knows its kind: no stat per file
+        found = [Path(e.path) for e in entries if _manuscript_name(e.name) and e.is_file()]
+    return sorted(found)
 
 
 def _split_lines(text: str) -> list[str]:
