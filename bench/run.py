@@ -179,22 +179,29 @@ def main() -> None:
     if args.no_cache:
         BUILD_ENV["SITEGEN_CACHE"] = tempfile.mkdtemp(prefix="sitegen-bench-cache-")
     results: dict[int, Run] = {}
+    spreads: dict[int, tuple[float, float]] = {}
     for size in args.sizes:
         folder = placed(make_corpus(size), args.where)
-        results[size] = median_run([cold_build(folder, extra) for _ in range(args.runs)])
+        runs = [cold_build(folder, extra) for _ in range(args.runs)]
+        results[size] = median_run(runs)
+        spreads[size] = (min(r.seconds for r in runs), max(r.seconds for r in runs))
         shutil.rmtree(folder, ignore_errors=True)
     print(
         f"cold builds, whole process, median of {args.runs} (memory: max over runs; peak MB is"
         " the main process's, all MB its processes' together)"
     )
     print(
-        f"{'chapters':>8} {'wall s':>8} {'peak MB':>8} {'all MB':>8}"
+        f"{'chapters':>8} {'wall s':>8} {'(min-max)':>11} {'peak MB':>8} {'all MB':>8}"
         "   stages (ms, share of in-process time)"
     )
     for size, run in results.items():
         total = sum(run.stages.values()) or 1.0
         split = ", ".join(f"{s} {ms:.0f} ({ms / total:.0%})" for s, ms in run.stages.items())
-        print(f"{size:>8} {run.seconds:>8.2f} {run.peak_mb:>8.1f} {run.tree_mb:>8.1f}   {split}")
+        low, high = spreads[size]
+        print(
+            f"{size:>8} {run.seconds:>8.2f} {f'({low:.2f}-{high:.2f})':>11} {run.peak_mb:>8.1f}"
+            f" {run.tree_mb:>8.1f}   {split}"
+        )
     sizes = sorted(results)
     for small, large in itertools.pairwise(sizes):
         ratio = results[large].seconds / results[small].seconds

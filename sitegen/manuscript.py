@@ -13,21 +13,25 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 
 from .errors import Diagnostic, warning
+from .parallel import sent_by_fields
 from .sources import Line, Source
 from .typography import smarten
 
 
+@sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Text:
     text: str
 
 
+@sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Emphasis:
     children: tuple[Inline, ...]
     strong: bool = False
 
 
+@sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Code:
     text: str
@@ -42,6 +46,7 @@ def plain_text(inlines: tuple[Inline, ...]) -> str:
     )
 
 
+@sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Paragraph:
     line: int
@@ -49,6 +54,7 @@ class Paragraph:
     plain: str  # the text without markup, as a reader sees it; mentions index into it
 
 
+@sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Heading:
     line: int
@@ -56,12 +62,14 @@ class Heading:
     plain: str
 
 
+@sent_by_fields
 @dataclass(frozen=True, slots=True)
 class SceneBreak:
     line: int
     plain: str = ""
 
 
+@sent_by_fields
 @dataclass(frozen=True, slots=True)
 class CodeBlock:
     line: int

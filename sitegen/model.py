@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .manuscript import Block, Paragraph
+from .parallel import sent_by_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class Meta:
     updated: str  # ISO 8601 UTC, e.g. "2024-05-01T12:00:00Z": see build.source_date
 
 
+@sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Chapter:
     number: int  # 1-based reading order

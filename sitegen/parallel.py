@@ -23,12 +23,33 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 _CHUNK = 1 << 20
+
+
+def sent_by_fields(cls: type[V]) -> type[V]:
+    """Let a frozen, slotted dataclass be pickled as its class and field values, and remade by
+    calling the class. Dataclasses' own way for slots runs Python code per object to list the
+    fields, three times slower both ways; a child sends back a hundred thousand paragraphs."""
+    getter = attrgetter(*(field.name for field in fields(cls)))  # type: ignore[arg-type]
+    if len(fields(cls)) == 1:  # type: ignore[arg-type]
+
+        def reduce(self: object) -> tuple[type[V], tuple[object, ...]]:
+            return cls, (getter(self),)
+
+    else:
+
+        def reduce(self: object) -> tuple[type[V], tuple[object, ...]]:
+            return cls, getter(self)
+
+    cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
+    return cls
 
 
 def can_fork() -> bool:
