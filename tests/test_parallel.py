@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -160,26 +161,11 @@ def test_a_standby_process_never_called_is_gone() -> None:
     assert printed == "True gone"
 
 
-@needs_two_cores
-def test_a_book_compressed_in_another_process_gives_the_same_bytes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The command line (one thread: the book is compressed in a second process) and a build
-    run beside another thread (all in this process) write identical sites and books, and the
-    pages show the book's real size."""
-    project = big_project(tmp_path / "big", copies=40)
+def built_both_ways(project: Path, elsewhere: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The site the command line builds (one thread: it shares the work with other processes)
+    and the one a build run beside another thread makes (all in one process)."""
     run_sitegen("build", "--quiet", cwd=project, check=True, env=PINNED_DATE)
-    forked = snapshot(project / "output")
-    assert sum(p.stat().st_size for p in (project / "seeds").iterdir()) >= WORTH_SPLITTING
-    [book] = [path for path in forked if path.endswith(".epub")]
-    with zipfile.ZipFile(project / "output" / book) as archive:
-        assert archive.testzip() is None
-    home = forked["index.html"].decode()
-    assert f"Download the EPUB ({size_label(len(forked[book]))})" in home
-    assert not any(SIZE_SLOT.encode() in data for data in forked.values())
-
-    config = load_config(project / "anthology.toml", out=tmp_path / "single")
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", PINNED_DATE["SOURCE_DATE_EPOCH"])
+    config = load_config(project / "anthology.toml", out=elsewhere)
     failures: list[BaseException] = []
 
     def build_here() -> None:
@@ -192,4 +178,46 @@ def test_a_book_compressed_in_another_process_gives_the_same_bytes(
     worker.start()
     worker.join()
     assert not failures
-    assert snapshot(tmp_path / "single") == forked
+    return snapshot(project / "output"), snapshot(elsewhere)
+
+
+@needs_two_cores
+def test_work_shared_between_processes_gives_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Manuscripts prepared by a second process and a book compressed by a third make the
+    same site and book as one process does, and the pages show the book's real size."""
+    project = big_project(tmp_path / "big", copies=40)
+    assert sum(p.stat().st_size for p in (project / "seeds").iterdir()) >= WORTH_SPLITTING
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", PINNED_DATE["SOURCE_DATE_EPOCH"])
+    shared, single = built_both_ways(project, tmp_path / "single")
+    assert shared == single
+    [book] = [path for path in shared if path.endswith(".epub")]
+    with zipfile.ZipFile(project / "output" / book) as archive:
+        assert archive.testzip() is None
+    home = shared["index.html"].decode()
+    assert f"Download the EPUB ({size_label(len(shared[book]))})" in home
+    assert not any(SIZE_SLOT.encode() in data for data in shared.values())
+
+
+@needs_two_cores
+def test_an_early_empty_manuscript_renumbers_the_other_process_s_chapters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second process numbers its chapters as if every earlier manuscript made one; an
+    empty one near the start proves it wrong, and the chapters come out numbered as in one
+    process, with the warning."""
+    project = big_project(tmp_path / "big", copies=40)
+    (project / "seeds" / "0000_a_story_not_begun.txt").write_text("\n", "utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", PINNED_DATE["SOURCE_DATE_EPOCH"])
+    shared, single = built_both_ways(project, tmp_path / "single")
+    assert shared == single
+    numbers = sorted(
+        int(found.group(1))
+        for path, data in shared.items()
+        if path.startswith("chapters/")
+        and (found := re.search(r"Story (\d+) of 200<", data.decode()))
+    )
+    assert numbers == list(range(1, 201))
+    warned = run_sitegen("build", cwd=project, env=PINNED_DATE)
+    assert "0000_a_story_not_begun.txt: W014 manuscript has no text yet" in warned.stderr
