@@ -29,7 +29,7 @@ from ..model import Anthology, Chapter, Meta
 from ..slugs import slugify
 from ..sources import NOT_IN_XML
 from .cover import LITERATA, CoverImage, cover_image, cover_warnings, fonts_dir
-from .html import load_templates
+from .html import Link, load_templates
 from .prose import ChapterTexts
 
 if TYPE_CHECKING:
@@ -52,12 +52,6 @@ class Item:
     href: str
     media_type: str
     properties: str = ""
-
-
-@dataclass(frozen=True)
-class Link:
-    title: str
-    href: str
 
 
 @dataclass(frozen=True)

@@ -58,17 +58,17 @@ the config says can produce it: their text is escaped, so a `<` in it is written
 
 @dataclass(frozen=True)
 class Link:
-    """A link as a page shows it, its `url` relative to that page."""
+    """A link as a page or the book shows it: its text, and where it goes from there."""
 
-    url: str
-    text: str
+    title: str
+    href: str
 
 
 @dataclass(frozen=True)
 class SharedStory:
     """Another story that shares characters with a chapter, as the chapter's page lists it."""
 
-    url: str
+    href: str
     title: str
     names: str  # the characters in common, "Kei, Nyra, Celine"
 
@@ -272,7 +272,7 @@ class SiteRenderer:
                 previous=self.story_link(links.previous, page),
                 next=self.story_link(links.next, page),
                 characters=[
-                    Link(page.url(people[i].url), people[i].name) for i in links.characters
+                    Link(people[i].name, page.url(people[i].url)) for i in links.characters
                 ],
                 shared=[self.shared_story(shared, page) for shared in links.shared],
             ),
@@ -282,7 +282,7 @@ class SiteRenderer:
         if position is None:
             return None
         chapter = self.anthology.chapters[position]
-        return Link(page.url(chapter.url), chapter.title)
+        return Link(chapter.title, page.url(chapter.url))
 
     def shared_story(self, shared: SharedChapter, page: Page) -> SharedStory:
         chapter, people = self.anthology.chapters[shared.chapter], self.people
