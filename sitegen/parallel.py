@@ -114,8 +114,11 @@ def start(work: Callable[[], T], *, fork: bool = True) -> Pending[T]:
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: do the work, send the outcome back, and leave without cleanup
-        os.close(reader)
-        _child(work, writer)
+        try:
+            os.close(reader)
+            _child(work, writer)
+        finally:
+            os._exit(1)  # only if something failed before `_child` could report it
     os.close(writer)
     return Pending(pid=pid, pipe=reader)
 
@@ -138,9 +141,12 @@ class Standby:
         self.results, results = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the child: wait for the call, make it, send the outcome back
-            os.close(self.requests)
-            os.close(self.results)
-            _answer(requests, results)
+            try:
+                os.close(self.requests)
+                os.close(self.results)
+                _answer(requests, results)
+            finally:
+                os._exit(1)  # only if something failed before `_answer` could finish
         os.close(requests)
         os.close(results)
 
@@ -168,19 +174,29 @@ class Standby:
 
 
 def _answer(requests: int, results: int) -> None:
-    call = _read_all(requests)
-    os.close(requests)
-    if not call:  # the parent closed the pipe without a call: it does not need one
+    try:
+        _become_child()
+        call = _read_all(requests)
+        os.close(requests)
+        if call:  # else the parent closed the pipe without a call: it needs none
+            function, args = pickle.loads(call)
+            del call  # the arguments are unpacked: holding their pickle too would double them
+            _child(lambda: function(*args), results)
+    finally:
         os._exit(0)
-    function, args = pickle.loads(call)
-    del call  # the arguments are unpacked: holding their pickle too would double them
-    _child(lambda: function(*args), results)
+
+
+def _become_child() -> None:
+    """A child never unwinds into the parent's code, so it takes no Ctrl-C of its own: the
+    parent, interrupted, stops it. Nor does it collect garbage: the collector would visit
+    every object it inherited, copying the memory it shares with the parent page by page, and
+    a child's work is short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.disable()
 
 
 def _child(work: Callable[[], object], pipe: int) -> None:
-    # The collector would visit every object the child inherited, copying the memory it
-    # shares with the parent page by page; the child's work is short, so it goes without.
-    gc.disable()
+    _become_child()
     status = 0
     try:
         try:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -221,3 +223,38 @@ def test_an_early_empty_manuscript_renumbers_the_other_process_s_chapters(
     assert numbers == list(range(1, 201))
     warned = run_sitegen("build", cwd=project, env=PINNED_DATE)
     assert "0000_a_story_not_begun.txt: W014 manuscript has no text yet" in warned.stderr
+
+
+@needs_two_cores
+def test_ctrl_c_stops_every_process_of_a_large_build(tmp_path: Path) -> None:
+    """Interrupted at any moment, a build that shares its work says so in one line, exits
+    130 and leaves no process of its own behind."""
+    project = big_project(tmp_path / "big", copies=40)
+    interrupted = 0
+    for delay in (0.1, 0.25, 0.4, 0.6):
+        build_process = subprocess.Popen(
+            [sys.executable, "-m", "sitegen", "build", "--quiet"],
+            cwd=project,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group, as a terminal gives a command
+        )
+        time.sleep(delay)
+        os.killpg(build_process.pid, signal.SIGINT)
+        _, errors = build_process.communicate(timeout=60)
+        if build_process.returncode == 130:
+            interrupted += 1
+            assert errors.splitlines()[-1] == "sitegen: interrupted"
+        else:
+            assert build_process.returncode == 0, errors
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(build_process.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"a process of the build outlived it (Ctrl-C after {delay} s)")
+    assert interrupted, "every build finished before Ctrl-C; the test proved nothing"
