@@ -417,11 +417,12 @@ def _stages(
         found.extend(analysis)
         del scans  # a tuple per capitalised word of the anthology: let the renderers have the room
     model_built()
-    texts = ChapterTexts(anthology, cache.texts if cache else None)
     # The book's cover, when there is a book, is also the picture a shared link shows.
     cover = cover_image(anthology.meta, config) if wants_book else None
     with clock.stage("render"):
+        texts = ChapterTexts(anthology, cache.texts if cache else None)
         site, book = _render(anthology, config, texts, cover, compressor, cache=cache)
+        del texts  # every chapter's markup, once more: the writer can have the room
     if book:
         found.extend(epub_book.epub_warnings(anthology, config))
     outputs = merge_outputs(site, book)
