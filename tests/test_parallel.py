@@ -227,8 +227,8 @@ def test_an_early_empty_manuscript_renumbers_the_other_process_s_chapters(
 
 @needs_two_cores
 def test_ctrl_c_stops_every_process_of_a_large_build(tmp_path: Path) -> None:
-    """Interrupted at any moment, a build that shares its work says so in one line, exits
-    130 and leaves no process of its own behind."""
+    """Interrupted at any moment, a build that shares its work says so in one line, with no
+    traceback, exits 130 and leaves no process of its own behind."""
     project = big_project(tmp_path / "big", copies=40)
     interrupted = 0
     for delay in (0.1, 0.25, 0.4, 0.6):
@@ -243,9 +243,12 @@ def test_ctrl_c_stops_every_process_of_a_large_build(tmp_path: Path) -> None:
         time.sleep(delay)
         os.killpg(build_process.pid, signal.SIGINT)
         _, errors = build_process.communicate(timeout=60)
-        if build_process.returncode == 130:
+        # A shell sees 130 either way. CPython itself ends a program by SIGINT once a Ctrl-C
+        # has landed inside code run by exec() from a string (dataclasses make their methods
+        # so), however the program handled it.
+        if build_process.returncode in (130, -signal.SIGINT):
             interrupted += 1
-            assert errors.splitlines()[-1] == "sitegen: interrupted"
+            assert errors.splitlines() == ["sitegen: interrupted"]
         else:
             assert build_process.returncode == 0, errors
         deadline = time.monotonic() + 5
