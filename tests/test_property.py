@@ -16,6 +16,8 @@ from support import letters, manuscript_words, prose_words, words
 
 from sitegen.build import build
 from sitegen.config import load_config
+from sitegen.render.epub import xml_bytes
+from sitegen.sources import NOT_IN_XML
 
 WORD = st.text(
     alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), max_codepoint=0x24F),
@@ -86,3 +88,10 @@ def test_every_word_survives_in_order(lines: list[str], newline: str, bom: bool)
             assert words(chapter.title) == title
     finally:
         shutil.rmtree(folder)
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=()), max_size=40))
+@example("Kai\x00 said \ufffe\uffff\ud800 \u201cgo\u201d\x0b\t\r\n")
+def test_book_documents_keep_exactly_the_characters_xml_can_hold(text: str) -> None:
+    """The EPUB's fast check drops what the XML rules forbid, and nothing else."""
+    assert xml_bytes(text) == NOT_IN_XML.sub("", text).encode("utf-8")
