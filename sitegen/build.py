@@ -1,7 +1,9 @@
 """`sitegen build`, start to finish: gather, analyse, render, write.
 
 Nothing touches the output folder until the whole anthology has been read, analysed and
-rendered in memory, so a problem anywhere leaves the last good site exactly as it was.
+rendered in memory, so a problem anywhere leaves the last good site exactly as it was. On a
+machine with more cores, a large build shares its work with processes forked at the start
+(see `parallel`): nothing they do changes a byte of what is written.
 """
 
 from __future__ import annotations
@@ -373,7 +375,8 @@ def build(
     config: Config, *, dry_run: bool = False, epub: bool = True, cache: BuildCache | None = None
 ) -> BuildResult:
     """Build the site (and, unless `epub` or the config says not to, the EPUB) into
-    `config.out_dir`. The EPUB is rendered first: the pages show its size.
+    `config.out_dir`. A large anthology's manuscripts are prepared, and its book compressed,
+    partly in other processes (`gather`, `_render`); the bytes written are the same.
 
     With a `cache` (kept by `serve` from build to build), what did not change since the last
     build is not read, parsed, rendered or compared with the site on disk again; the files
