@@ -1,8 +1,8 @@
 """`sitegen build`, start to finish: gather, analyse, render, write.
 
 Nothing touches the output folder until the whole anthology has been read, analysed and
-rendered in memory, so a problem anywhere leaves the last good site exactly as it was. On a
-machine with more cores, a large build shares its work with processes forked at the start
+rendered in memory, so a problem anywhere leaves the last good site exactly as it was. With
+two cores or more, a large build shares its work with processes forked at the start
 (see `parallel`): nothing they do changes a byte of what is written.
 """
 
