@@ -14,7 +14,7 @@ import resource
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -131,6 +131,15 @@ class Prepared:
     scan: characters.Scan | None = None
     empty: bool = False
 
+    def renumbered(self, number: int) -> Prepared | None:
+        """The same chapter as number `number`; None if its URL came from its number
+        (`chapter-3`, for a manuscript with no title at all), and it must be made again."""
+        chapter, scan = self.chapter, self.scan
+        if chapter is None or scan is None or chapter.slug == f"chapter-{chapter.number}":
+            return None
+        moved = characters.moved(scan, number - 1)
+        return replace(self, chapter=replace(chapter, number=number), scan=moved)
+
 
 @dataclass(frozen=True)
 class Steps:
@@ -177,19 +186,11 @@ def gather(
     A large anthology is shared with a second process, forked before any manuscript is read,
     when the two have little memory to share (and so to copy, see `parallel`). It prepares the
     later manuscripts, numbered as if every earlier one made a chapter, and sends them back; one
-    whose number turns out otherwise (an earlier manuscript was empty, or clashed) is prepared
-    again here.
+    whose number turns out otherwise (an earlier manuscript was empty, or clashed) is
+    renumbered here.
     """
     order, found = manuscript_order(config)
     steps = Steps.of(config, cache)
-    split = _split_point(order, cache)
-    later = parallel.start(
-        lambda: [
-            steps.prepare(split + offset + 1, path, entry)
-            for offset, (path, entry) in enumerate(order[split:])
-        ],
-        fork=split < len(order),
-    )
     chapters: list[Chapter] = []
     scans: list[characters.Scan] = []
     claimed: dict[str, Chapter] = {}
@@ -225,12 +226,21 @@ def gather(
         chapters.append(chapter)
         scans.append(prepared.scan)
 
+    split = _split_point(order, cache)
+    later = parallel.start(
+        lambda: [
+            steps.prepare(split + offset + 1, path, entry)
+            for offset, (path, entry) in enumerate(order[split:])
+        ],
+        fork=split < len(order),
+    )
     try:
         for path, entry in order[:split]:
             take(steps.prepare(len(chapters) + 1, path, entry))
         for (path, entry), prepared in zip(order[split:], later.result(), strict=True):
-            if prepared.chapter and prepared.chapter.number != len(chapters) + 1:
-                prepared = steps.prepare(len(chapters) + 1, path, entry)
+            number = len(chapters) + 1
+            if prepared.chapter and prepared.chapter.number != number:
+                prepared = prepared.renumbered(number) or steps.prepare(number, path, entry)
             take(prepared)
     except BaseException:
         later.cancel()
@@ -397,7 +407,9 @@ def _build(
     clock = _Stopwatch()
     wants_book = config.epub and epub
     # Forked first, while this process is smallest: it will compress the book.
-    compressor = parallel.Standby(fork=wants_book and cache is None and _sizable(config))
+    compressor = parallel.Standby(
+        fork=wants_book and cache is None and parallel.can_fork() and _sizable(config)
+    )
     try:
         return _stages(config, clock, compressor, dry_run, wants_book, cache, model_built)
     finally:
@@ -465,8 +477,8 @@ def _render(
         anthology, config, cache=cache.book_chapters if cache else None, texts=texts
     )
     zipped = compressor.run(epub_book.zip_book, files)
-    del files  # sent, or already compressed: this process has no more use for them
     try:
+        del files  # sent, or already compressed: this process has no more use for them
         download = html.Download(epub_book.file_name(anthology))
         site = html.render_site(
             anthology, config, epub=download, image=cover.name, cache=pages, texts=texts

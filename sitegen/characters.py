@@ -518,6 +518,15 @@ def _merged(parts: Iterable[Scan]) -> Scan:
     )
 
 
+def moved(scan: Scan, c: int) -> Scan:
+    """A chapter's `scan`, made while it was thought to stand elsewhere, for index `c`."""
+    return Scan(
+        tuple(seen._replace(chapter=c) for seen in scan.seen),
+        Counter({(c, word): count for (_, word), count in scan.things.items()}),
+        tuple((c, before, after) for _, before, after in scan.links),
+    )
+
+
 def scan_chapter(c: int, chapter: Chapter) -> Scan:
     """The candidate names of the chapter at index `c`, each with the evidence around it.
 
@@ -1113,6 +1122,8 @@ def detect(
     chapters' `scan_chapter` results when the caller already has them."""
     if scans is None:
         scans = [scan_chapter(c, chapter) for c, chapter in enumerate(chapters)]
+    if len(scans) != len(chapters):
+        raise ValueError(f"{len(scans)} scans for {len(chapters)} chapters")
     scan = _merged(scans)
     curator = _Curator(chapters, config)
     seen = curator.ignore(_mentions(scan, _decide(scan), chapters))

@@ -1,17 +1,21 @@
-"""Work done in a second process, so that a large build uses two cores.
+"""Work done in other processes, so that a large build uses two cores.
 
-A forked child starts with the parent's memory, so nothing has to be sent to it; only its
-result comes back, pickled through a pipe. What is worth sending there is work on a few large
-objects, such as compressing the EPUB's files while this process renders the site: a child
-that walks the whole anthology instead would write to (and so copy) most of the memory it
-shares with the parent, because every Python object it reads has a reference count to update,
-and on a virtual machine such copying can cost more than the work saves. (A thread would not
-do: the GIL would hand the compressor back only at each switch interval, once per file.)
+A forked child starts with a copy of the parent's memory, shared until either side writes to
+a page. In CPython that happens at once for any object either side so much as reads (its
+reference count changes), so a child forked after the anthology is built copies much of it,
+and on a virtual machine such copying can cost more than the work saved. The build therefore
+forks its children at the start, while it is small (see `build`): one `start`s preparing part
+of the manuscripts and sends them back pickled; a `Standby` waits for the EPUB's files, sent
+to it through a pipe, and compresses them while this process renders the site. (A thread
+would not do for that: the GIL would hand the compressor back only at each switch interval,
+once per file.)
 
 Forking is used only where it is safe: on a system with more than one core, where `fork` is the
 usual way to start a process (not Windows or macOS), from a process with a single thread
 (forking a threaded process, such as `serve` with its server thread, risks deadlock in the
-child). Otherwise the work simply runs here.
+child). Otherwise the work simply runs here. A child ignores Ctrl-C (the interrupted parent
+stops it), and every way out of a child ends in `os._exit`: it never unwinds into the code of
+the parent it was copied from.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from operator import attrgetter
 from typing import Generic, TypeVar
 
@@ -37,16 +41,16 @@ def sent_by_fields(cls: type[V]) -> type[V]:
     """Let a frozen, slotted dataclass be pickled as its class and field values, and remade by
     calling the class. Dataclasses' own way for slots runs Python code per object to list the
     fields, three times slower both ways; a child sends back a hundred thousand paragraphs."""
-    getter = attrgetter(*(field.name for field in fields(cls)))  # type: ignore[arg-type]
-    if len(fields(cls)) == 1:  # type: ignore[arg-type]
+    own = fields(cls)  # type: ignore[arg-type]
+    if not own or any(not f.init or f.kw_only is True for f in own):
+        raise TypeError(f"{cls.__name__}: every field must be a positional __init__ argument")
+    if hasattr(cls, "__post_init__") or any(f.default_factory is not MISSING for f in own):
+        raise TypeError(f"{cls.__name__}: __init__ must do nothing but store the fields")
+    values = attrgetter(*(f.name for f in own))
 
-        def reduce(self: object) -> tuple[type[V], tuple[object, ...]]:
-            return cls, (getter(self),)
-
-    else:
-
-        def reduce(self: object) -> tuple[type[V], tuple[object, ...]]:
-            return cls, getter(self)
+    def reduce(self: object) -> tuple[type, tuple[object, ...]]:
+        found = values(self)
+        return type(self), (found if len(own) > 1 else (found,))
 
     cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
     return cls
@@ -86,9 +90,10 @@ class Pending(Generic[T]):
         except BaseException:  # interrupted while waiting: the child's work is not wanted
             self.cancel()
             raise
-        os.close(self.pipe)
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = 0
+        pid, self.pid = self.pid, 0
+        _close(self.pipe)
+        self.pipe = -1
+        _, status = os.waitpid(pid, 0)
         if not data:
             code = os.waitstatus_to_exitcode(status)
             raise RuntimeError(f"a build process ended without a result (exit code {code})")
@@ -101,10 +106,11 @@ class Pending(Generic[T]):
     def cancel(self) -> None:
         """Stop the child, if it is still working (the build failed or was interrupted)."""
         if self.pid:
-            os.kill(self.pid, signal.SIGKILL)
-            os.close(self.pipe)
-            os.waitpid(self.pid, 0)
-            self.pid = 0
+            pid, self.pid = self.pid, 0
+            os.kill(pid, signal.SIGKILL)
+            _close(self.pipe)
+            self.pipe = -1
+            os.waitpid(pid, 0)
 
 
 def start(work: Callable[[], T], *, fork: bool = True) -> Pending[T]:
@@ -112,14 +118,19 @@ def start(work: Callable[[], T], *, fork: bool = True) -> Pending[T]:
     if not (fork and can_fork()):
         return Pending(value=work())
     reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: do the work, send the outcome back, and leave without cleanup
+    try:
+        pid = os.fork()
+    except OSError:  # no process to be had: do the work here
+        _close(reader, writer)
+        return Pending(value=work())
+    if pid == 0:
         try:
-            os.close(reader)
-            _child(work, writer)
+            _become_child()
+            _close(reader)
+            _send_outcome(work, writer)
         finally:
-            os._exit(1)  # only if something failed before `_child` could report it
-    os.close(writer)
+            os._exit(1)  # only if something failed before the outcome was sent
+    _close(writer)
     return Pending(pid=pid, pipe=reader)
 
 
@@ -139,64 +150,75 @@ class Standby:
             return
         requests, self.requests = os.pipe()
         self.results, results = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # the child: wait for the call, make it, send the outcome back
+        try:
+            self.pid = os.fork()
+        except OSError:  # no process to be had: calls will run here
+            _close(requests, self.requests, self.results, results)
+            self.pid, self.requests, self.results = 0, -1, -1
+            return
+        if self.pid == 0:
             try:
-                os.close(self.requests)
-                os.close(self.results)
+                _become_child()
+                _close(self.requests, self.results)
                 _answer(requests, results)
             finally:
-                os._exit(1)  # only if something failed before `_answer` could finish
-        os.close(requests)
-        os.close(results)
+                os._exit(1)  # only if something failed before the outcome was sent
+        _close(requests, results)
 
     def run(self, function: Callable[..., T], *args: object) -> Pending[T]:
-        """`function(*args)` in the child (here, when there is no child)."""
+        """`function(*args)` in the child; here, when there is no child or it is gone."""
         if not self.pid:
             return Pending(value=function(*args))
         pending = Pending[T](pid=self.pid, pipe=self.results)
         self.pid = 0
         try:
             _write_all(self.requests, pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL))
+        except OSError:  # the child died waiting (the system needed its memory, say)
+            pending.cancel()
+            return Pending(value=function(*args))
         except BaseException:
             pending.cancel()
             raise
         finally:
-            os.close(self.requests)
+            _close(self.requests)
+            self.requests = -1
         return pending
 
     def cancel(self) -> None:
         """Stop the child, if it was never given its call (the build failed)."""
         if self.pid:
-            os.close(self.requests)
+            _close(self.requests)
+            self.requests = -1
             Pending[object](pid=self.pid, pipe=self.results).cancel()
             self.pid = 0
 
 
 def _answer(requests: int, results: int) -> None:
-    try:
-        _become_child()
-        call = _read_all(requests)
-        os.close(requests)
-        if call:  # else the parent closed the pipe without a call: it needs none
-            function, args = pickle.loads(call)
-            del call  # the arguments are unpacked: holding their pickle too would double them
-            _child(lambda: function(*args), results)
-    finally:
-        os._exit(0)
+    """The standby child's life: read the call until the parent closes the pipe, make it,
+    send the outcome back. A parent that closes the pipe without a call needs none."""
+    pickled = [_read_all(requests)]
+    _close(requests)
+    if pickled[0]:
+
+        def work() -> object:
+            # Popped, so that the pickle is let go once unpacked, not held beside the arguments.
+            function, args = pickle.loads(pickled.pop())
+            return function(*args)
+
+        _send_outcome(work, results)
 
 
 def _become_child() -> None:
-    """A child never unwinds into the parent's code, so it takes no Ctrl-C of its own: the
-    parent, interrupted, stops it. Nor does it collect garbage: the collector would visit
-    every object it inherited, copying the memory it shares with the parent page by page, and
-    a child's work is short."""
+    """No Ctrl-C of its own (the parent stops it) and no garbage collection: the collector
+    would visit every object the child inherited, copying the memory it shares with the parent
+    page by page, and a child's work is short."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()
 
 
-def _child(work: Callable[[], object], pipe: int) -> None:
-    _become_child()
+def _send_outcome(work: Callable[[], object], pipe: int) -> None:
+    """Run `work` and send its result, or the exception it raised, to the parent; then leave
+    without running any of the parent's cleanup (its buffers and temporary folders)."""
     status = 0
     try:
         try:
@@ -209,7 +231,6 @@ def _child(work: Callable[[], object], pipe: int) -> None:
                 outcome = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
         _write_all(pipe, outcome)
     finally:
-        # The parent's buffers, atexit handlers and temporary folders are the parent's.
         os._exit(status)
 
 
@@ -224,3 +245,9 @@ def _write_all(pipe: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(pipe, view[:_CHUNK]) :]
+
+
+def _close(*pipes: int) -> None:
+    for pipe in pipes:
+        if pipe >= 0:
+            os.close(pipe)

@@ -540,3 +540,13 @@ def test_a_thousand_chapters_of_copies_find_the_same_cast(tmp_path: Path, seeds:
     assert {(c.name, len(c.mentions)) for c in index.characters} == {
         (c.name, 200 * len(c.mentions)) for c in seeds.index.characters
     }
+
+
+def test_a_scan_moved_to_another_place_is_the_scan_made_there() -> None:
+    """A chapter scanned where it was first thought to stand, then moved (an earlier
+    manuscript turned out empty), finds the same names as one scanned in its place."""
+    chapters, _, _ = gather(load_config(ROOT / "anthology.toml"))
+    for chapter in chapters:
+        assert characters.moved(characters.scan_chapter(7, chapter), 2) == (
+            characters.scan_chapter(2, chapter)
+        )

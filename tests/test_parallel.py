@@ -203,6 +203,31 @@ def test_work_shared_between_processes_gives_the_same_bytes(
 
 
 @needs_two_cores
+def test_a_large_build_forks_its_helpers_and_a_small_one_does_not(tmp_path: Path) -> None:
+    large, small = big_project(tmp_path / "large", copies=40), big_project(tmp_path / "small", 2)
+    counts = in_fresh_process(
+        f"""
+        from sitegen.cli import main
+
+        forks = []
+        real_fork = os.fork
+
+        def counted():
+            forks.append(1)
+            return real_fork()
+
+        os.fork = counted
+        for project in ({str(large)!r}, {str(small)!r}):
+            os.chdir(project)
+            before = len(forks)
+            assert main(["build", "--quiet"]) == 0
+            print(len(forks) - before)
+        """
+    )
+    assert counts.split() == ["2", "0"]  # the one preparing manuscripts, the compressor
+
+
+@needs_two_cores
 def test_an_early_empty_manuscript_renumbers_the_other_process_s_chapters(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,13 +250,21 @@ def test_an_early_empty_manuscript_renumbers_the_other_process_s_chapters(
     assert "0000_a_story_not_begun.txt: W014 manuscript has no text yet" in warned.stderr
 
 
+def wait_for_helpers(pid: int) -> None:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    deadline = time.monotonic() + 60
+    while not children.read_text().split():
+        assert time.monotonic() < deadline, "the build never started its helper processes"
+        time.sleep(0.005)
+
+
 @needs_two_cores
 def test_ctrl_c_stops_every_process_of_a_large_build(tmp_path: Path) -> None:
     """Interrupted at any moment, a build that shares its work says so in one line, with no
     traceback, exits 130 and leaves no process of its own behind."""
     project = big_project(tmp_path / "big", copies=40)
     interrupted = 0
-    for delay in (0.1, 0.25, 0.4, 0.6):
+    for delay in (0.0, 0.15, 0.3, 0.5):
         build_process = subprocess.Popen(
             [sys.executable, "-m", "sitegen", "build", "--quiet"],
             cwd=project,
@@ -240,6 +273,7 @@ def test_ctrl_c_stops_every_process_of_a_large_build(tmp_path: Path) -> None:
             text=True,
             start_new_session=True,  # its own process group, as a terminal gives a command
         )
+        wait_for_helpers(build_process.pid)  # the build has begun: Python itself is loaded
         time.sleep(delay)
         os.killpg(build_process.pid, signal.SIGINT)
         _, errors = build_process.communicate(timeout=60)
