@@ -47,10 +47,10 @@ class Source:
 
 def is_manuscript(path: Path) -> bool:
     """Manuscripts are visible .txt/.md files; editor backups and temp files are not."""
-    return _manuscript_name(path.name)
+    return _is_manuscript_name(path.name)
 
 
-def _manuscript_name(name: str) -> bool:
+def _is_manuscript_name(name: str) -> bool:
     return (
         os.path.splitext(name)[1].lower() in MANUSCRIPT_SUFFIXES
         and not name.startswith((".", "#", "~"))
@@ -71,7 +71,7 @@ def _in_folder(path: Path, folder: Path) -> bool:
 
 def list_manuscripts(source_dir: Path) -> list[Path]:
     with os.scandir(source_dir) as entries:  # each entry knows its kind: no stat per file
-        found = [Path(e.path) for e in entries if _manuscript_name(e.name) and e.is_file()]
+        found = [Path(e.path) for e in entries if _is_manuscript_name(e.name) and e.is_file()]
     return sorted(found)
 
 

@@ -1,4 +1,4 @@
-"""A large build compresses its EPUB in a second process; what it makes must not depend on that."""
+"""A large build shares its work with other processes; nothing it makes may depend on that."""
 
 from __future__ import annotations
 
