@@ -110,15 +110,16 @@ def link_characters(
 ) -> tuple[CharacterLinks, ...]:
     """Quotes, scene companions and anthology positions for every character, in one pass."""
     total_words = sum(c.words for c in chapters) or 1
-    block_starts: list[list[int]] = []  # words before each block, counted from the book's start
+    # Each block's words before it in the book, its words and its length, for `positions`.
+    measures: list[list[tuple[int, int, int]]] = []
     scenes: list[list[int]] = []
     running = 0
     for chapter in chapters:
-        starts = []
-        for words in chapter.block_words:
-            starts.append(running)
+        measured = []
+        for block, words in zip(chapter.blocks, chapter.block_words, strict=True):
+            measured.append((running, words, max(1, len(block.plain))))
             running += words
-        block_starts.append(starts)
+        measures.append(measured)
         scenes.append(scenes_of(chapter))
 
     present: dict[tuple[int, int], set[int]] = {}
@@ -139,7 +140,9 @@ def link_characters(
                 quoted[m.chapter] += 1
                 text = chapters[m.chapter].blocks[m.block].plain
                 quotes.append(Quote(m, *quote(text, m.start, m.end)))
-            positions.append(_position(chapters, block_starts, m, total_words))
+            # How far into the anthology the mention falls, 0 to 1, measured in words.
+            before, words, length = measures[m.chapter][m.block]
+            positions.append(min(1.0, (before + words * m.start / length) / total_words))
         companions = sorted(shared[number].items(), key=lambda item: (-item[1], item[0]))
         links.append(
             CharacterLinks(
@@ -149,12 +152,3 @@ def link_characters(
             )
         )
     return tuple(links)
-
-
-def _position(
-    chapters: tuple[Chapter, ...], block_starts: list[list[int]], m: Mention, total: int
-) -> float:
-    """How far into the anthology a mention falls, 0 to 1, measured in words."""
-    block = chapters[m.chapter].blocks[m.block]
-    within = chapters[m.chapter].block_words[m.block] * m.start / max(1, len(block.plain))
-    return min(1.0, (block_starts[m.chapter][m.block] + within) / total)
