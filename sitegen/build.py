@@ -392,39 +392,25 @@ def build(
     build is not read, parsed, rendered or compared with the site on disk again; the files
     written are the same, and the replaced site is left beside the new one for the caller to
     remove (`writer.retired_sites`), since that can take longer than the rebuild."""
-    with collector_paused() as model_built:
-        return _build(config, dry_run=dry_run, epub=epub, cache=cache, model_built=model_built)
+    wants_book = config.epub and epub
+    # Forked first, while this process is smallest: it will compress the book.
+    worth_a_helper = parallel.can_fork() and wants_book and cache is None and _sizable(config)
+    with (
+        parallel.Standby(fork=worth_a_helper) as compressor,
+        collector_paused() as model_built,
+    ):
+        return _build(config, dry_run, wants_book, cache, compressor, model_built)
 
 
 def _build(
     config: Config,
-    *,
-    dry_run: bool,
-    epub: bool,
-    cache: BuildCache | None,
-    model_built: Callable[[], None],
-) -> BuildResult:
-    clock = _Stopwatch()
-    wants_book = config.epub and epub
-    # Forked first, while this process is smallest: it will compress the book.
-    compressor = parallel.Standby(
-        fork=wants_book and cache is None and parallel.can_fork() and _sizable(config)
-    )
-    try:
-        return _stages(config, clock, compressor, dry_run, wants_book, cache, model_built)
-    finally:
-        compressor.cancel()
-
-
-def _stages(
-    config: Config,
-    clock: _Stopwatch,
-    compressor: parallel.Standby,
     dry_run: bool,
     wants_book: bool,
     cache: BuildCache | None,
+    compressor: parallel.Standby,
     model_built: Callable[[], None],
 ) -> BuildResult:
+    clock = _Stopwatch()
     with clock.stage("read+parse+scan"):
         chapters, scans, found = checked_gather(config, cache=cache)
     with clock.stage("characters+links"):

@@ -184,6 +184,12 @@ class Standby:
             self.requests = -1
         return pending
 
+    def __enter__(self) -> Standby:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.cancel()
+
     def cancel(self) -> None:
         """Stop the child, if it was never given its call (the build failed)."""
         if self.pid:
