@@ -36,7 +36,7 @@ from .model import (
 from .render import epub as epub_book
 from .render import html, publish
 from .render.cover import CoverImage, cover_image
-from .render.prose import ChapterTexts
+from .render.prose import ChapterText, ChapterTexts, MentionMark, mention_marks, render_blocks
 from .slugs import slugify
 from .sources import ReadFn, Source, list_manuscripts, manuscript_order, read_source
 from .writer import WriteReport, merge_outputs, write
@@ -173,24 +173,40 @@ class Steps:
 
 
 WORTH_SPLITTING = 1_000_000
-"""Bytes of manuscripts (about a hundred short stories) from which preparing them is shared
-with a second process: below that, starting one costs about what it saves."""
+"""Bytes of manuscripts (about a hundred short stories) from which the build shares its work
+with a helper process: below that, starting one costs about what it saves."""
+
+
+@dataclass
+class Kept:
+    """What the build's helper process keeps from one of its calls to the next: the chapters
+    it prepared, by position, until it renders them (see `gather` and `_render`)."""
+
+    chapters: dict[int, Chapter] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Gathered:
+    chapters: tuple[Chapter, ...]  # in reading order
+    scans: tuple[characters.Scan, ...]  # one per chapter
+    found: list[Diagnostic]
+    kept: frozenset[int] = frozenset()  # positions of the chapters the helper process holds
 
 
 def gather(
-    config: Config, cache: BuildCache | None = None
-) -> tuple[tuple[Chapter, ...], tuple[characters.Scan, ...], list[Diagnostic]]:
+    config: Config, cache: BuildCache | None = None, helper: parallel.Helper[Kept] | None = None
+) -> Gathered:
     """Read, parse and scan every manuscript into chapters, in reading order; each chapter's
     scan (see `characters.scan_chapter`) goes with it to the analysis.
 
-    A large anthology is shared with a second process, forked before any manuscript is read,
-    when the two have little memory to share (and so to copy, see `parallel`). It prepares the
-    later manuscripts, numbered as if every earlier one made a chapter, and sends them back; one
-    whose number turns out otherwise (an earlier manuscript was empty, or clashed) is
-    renumbered here.
+    A large anthology is shared with the build's `helper` process: it prepares the later
+    manuscripts, numbered as if every earlier one made a chapter, sends them here and keeps
+    them, to render them later. One whose number turns out otherwise (an earlier manuscript
+    was empty, or clashed) is renumbered here, and rendered here too.
     """
     order, found = manuscript_order(config)
     steps = Steps.of(config, cache)
+    helper = helper or parallel.Helper(Kept(), fork=False)
     chapters: list[Chapter] = []
     scans: list[characters.Scan] = []
     claimed: dict[str, Chapter] = {}
@@ -226,26 +242,35 @@ def gather(
         chapters.append(chapter)
         scans.append(prepared.scan)
 
-    split = _split_point(order, cache)
-    later = parallel.start(
-        lambda: [
-            steps.prepare(split + offset + 1, path, entry)
-            for offset, (path, entry) in enumerate(order[split:])
-        ],
-        fork=split < len(order),
+    split = _split_point(order) if helper.forked else len(order)
+    later = (
+        helper.run(_prepare_part, steps, order[split:], split + 1)
+        if split < len(order)
+        else parallel.Pending(value=[])
     )
-    try:
-        for path, entry in order[:split]:
-            take(steps.prepare(len(chapters) + 1, path, entry))
-        for (path, entry), prepared in zip(order[split:], later.result(), strict=True):
-            number = len(chapters) + 1
-            if prepared.chapter and prepared.chapter.number != number:
-                prepared = prepared.renumbered(number) or steps.prepare(number, path, entry)
-            take(prepared)
-    except BaseException:
-        later.cancel()
-        raise
-    return tuple(chapters), tuple(scans), found
+    kept: list[int] = []
+    for path, entry in order[:split]:
+        take(steps.prepare(len(chapters) + 1, path, entry))
+    for (path, entry), prepared in zip(order[split:], later.result(), strict=True):
+        number = len(chapters) + 1
+        if prepared.chapter and prepared.chapter.number != number:
+            prepared = prepared.renumbered(number) or steps.prepare(number, path, entry)
+        elif prepared.chapter:
+            kept.append(number - 1)
+        take(prepared)
+    return Gathered(tuple(chapters), tuple(scans), found, frozenset(kept))
+
+
+def _prepare_part(
+    kept: Kept, steps: Steps, part: list[tuple[Path, ChapterEntry | None]], first: int
+) -> list[Prepared]:
+    """In the helper: prepare the manuscripts of `part`, numbering them from `first`, and
+    keep their chapters for `_render_kept`."""
+    prepared = [
+        steps.prepare(first + offset, path, entry) for offset, (path, entry) in enumerate(part)
+    ]
+    kept.chapters = {p.chapter.number - 1: p.chapter for p in prepared if p.chapter}
+    return prepared
 
 
 def _sizable(config: Config) -> bool:
@@ -255,12 +280,9 @@ def _sizable(config: Config) -> bool:
     return sum(_size(path) for path in list_manuscripts(config.source_dir)) >= WORTH_SPLITTING
 
 
-def _split_point(order: list[tuple[Path, ChapterEntry | None]], cache: BuildCache | None) -> int:
-    """Where the manuscripts a second process prepares begin: at the end (none) with a cache,
-    whose memos must be filled in this process, or where forking is impossible or not worth
-    it; else at the last 40 % of the bytes (the other process has its results to send too)."""
-    if cache is not None or not parallel.can_fork():
-        return len(order)
+def _split_point(order: list[tuple[Path, ChapterEntry | None]]) -> int:
+    """Where the manuscripts the helper process prepares begin: at the last 40 % of the bytes
+    (it has its results to send too); at the end (none) when they are too few to share."""
     sizes = [_size(path) for path, _ in order]
     total = sum(sizes)
     if total < WORTH_SPLITTING:
@@ -327,12 +349,12 @@ def analyse(
 
 
 def checked_gather(
-    config: Config, cache: BuildCache | None = None
-) -> tuple[tuple[Chapter, ...], tuple[characters.Scan, ...], list[Diagnostic]]:
+    config: Config, cache: BuildCache | None = None, helper: parallel.Helper[Kept] | None = None
+) -> Gathered:
     """`gather`, plus the config's own warnings; raises SitegenError if anything is an error."""
-    chapters, scans, found = gather(config, cache)
-    found = [*config.warnings, *found]
-    if not chapters and not any(d.severity is Severity.ERROR for d in found):
+    gathered = gather(config, cache, helper)
+    found = [*config.warnings, *gathered.found]
+    if not gathered.chapters and not any(d.severity is Severity.ERROR for d in found):
         found.append(
             error(
                 "E016",
@@ -344,15 +366,15 @@ def checked_gather(
         )
     if any(d.severity is Severity.ERROR for d in found):
         raise SitegenError(found)
-    return chapters, scans, found
+    return replace(gathered, found=found)
 
 
 def load(config: Config) -> tuple[Anthology, list[Diagnostic]]:
     """Gather and analyse: the whole anthology as one value, or a SitegenError listing why not."""
     with collector_paused():
-        chapters, scans, found = checked_gather(config)
-        anthology, analysis = analyse(config, chapters, scans)
-    return anthology, [*found, *analysis]
+        gathered = checked_gather(config)
+        anthology, analysis = analyse(config, gathered.chapters, gathered.scans)
+    return anthology, [*gathered.found, *analysis]
 
 
 @contextmanager
@@ -385,21 +407,23 @@ def build(
     config: Config, *, dry_run: bool = False, epub: bool = True, cache: BuildCache | None = None
 ) -> BuildResult:
     """Build the site (and, unless `epub` or the config says not to, the EPUB) into
-    `config.out_dir`. A large anthology's manuscripts are prepared, and its book compressed,
-    partly in other processes (`gather`, `_render`); the bytes written are the same.
+    `config.out_dir`. A large anthology shares its work with two helper processes (see
+    `gather` and `_render`); the bytes written are the same.
 
     With a `cache` (kept by `serve` from build to build), what did not change since the last
     build is not read, parsed, rendered or compared with the site on disk again; the files
     written are the same, and the replaced site is left beside the new one for the caller to
     remove (`writer.retired_sites`), since that can take longer than the rebuild."""
     wants_book = config.epub and epub
-    # Forked first, while this process is smallest: it will compress the book.
-    worth_a_helper = parallel.can_fork() and wants_book and cache is None and _sizable(config)
+    # Forked first, while this process is smallest (see `parallel`).
+    worth_helpers = parallel.can_fork() and cache is None and _sizable(config)
     with (
-        parallel.Standby(fork=worth_a_helper) as compressor,
+        parallel.Helper(Kept(), fork=worth_helpers) as helper,
+        parallel.Helper(None, fork=worth_helpers and wants_book) as compressor,
         collector_paused() as model_built,
     ):
-        return _build(config, dry_run, wants_book, cache, compressor, model_built)
+        helpers = (helper, compressor)
+        return _build(config, dry_run, wants_book, cache, helpers, model_built)
 
 
 def _build(
@@ -407,22 +431,23 @@ def _build(
     dry_run: bool,
     wants_book: bool,
     cache: BuildCache | None,
-    compressor: parallel.Standby,
+    helpers: tuple[parallel.Helper[Kept], parallel.Helper[None]],
     model_built: Callable[[], None],
 ) -> BuildResult:
     clock = _Stopwatch()
     with clock.stage("read+parse+scan"):
-        chapters, scans, found = checked_gather(config, cache=cache)
+        gathered = checked_gather(config, cache, helpers[0])
+        found, kept = gathered.found, gathered.kept
     with clock.stage("characters+links"):
-        anthology, analysis = analyse(config, chapters, scans)
+        anthology, analysis = analyse(config, gathered.chapters, gathered.scans)
         found.extend(analysis)
-        del scans  # a tuple per capitalised word of the anthology: let the renderers have the room
+        del gathered  # its scans hold a tuple per capitalised word: the renderers want the room
     model_built()
     # The book's cover, when there is a book, is also the picture a shared link shows.
     cover = cover_image(anthology.meta, config) if wants_book else None
     with clock.stage("render"):
         texts = ChapterTexts(anthology, cache.texts if cache else None)
-        site, book = _render(anthology, config, texts, cover, compressor, cache=cache)
+        site, book = _render(anthology, config, texts, cover, helpers, kept, cache=cache)
         del texts  # every chapter's markup, once more: the writer can have the room
     if book:
         found.extend(epub_book.epub_warnings(anthology, config))
@@ -449,32 +474,73 @@ def _render(
     config: Config,
     texts: ChapterTexts,
     cover: CoverImage | None,
-    compressor: parallel.Standby,
+    helpers: tuple[parallel.Helper[Kept], parallel.Helper[None]],
+    kept: frozenset[int],
     *,
     cache: BuildCache | None,
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The site's files and, when there is a `cover` to make a book with, the book's, each
-    `{path: bytes}`. The book's files are compressed by `compressor` (in a second process for
-    a large anthology) while this process renders the site."""
+    `{path: bytes}`. The first helper renders the text and book documents of the chapters it
+    `kept` (see `gather`), and the second compresses the book, while this process renders
+    the rest."""
+    helper, compressor = helpers
     pages = cache.pages if cache else None
-    if cover is None:
+    plan = epub_book.plan_book(anthology, config) if cover else None
+    if kept:
+        marks = {position: mention_marks(anthology, position) for position in sorted(kept)}
+        theirs = helper.run(_render_kept, marks, plan)
+        helper.finish()
+        texts.expect(kept, lambda: theirs.result().texts)
+    if cover is None or plan is None:
         return html.render_site(anthology, config, cache=pages, texts=texts), {}
     files = epub_book.book_files(
-        anthology, config, cache=cache.book_chapters if cache else None, texts=texts
+        anthology,
+        config,
+        plan,
+        cache=cache.book_chapters if cache else None,
+        texts=texts,
+        elsewhere=kept,
     )
-    zipped = compressor.run(epub_book.zip_book, files)
-    try:
-        del files  # sent, or already compressed: this process has no more use for them
-        download = html.Download(epub_book.file_name(anthology))
-        site = html.render_site(
-            anthology, config, epub=download, image=cover.name, cache=pages, texts=texts
-        )
-    except BaseException:
-        zipped.cancel()
-        raise
+    if kept:
+        files.update(theirs.result().documents)
+    zipped = compressor.run(_compress, files)  # which empties `files` if it runs here
+    compressor.finish()
+    download = html.Download(epub_book.file_name(anthology))
+    site = html.render_site(
+        anthology, config, epub=download, image=cover.name, cache=pages, texts=texts
+    )
     book = zipped.result()
     html.show_size(site, len(book))
     return site, {download.path: book}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the helper renders of the chapters it kept: their texts, by position, and their
+    documents in the book, by path."""
+
+    texts: dict[int, ChapterText]
+    documents: dict[str, bytes]
+
+
+def _render_kept(
+    kept: Kept, marks: dict[int, dict[int, list[MentionMark]]], plan: epub_book.BookPlan | None
+) -> Rendered:
+    """In the helper: the text of each chapter it kept, at the positions `marks` (their
+    mentions, by block) lists, and with a `plan`, their book documents."""
+    chapters, kept.chapters = kept.chapters, {}
+    texts = {at: render_blocks(chapters[at].blocks, marks[at]) for at in marks}
+    documents = (
+        {}
+        if plan is None
+        else epub_book.chapter_documents(plan, {at: (chapters[at], texts[at]) for at in marks})
+    )
+    return Rendered(texts, documents)
+
+
+def _compress(_: None, files: dict[str, bytes]) -> bytes:
+    """In the compressor: the book's container (see `epub.zip_book`)."""
+    return epub_book.zip_book(files)
 
 
 def _sealed(config: Config) -> tuple[Path, ...]:

@@ -4,11 +4,11 @@ A forked child starts with a copy of the parent's memory, shared until either si
 a page. In CPython that happens at once for any object either side so much as reads (its
 reference count changes), so a child forked after the anthology is built copies much of it,
 and on a virtual machine such copying can cost more than the work saved. The build therefore
-forks its children at the start, while it is small (see `build`): one `start`s preparing part
-of the manuscripts and sends them back pickled; a `Standby` waits for the EPUB's files, sent
-to it through a pipe, and compresses them while this process renders the site. (A thread
-would not do for that: the GIL would hand the compressor back only at each switch interval,
-once per file.)
+forks its two `Helper`s at the start, while it is small (see `build`), and keeps their work
+apart from its own. One prepares the later manuscripts, sends copies back pickled and keeps
+them; once the anthology is analysed, it is sent what it needs to render those chapters' text
+and book documents. The other is sent the book's files, to compress while this process
+renders the site. (Threads would not do: only one of them can run Python at a time.)
 
 Forking is used only where it is safe: on a system with more than one core, where `fork` is the
 usual way to start a process (not Windows or macOS), from a process with a single thread
@@ -24,17 +24,22 @@ import gc
 import os
 import pickle
 import signal
+import struct
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
 from operator import attrgetter
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+S = TypeVar("S")
 T = TypeVar("T")
 V = TypeVar("V")
 
 _CHUNK = 1 << 20
+_PIPES_TO_HELPERS: set[int] = set()
+"""This process's ends of its helpers' pipes. A helper forked later must close its copies:
+a helper reads its calls until the pipe is closed, and its copy would keep it open."""
 
 
 def sent_by_fields(cls: type[V]) -> type[V]:
@@ -75,77 +80,37 @@ def _cores() -> int:
 
 @dataclass
 class Pending(Generic[T]):
-    """A result still being made, in a child process (`pid`) or already here (`value`)."""
+    """A result still being made by a `Helper`'s child (`helper`), or already here (`value`)."""
 
-    pid: int = 0
-    pipe: int = -1
+    helper: Helper[Any] | None = None
     value: T | None = None
 
     def result(self) -> T:
-        """Wait for the child and return what it made; an exception it raised is raised here."""
-        if not self.pid:
-            return self.value  # type: ignore[return-value]  # made here, or already received
-        try:
-            data = _read_all(self.pipe)
-        except BaseException:  # interrupted while waiting: the child's work is not wanted
-            self.cancel()
-            raise
-        pid, self.pid = self.pid, 0
-        _close(self.pipe)
-        self.pipe = -1
-        _, status = os.waitpid(pid, 0)
-        if not data:
-            code = os.waitstatus_to_exitcode(status)
-            raise RuntimeError(f"a build process ended without a result (exit code {code})")
-        succeeded, value = pickle.loads(data)
-        if not succeeded:
-            raise value
-        self.value = value
-        return value
-
-    def cancel(self) -> None:
-        """Stop the child, if it is still working (the build failed or was interrupted)."""
-        if self.pid:
-            pid, self.pid = self.pid, 0
-            os.kill(pid, signal.SIGKILL)
-            _close(self.pipe)
-            self.pipe = -1
-            os.waitpid(pid, 0)
+        """Wait for the helper and return what it made; an exception it raised is raised here."""
+        if self.helper is not None:
+            helper, self.helper = self.helper, None
+            self.value = helper.receive()
+        return self.value  # type: ignore[return-value]
 
 
-def start(work: Callable[[], T], *, fork: bool = True) -> Pending[T]:
-    """Begin `work()` in a forked child when `fork` is true and `can_fork()`; else do it now."""
-    if not (fork and can_fork()):
-        return Pending(value=work())
-    reader, writer = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:  # no process to be had: do the work here
-        _close(reader, writer)
-        return Pending(value=work())
-    if pid == 0:
-        try:
-            _become_child()
-            _close(reader)
-            _send_outcome(work, writer)
-        finally:
-            os._exit(1)  # only if something failed before the outcome was sent
-    _close(writer)
-    return Pending(pid=pid, pipe=reader)
+class Helper(Generic[S]):
+    """Another process, forked now while this one is still small, that runs calls in turn.
 
+    A call is `function(state, *args)`. The `state` stays in the helper's process from one call
+    to the next, so a later call can use what an earlier one made there (the chapters it
+    prepared) without that being sent back and forth; arguments and results travel pickled
+    through pipes. Without a child (`fork` false, or no fork to be had), each call runs here,
+    at once, on this process's `state`.
 
-class Standby:
-    """A child process forked now, while this one is still small, to run one call later.
-
-    A child forked late shares all the memory this process has grown by then, and every page
-    either of them writes afterwards is copied: compressing the EPUB in a child forked beside
-    a thousand rendered chapters doubled some fifty megabytes. This child shares almost
-    nothing; what its call needs is sent to it, pickled, through a pipe.
+    A result must be received before the next call is sent: a large result waiting in a full
+    pipe would otherwise block the child while this process blocks sending it the call.
     """
 
-    def __init__(self, *, fork: bool = True) -> None:
+    def __init__(self, state: S, *, fork: bool = True) -> None:
+        self.state = state
         self.pid = 0
         self.requests = self.results = -1
+        self.waiting = False  # a call was sent and its result not yet received
         if not (fork and can_fork()):
             return
         requests, self.requests = os.pipe()
@@ -159,59 +124,97 @@ class Standby:
         if self.pid == 0:
             try:
                 _become_child()
-                _close(self.requests, self.results)
-                _answer(requests, results)
+                _close(self.requests, self.results, *_PIPES_TO_HELPERS)
+                _serve(state, requests, results)
             finally:
-                os._exit(1)  # only if something failed before the outcome was sent
+                os._exit(1)  # only if something failed outside a call
         _close(requests, results)
+        _PIPES_TO_HELPERS.update((self.requests, self.results))
+
+    @property
+    def forked(self) -> bool:
+        """Whether calls run in another process."""
+        return self.pid != 0
 
     def run(self, function: Callable[..., T], *args: object) -> Pending[T]:
-        """`function(*args)` in the child; here, when there is no child or it is gone."""
+        """`function(state, *args)`, in the helper's process when there is one."""
         if not self.pid:
-            return Pending(value=function(*args))
-        pending = Pending[T](pid=self.pid, pipe=self.results)
-        self.pid = 0
+            return Pending(value=function(self.state, *args))
+        if self.waiting or self.requests < 0:
+            raise RuntimeError("a helper is sent a call after `finish`, or before its last result")
         try:
-            _write_all(self.requests, pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL))
-        except OSError:  # the child died waiting (the system needed its memory, say)
-            pending.cancel()
-            return Pending(value=function(*args))
-        except BaseException:
-            pending.cancel()
+            _send(self.requests, pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL))
+        except BaseException:  # a helper gone, or Ctrl-C: the build stops
+            self.cancel()
             raise
-        finally:
+        self.waiting = True
+        return Pending(helper=self)
+
+    def finish(self) -> None:
+        """Send no more calls: the helper's process ends once it has sent its last result,
+        giving back its memory, rather than wait for this build to end."""
+        if self.pid and self.requests >= 0:
             _close(self.requests)
             self.requests = -1
-        return pending
 
-    def __enter__(self) -> Standby:
+    def receive(self) -> Any:
+        """The result of the call sent last (see `Pending.result`)."""
+        try:
+            data = _receive(self.results)
+        except BaseException:  # interrupted while waiting: the helper's work is not wanted
+            self.cancel()
+            raise
+        self.waiting = False
+        if data is None:
+            code = self.cancel()
+            raise RuntimeError(f"a build process ended without a result (exit code {code})")
+        succeeded, value = pickle.loads(data)
+        if not succeeded:
+            self.cancel()
+            raise value
+        return value
+
+    def __enter__(self) -> Helper[S]:
         return self
 
     def __exit__(self, *_: object) -> None:
         self.cancel()
 
-    def cancel(self) -> None:
-        """Stop the child, if it was never given its call (the build failed)."""
-        if self.pid:
-            _close(self.requests)
-            self.requests = -1
-            Pending[object](pid=self.pid, pipe=self.results).cancel()
-            self.pid = 0
+    def cancel(self) -> int | None:
+        """Stop the helper's process, if there is one, and return its exit code."""
+        if not self.pid:
+            return None
+        pid, self.pid = self.pid, 0
+        _close(self.requests, self.results)
+        self.requests = self.results = -1
+        os.kill(pid, signal.SIGKILL)  # never reaped yet, so the process is there to signal
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status)
 
 
-def _answer(requests: int, results: int) -> None:
-    """The standby child's life: read the call until the parent closes the pipe, make it,
-    send the outcome back. A parent that closes the pipe without a call needs none."""
-    pickled = [_read_all(requests)]
-    _close(requests)
-    if pickled[0]:
+def _serve(state: object, requests: int, results: int) -> None:
+    """The helper's life: run each call as it arrives and send its outcome back, until the
+    parent closes the pipe. A call that fails ends it: the parent stops the build."""
+    while (call := [_receive(requests)])[0] is not None:
+        outcome, succeeded = _outcome(call, state)
+        _send(results, outcome)
+        del outcome
+        if not succeeded:
+            os._exit(1)
+    os._exit(0)
 
-        def work() -> object:
-            # Popped, so that the pickle is let go once unpacked, not held beside the arguments.
-            function, args = pickle.loads(pickled.pop())
-            return function(*args)
 
-        _send_outcome(work, results)
+def _outcome(call: list[bytearray | None], state: object) -> tuple[bytes, bool]:
+    """The pickled result of the pickled call in `call` (popped, so that its bytes are let go
+    once unpacked, not held while it runs), or of the exception it raised."""
+    try:
+        function, args = pickle.loads(call.pop())  # type: ignore[arg-type]
+        return pickle.dumps((True, function(state, *args)), pickle.HIGHEST_PROTOCOL), True
+    except BaseException as exc:  # every failure goes back to the parent
+        try:
+            return pickle.dumps((False, exc)), False
+        except Exception:  # an exception that cannot be pickled
+            return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}"))), False
 
 
 def _become_child() -> None:
@@ -222,38 +225,44 @@ def _become_child() -> None:
     gc.disable()
 
 
-def _send_outcome(work: Callable[[], object], pipe: int) -> None:
-    """Run `work` and send its result, or the exception it raised, to the parent; then leave
-    without running any of the parent's cleanup (its buffers and temporary folders)."""
-    status = 0
-    try:
-        try:
-            outcome = pickle.dumps((True, work()), protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # every failure goes back to the parent
-            status = 1
-            try:
-                outcome = pickle.dumps((False, exc))
-            except Exception:  # an exception that cannot be pickled
-                outcome = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-        _write_all(pipe, outcome)
-    finally:
-        os._exit(status)
+_LENGTH = struct.Struct("<Q")
 
 
-def _read_all(pipe: int) -> bytes:
-    parts = []
-    while chunk := os.read(pipe, _CHUNK):
-        parts.append(chunk)
-    return b"".join(parts)
+def _send(pipe: int, data: bytes) -> None:
+    """One message: its length, then its bytes."""
+    _write_all(pipe, _LENGTH.pack(len(data)))
+    _write_all(pipe, data)
 
 
-def _write_all(pipe: int, data: bytes) -> None:
+def _write_all(pipe: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(pipe, view[:_CHUNK]) :]
+
+
+def _receive(pipe: int) -> bytearray | None:
+    """One message, or None if the other end closed the pipe before it was whole."""
+    header = _read_exactly(pipe, _LENGTH.size)
+    if header is None:
+        return None
+    (length,) = _LENGTH.unpack(header)
+    return _read_exactly(pipe, length)
+
+
+def _read_exactly(pipe: int, length: int) -> bytearray | None:
+    buffer = bytearray(length)
+    view = memoryview(buffer)
+    got = 0
+    while got < length:
+        read = os.readv(pipe, [view[got : got + _CHUNK]])
+        if not read:
+            return None
+        got += read
+    return buffer
 
 
 def _close(*pipes: int) -> None:
     for pipe in pipes:
         if pipe >= 0:
             os.close(pipe)
+            _PIPES_TO_HELPERS.discard(pipe)

@@ -59,7 +59,7 @@ def run(source: Path, root: Path, config: str = "") -> Detected:
     if config:
         (root / "anthology.toml").write_text(f'source = "{source}"\n{config}', encoding="utf-8")
     loaded = load_config(root=root, source=source)
-    chapters, _, _ = gather(loaded)
+    chapters = gather(loaded).chapters
     index, found = detect(chapters, loaded.characters)
     return Detected(chapters, index, (*loaded.warnings, *found))
 
@@ -534,7 +534,7 @@ def test_a_thousand_chapters_of_copies_find_the_same_cast(tmp_path: Path, seeds:
         for seed in sorted(SEEDS.glob("*.txt")):
             shutil.copyfile(seed, corpus / f"{copy:03d}_{seed.name}")
     loaded = load_config(root=tmp_path, source=corpus)
-    chapters, _, _ = gather(loaded)
+    chapters = gather(loaded).chapters
     assert len(chapters) == 1000
     index, _ = detect(chapters, loaded.characters)
     assert {(c.name, len(c.mentions)) for c in index.characters} == {
@@ -545,7 +545,7 @@ def test_a_thousand_chapters_of_copies_find_the_same_cast(tmp_path: Path, seeds:
 def test_a_scan_moved_to_another_place_is_the_scan_made_there() -> None:
     """A chapter scanned where it was first thought to stand, then moved (an earlier
     manuscript turned out empty), finds the same names as one scanned in its place."""
-    chapters, _, _ = gather(load_config(ROOT / "anthology.toml"))
+    chapters = gather(load_config(ROOT / "anthology.toml")).chapters
     for chapter in chapters:
         assert characters.moved(characters.scan_chapter(7, chapter), 2) == (
             characters.scan_chapter(2, chapter)

@@ -39,46 +39,76 @@ def in_fresh_process(body: str) -> str:
 
 
 @needs_two_cores
-def test_work_runs_in_another_process_and_its_result_comes_back() -> None:
+def test_a_call_runs_in_the_helper_and_its_result_comes_back() -> None:
     printed = in_fresh_process(
         """
-        pid, data = parallel.start(lambda: (os.getpid(), b"x" * 3_000_000)).result()
+        def made_there(state, size):
+            return os.getpid(), b"x" * size
+
+        with parallel.Helper(None) as helper:
+            pid, data = helper.run(made_there, 3_000_000).result()
         print(pid != os.getpid(), data == b"x" * 3_000_000)
         """
     )
     assert printed == "True True"
 
 
-def test_work_not_worth_a_process_runs_here() -> None:
-    assert parallel.start(os.getpid, fork=False).result() == os.getpid()
+@needs_two_cores
+def test_a_helper_keeps_its_state_from_call_to_call() -> None:
+    """What one call leaves in the helper's state is there for the next, in the helper's
+    process: this process's copy of the state never changes."""
+    printed = in_fresh_process(
+        """
+        def keep(state, value):
+            state.append(value)
+            return len(state)
+
+        def total(state):
+            return sum(state)
+
+        state = [1]
+        with parallel.Helper(state) as helper:
+            print(helper.run(keep, 41).result(), helper.run(total).result(), state)
+        """
+    )
+    assert printed == "2 42 [1]"
 
 
-def test_no_second_process_is_started_beside_another_thread() -> None:
+def test_without_a_helper_process_calls_run_here() -> None:
+    state: list[int] = []
+    helper = parallel.Helper(state, fork=False)
+    assert helper.run(lambda kept, n: kept.append(n) or os.getpid(), 7).result() == os.getpid()
+    assert state == [7] and not helper.forked
+
+
+def test_no_helper_process_is_started_beside_another_thread() -> None:
     printed = in_fresh_process(
         """
         idle = threading.Event()
         other = threading.Thread(target=idle.wait)
         other.start()
-        print(parallel.can_fork(), parallel.start(os.getpid).result() == os.getpid())
+        helper = parallel.Helper(None)
+        here = helper.run(lambda _: os.getpid()).result() == os.getpid()
+        print(parallel.can_fork(), helper.forked, here)
         idle.set()
         """
     )
-    assert printed == "False True"
+    assert printed == "False False True"
 
 
 @needs_two_cores
-def test_a_failure_in_the_other_process_is_raised_here_whole() -> None:
+def test_a_failure_in_the_helper_is_raised_here_whole() -> None:
     printed = in_fresh_process(
         """
         from pathlib import Path
 
         from sitegen.errors import SitegenError, error
 
-        def fails():
+        def fails(state):
             raise SitegenError([error("E999", Path("x.txt"), 3, "broken", "fix it")])
 
         try:
-            parallel.start(fails).result()
+            parallel.Helper(None).run(fails).result()
         except SitegenError as exc:
             [problem] = exc.diagnostics
             print(problem.code, problem.line, problem.message)
@@ -88,11 +118,14 @@ def test_a_failure_in_the_other_process_is_raised_here_whole() -> None:
 
 
 @needs_two_cores
-def test_a_child_that_dies_without_a_result_is_an_error() -> None:
+def test_a_helper_that_dies_without_a_result_is_an_error() -> None:
     printed = in_fresh_process(
         """
+        def dies(state):
+            os.kill(os.getpid(), signal.SIGKILL)
+
         try:
-            parallel.start(lambda: os.kill(os.getpid(), signal.SIGKILL)).result()
+            parallel.Helper(None).run(dies).result()
         except RuntimeError as exc:
             print(exc)
         """
@@ -104,13 +137,13 @@ def test_a_child_that_dies_without_a_result_is_an_error() -> None:
 def test_an_exception_that_cannot_be_pickled_still_arrives() -> None:
     printed = in_fresh_process(
         """
-        def fails():
+        def fails(state):
             class Unpicklable(Exception):  # a local class: pickle cannot name it
                 pass
             raise Unpicklable("no way back")
 
         try:
-            parallel.start(fails).result()
+            parallel.Helper(None).run(fails).result()
         except RuntimeError as exc:
             print(exc)
         """
@@ -119,48 +152,50 @@ def test_an_exception_that_cannot_be_pickled_still_arrives() -> None:
 
 
 @needs_two_cores
-def test_a_cancelled_child_is_gone() -> None:
+def test_a_cancelled_helper_is_gone_even_in_the_middle_of_a_call() -> None:
     printed = in_fresh_process(
         """
-        pending = parallel.start(lambda: threading.Event().wait(60))
-        child = pending.pid
-        pending.cancel()
-        try:
-            os.waitpid(child, os.WNOHANG)
-        except ChildProcessError:
-            print(child > 0, "gone")
+        def waits(state):
+            threading.Event().wait(60)
+
+        for busy in (False, True):
+            helper = parallel.Helper(None)
+            child = helper.pid
+            if busy:
+                helper.run(waits)
+            helper.cancel()
+            try:
+                os.waitpid(child, os.WNOHANG)
+            except ChildProcessError:
+                print(child > 0, "gone")
         """
     )
-    assert printed == "True gone"
+    assert printed == "True gone\nTrue gone"
 
 
 @needs_two_cores
-def test_a_standby_process_runs_the_call_it_is_sent_later() -> None:
+def test_a_finished_helper_ends_once_its_last_result_is_sent() -> None:
+    """`finish` lets the helper go as soon as it has answered, even with a second helper,
+    forked later, alive: that one must not hold the first one's pipe open."""
     printed = in_fresh_process(
         """
-        import zlib
-        data = os.urandom(1000) * 3000
-        print(zlib.decompress(parallel.Standby().run(zlib.compress, data).result()) == data)
-        print(parallel.Standby().run(os.getpid).result() != os.getpid())
+        import time
+
+        def double(state, n):
+            return 2 * n
+
+        first, second = parallel.Helper(None), parallel.Helper(None)
+        pending = first.run(double, 21)
+        first.finish()
+        print(pending.result())
+        deadline = time.monotonic() + 10
+        while os.waitpid(first.pid, os.WNOHANG) == (0, 0) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print(time.monotonic() < deadline, second.run(double, 2).result())
+        second.cancel()
         """
     )
-    assert printed == "True\nTrue"
-
-
-@needs_two_cores
-def test_a_standby_process_never_called_is_gone() -> None:
-    printed = in_fresh_process(
-        """
-        standby = parallel.Standby()
-        child = standby.pid
-        standby.cancel()
-        try:
-            os.waitpid(child, os.WNOHANG)
-        except ChildProcessError:
-            print(child > 0, "gone")
-        """
-    )
-    assert printed == "True gone"
+    assert printed == "42\nTrue 4"
 
 
 def built_both_ways(project: Path, elsewhere: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
@@ -187,8 +222,8 @@ def built_both_ways(project: Path, elsewhere: Path) -> tuple[dict[str, bytes], d
 def test_work_shared_between_processes_gives_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Manuscripts prepared by a second process and a book compressed by a third make the
-    same site and book as one process does, and the pages show the book's real size."""
+    """Chapters prepared and rendered by a helper process and a book compressed by another
+    make the same site and book as one process does, and the pages show the book's real size."""
     project = big_project(tmp_path / "big", copies=40)
     assert sum(p.stat().st_size for p in (project / "seeds").iterdir()) >= WORTH_SPLITTING
     monkeypatch.setenv("SOURCE_DATE_EPOCH", PINNED_DATE["SOURCE_DATE_EPOCH"])
@@ -224,7 +259,7 @@ def test_a_large_build_forks_its_helpers_and_a_small_one_does_not(tmp_path: Path
             print(len(forks) - before)
         """
     )
-    assert counts.split() == ["2", "0"]  # the one preparing manuscripts, the compressor
+    assert counts.split() == ["2", "0"]  # the one preparing and rendering chapters, the compressor
 
 
 @needs_two_cores

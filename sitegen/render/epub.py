@@ -14,6 +14,7 @@ fixed timestamps, permissions and entry order.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import partial
 from html import escape
@@ -29,8 +30,8 @@ from ..model import Anthology, Chapter, Meta
 from ..slugs import slugify
 from ..sources import NOT_IN_XML
 from .cover import LITERATA, CoverImage, cover_image, cover_warnings, fonts_dir
-from .html import Link, load_templates
-from .prose import ChapterTexts
+from .html import Link, TemplateFiles, read_templates, templates_from
+from .prose import ChapterText, ChapterTexts
 
 if TYPE_CHECKING:
     from ..cache import Memo
@@ -287,43 +288,79 @@ def describe_book(
     )
 
 
+@dataclass(frozen=True)
+class BookPlan:
+    """The book as decided before its chapters are rendered: all that their documents share.
+    The build sends it to the helper process that renders some of them (see `build`)."""
+
+    meta: Meta
+    book: Book
+    index: tuple[IndexPart, ...]
+    fonts: dict[str, bytes]
+    templates_dir: Path
+    templates: TemplateFiles  # read once, so every document comes from the same templates
+    entry_hrefs: tuple[str, ...]  # each character's entry in the book's index
+    chapter_count: int
+
+
+def plan_book(anthology: Anthology, config: Config) -> BookPlan:
+    fonts = _fonts(config)
+    index = index_parts(index_entries(anthology))
+    book = describe_book(anthology, cover_image(anthology.meta, config), fonts, index)
+    templates = templates_dir(config)
+    return BookPlan(
+        meta=anthology.meta,
+        book=book,
+        index=index,
+        fonts=fonts,
+        templates_dir=templates,
+        templates=read_templates(templates),
+        entry_hrefs=tuple(f"{part.item.href}#{e.id}" for part in index for e in part.entries),
+        chapter_count=len(anthology.chapters),
+    )
+
+
 class _Renderer:
-    def __init__(
-        self,
-        anthology: Anthology,
-        templates: Path,
-        book: Book,
-        texts: ChapterTexts,
-        entry_hrefs: tuple[str, ...],
-    ) -> None:
-        self.anthology = anthology
-        self.book = book
-        loaded = load_templates(templates)
+    def __init__(self, plan: BookPlan) -> None:
+        self.plan = plan
+        loaded = templates_from(plan.templates_dir, plan.templates)
         self.env, self.digest = loaded.env, loaded.digest
-        self.texts = texts
-        self.entry_hrefs = entry_hrefs  # each character's entry in the book's index
 
     def render(self, template: str, title: str, **context: object) -> bytes:
         loaded = self.env.get_template(f"epub/{template}")
-        text = loaded.render(book=self.book, meta=self.anthology.meta, title=title, **context)
+        text = loaded.render(book=self.plan.book, meta=self.plan.meta, title=title, **context)
         return xml_bytes(text)
 
-    def chapter(self, position: int) -> bytes:
-        chapter = self.anthology.chapters[position]
-        text = self.texts[position].markup(self.entry_hrefs.__getitem__, xhtml=True)
-        return self.render("chapter.xhtml", chapter.title, chapter=chapter, text=text)
+    def chapter(self, chapter: Chapter, text: ChapterText) -> bytes:
+        markup = text.markup(self.plan.entry_hrefs.__getitem__, xhtml=True)
+        return self.render("chapter.xhtml", chapter.title, chapter=chapter, text=markup)
 
-    def chapter_inputs(self, position: int) -> tuple[object, ...]:
+    def chapter_at(self, anthology: Anthology, texts: ChapterTexts, position: int) -> bytes:
+        return self.chapter(anthology.chapters[position], texts[position])
+
+    def chapter_inputs(self, anthology: Anthology, position: int) -> tuple[object, ...]:
         """What a chapter's XHTML reads: the chapter, its mentions, the names and index entries
         of the characters it mentions, and the book's language."""
-        people = self.anthology.characters.characters
-        links = self.anthology.links[position]
+        people = anthology.characters.characters
+        links = anthology.links[position]
         return (
-            self.anthology.chapters[position],
+            anthology.chapters[position],
             links.mentions,
-            tuple((people[i].name, self.entry_hrefs[i]) for i in links.characters),
-            self.anthology.meta.language,
+            tuple((people[i].name, self.plan.entry_hrefs[i]) for i in links.characters),
+            anthology.meta.language,
         )
+
+
+def chapter_documents(
+    plan: BookPlan, chapters: Mapping[int, tuple[Chapter, ChapterText]]
+) -> dict[str, bytes]:
+    """The documents of the chapters at the given positions, by their path in the container,
+    as `book_files` makes them: for a process that holds only those chapters."""
+    renderer = _Renderer(plan)
+    return {
+        ROOT + chapter_href(position, plan.chapter_count): renderer.chapter(chapter, text)
+        for position, (chapter, text) in chapters.items()
+    }
 
 
 _CONTROLS = bytes(code for code in range(32) if code not in b"\t\n\r")
@@ -351,26 +388,25 @@ def render_epub(
     texts: ChapterTexts | None = None,
 ) -> dict[str, bytes]:
     """`{"<slug>.epub": the zipped book}` (see `book_files` for the arguments)."""
-    return {file_name(anthology): zip_book(book_files(anthology, config, cache, texts))}
+    plan = plan_book(anthology, config)
+    return {file_name(anthology): zip_book(book_files(anthology, config, plan, cache, texts))}
 
 
 def book_files(
     anthology: Anthology,
     config: Config,
+    plan: BookPlan,
     cache: Memo[bytes] | None = None,
     texts: ChapterTexts | None = None,
+    elsewhere: Collection[int] = (),
 ) -> dict[str, bytes]:
-    """Every file of the book's container, by its path there, ready for `zip_book`. With
-    `cache` (`serve`), a chapter whose inputs and templates did not change since the last
+    """Every file of the book's container, by its path there, ready for `zip_book`, except
+    the documents of the chapters at positions `elsewhere` (rendered by `chapter_documents`).
+    With `cache` (`serve`), a chapter whose inputs and templates did not change since the last
     build is not rendered again; `texts` shares the chapters' rendered text with the site. A
     character's first mention in a chapter links to their entry in the book's index."""
-    fonts = _fonts(config)
-    cover = cover_image(anthology.meta, config)
-    index = index_parts(index_entries(anthology))
-    book = describe_book(anthology, cover, fonts, index)
-    templates = templates_dir(config)
-    entry_hrefs = tuple(f"{part.item.href}#{entry.id}" for part in index for entry in part.entries)
-    renderer = _Renderer(anthology, templates, book, texts or ChapterTexts(anthology), entry_hrefs)
+    renderer = _Renderer(plan)
+    texts = texts or ChapterTexts(anthology)
     meta = anthology.meta
     documents: dict[str, bytes] = {
         "cover.xhtml": renderer.render("cover.xhtml", meta.title),
@@ -380,36 +416,40 @@ def book_files(
         "toc.ncx": renderer.render("toc.ncx", "Contents"),
         "package.opf": renderer.render("package.opf", meta.title),
     }
-    for position in range(len(anthology.chapters)):
+    skipped = set(elsewhere)
+    for position, chapter in enumerate(anthology.chapters):
+        if position in skipped:
+            continue
         href = chapter_href(position, len(anthology.chapters))
-        make = partial(renderer.chapter, position)
-        documents[href] = (
-            make()
-            if cache is None
-            else cache.get(href, (renderer.digest, renderer.chapter_inputs(position)), make)
-        )
-    for part in index:
+        if cache is None:
+            documents[href] = renderer.chapter(chapter, texts[position])
+        else:
+            inputs = (renderer.digest, renderer.chapter_inputs(anthology, position))
+            make = partial(renderer.chapter_at, anthology, texts, position)
+            documents[href] = cache.get(href, inputs, make)
+    for part in plan.index:
         documents[part.item.href] = renderer.render("characters.xhtml", part.title, part=part)
-    stylesheet = templates / "epub" / "book.css"
+    cover = plan.book.cover
     return {
         "META-INF/container.xml": renderer.render("container.xml", meta.title),
         **{ROOT + path: data for path, data in documents.items()},
-        ROOT + "css/book.css": stylesheet.read_bytes(),
+        ROOT + "css/book.css": dict(plan.templates)["epub/book.css"],
         ROOT + f"images/{cover.name}": cover.data,
-        **{ROOT + path: data for path, data in fonts.items()},
+        **{ROOT + path: data for path, data in plan.fonts.items()},
     }
 
 
 def zip_book(files: dict[str, bytes]) -> bytes:
     """The OCF container: `mimetype` first and stored, then every file in name order, with
-    fixed dates and permissions, so identical files always give an identical zip."""
+    fixed dates and permissions, so identical files always give an identical zip. `files` is
+    emptied as they are compressed, so that each one's memory is let go once it is in."""
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(_entry("mimetype", zipfile.ZIP_STORED), MIMETYPE)
         for path in sorted(files):
             already_compressed = path.endswith((".woff2", ".png", ".jpg"))
             method = zipfile.ZIP_STORED if already_compressed else zipfile.ZIP_DEFLATED
-            archive.writestr(_entry(path, method), files[path])
+            archive.writestr(_entry(path, method), files.pop(path))
     return buffer.getvalue()
 
 

@@ -114,16 +114,22 @@ class Templates:
     digest: str
 
 
+TemplateFiles = tuple[tuple[str, bytes], ...]  # (name, bytes) of every file in a templates folder
+
+
 def load_templates(templates_dir: Path) -> Templates:
-    files = tuple(
+    return templates_from(templates_dir, read_templates(templates_dir))
+
+
+def read_templates(templates_dir: Path) -> TemplateFiles:
+    return tuple(
         (path.relative_to(templates_dir).as_posix(), path.read_bytes())
         for path in sorted(p for p in templates_dir.rglob("*") if p.is_file())
     )
-    return _templates(templates_dir, files)
 
 
 @lru_cache(maxsize=8)
-def _templates(templates_dir: Path, files: tuple[tuple[str, bytes], ...]) -> Templates:
+def templates_from(templates_dir: Path, files: TemplateFiles) -> Templates:
     """One environment per set of template bytes: Jinja compiles each template once for it."""
     digest = hashlib.sha256()
     for name, data in files:
@@ -266,7 +272,7 @@ class SiteRenderer:
                 "chapter.html",
                 page,
                 chapter=chapter,
-                text=self.texts[position].markup(
+                text=self.texts.take(position).markup(
                     lambda character: page.url(people[character].url), xhtml=False
                 ),
                 previous=self.story_link(links.previous, page),
@@ -389,7 +395,8 @@ def render_site(
     """Every page and asset; with `epub`, the home and chapter pages offer it for download;
     with `image` (a site path), pages name it as their Open Graph image; with `cache`, a page
     whose inputs did not change since the last build is not rendered again; `texts` shares
-    the chapters' rendered text with the EPUB."""
+    the chapters' rendered text with the EPUB, which must be made first: the site lets each
+    one go once its page is made."""
     assets = theme_files(config.theme_dir)
     site = SiteRenderer(anthology, config, assets, epub, image, cache, texts)
     pages: dict[str, bytes] = {"index.html": site.home(), "404.html": site.not_found()}

@@ -9,15 +9,15 @@ and how a scene break closes (`<hr>` in HTML, `<hr/>` in XHTML).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from ..manuscript import Block, CodeBlock, Emphasis, Heading, Inline, Paragraph, SceneBreak, Text
-from ..model import Anthology, Mention
+from ..model import Anthology
 
 if TYPE_CHECKING:
     from ..cache import Memo
@@ -26,14 +26,12 @@ XHTML_BREAK = '<hr class="scene-break"/>'
 HTML_BREAK = '<hr class="scene-break">'
 
 
-class MentionMark(NamedTuple):
-    """One mention as the text shows it: an anchor, and for a character's first mention in
-    the chapter, a link out. A named tuple, the cheapest record to make: a long anthology has
-    tens of thousands of mentions."""
-
-    mention: Mention
-    character: int  # index into the anthology's character index
-    link_title: str | None  # the link's title on a first mention; None for the others
+MentionMark = tuple[int, int, str, int, str | None]
+"""One mention as the text shows it, (start, end, anchor, character, link title): where it is
+in its block's plain text, its anchor, the index of the character it names, and on the
+character's first mention in the chapter the title of the link out (else None). A plain
+tuple, the cheapest record to make and to pickle (see `build._render`): a long anthology has
+tens of thousands."""
 
 
 @dataclass(frozen=True)
@@ -69,28 +67,28 @@ class _Writer:
             pieces.append(escape(text, quote=False))
             return
         cursor, end = start, start + len(text)
-        for index, mark in enumerate(marks):
-            m = mark.mention
-            if m.end <= start or m.start >= end:
+        for index, (mark_start, mark_end, anchor, character, title) in enumerate(marks):
+            if mark_end <= start or mark_start >= end:
                 continue
-            piece_start, piece_end = max(m.start, start), min(m.end, end)
+            piece_start, piece_end = max(mark_start, start), min(mark_end, end)
             pieces.append(escape(text[cursor - start : piece_start - start], quote=False))
-            self.open(mark, first_piece=index not in opened)
+            self.open(anchor if index not in opened else None, character, title)
             opened.add(index)
             pieces.append(escape(text[piece_start - start : piece_end - start], quote=False))
-            pieces.append("</span>" if mark.link_title is None else "</a>")
+            pieces.append("</span>" if title is None else "</a>")
             cursor = piece_end
         pieces.append(escape(text[cursor - start :], quote=False))
 
-    def open(self, mark: MentionMark, *, first_piece: bool) -> None:
-        anchor = f' id="{mark.mention.anchor}"' if first_piece else ""
-        if mark.link_title is None:
-            self.pieces.append(f'<span class="mention"{anchor}>')
+    def open(self, anchor: str | None, character: int, title: str | None) -> None:
+        """The start of a mention; its `anchor` only on its first piece (else None)."""
+        given = f' id="{anchor}"' if anchor is not None else ""
+        if title is None:
+            self.pieces.append(f'<span class="mention"{given}>')
             return
-        self.pieces.append(f'<a class="mention"{anchor} href="')
-        self.links.append((len(self.pieces), mark.character))
+        self.pieces.append(f'<a class="mention"{given} href="')
+        self.links.append((len(self.pieces), character))
         self.pieces.append("")
-        self.pieces.append(f'" title="{escape(mark.link_title)}">')
+        self.pieces.append(f'" title="{escape(title)}">')
 
     def inlines(
         self,
@@ -161,11 +159,11 @@ def mention_marks(anthology: Anthology, position: int) -> dict[int, list[Mention
     by_block: dict[int, list[MentionMark]] = {}
     linked: set[int] = set()
     for number, mention in anthology.links[position].mentions:
-        if number in linked:
-            mark = MentionMark(mention, number, None)
-        else:
-            mark = MentionMark(mention, number, f"{characters[number].name}: every appearance")
+        title = None
+        if number not in linked:
+            title = f"{characters[number].name}: every appearance"
             linked.add(number)
+        mark = (mention.start, mention.end, mention.anchor, number, title)
         by_block.setdefault(mention.block, []).append(mark)
     return by_block
 
@@ -197,15 +195,35 @@ class ChapterTexts:
     """Each chapter's text, rendered the first time a renderer asks for it, then shared.
 
     With `cache` (`serve`), a chapter whose blocks, mentions and mentioned names are the same
-    as in the last build is not rendered again.
+    as in the last build is not rendered again. Texts being rendered elsewhere (by the build's
+    helper process) are waited for when first asked for, see `expect`.
     """
 
     def __init__(self, anthology: Anthology, cache: Memo[ChapterText] | None = None) -> None:
         self.anthology = anthology
         self.cache = cache
         self.made: dict[int, ChapterText] = {}
+        self.expected: frozenset[int] = frozenset()
+        self.arriving: Callable[[], Mapping[int, ChapterText]] = dict
+
+    def expect(
+        self, positions: Collection[int], arriving: Callable[[], Mapping[int, ChapterText]]
+    ) -> None:
+        """The texts of the chapters at `positions` are being made elsewhere: `arriving()`
+        waits for them."""
+        self.expected, self.arriving = frozenset(positions), arriving
+
+    def take(self, position: int) -> ChapterText:
+        """The text, for the last renderer to need it: it is let go here (a long anthology's
+        texts add up to a tenth of the build's memory)."""
+        text = self[position]
+        del self.made[position]
+        return text
 
     def __getitem__(self, position: int) -> ChapterText:
+        if position not in self.made and position in self.expected:
+            self.made.update(self.arriving())
+            self.expected = frozenset()
         if position not in self.made:
             chapter = self.anthology.chapters[position]
             links = self.anthology.links[position]
