@@ -481,28 +481,22 @@ def _render(
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The site's files and, when there is a `cover` to make a book with, the book's, each
     `{path: bytes}`. The first helper renders the text and book documents of the chapters it
-    `kept` (see `gather`), and the second compresses the book, while this process renders
-    the rest."""
+    `kept` (see `gather`) and the book's matter; the second compresses the book; this process
+    renders the rest. Without helper processes, all of it is done here."""
     helper, compressor = helpers
     pages = cache.pages if cache else None
     plan = epub_book.plan_book(anthology, config) if cover else None
-    if kept:
-        marks = {position: mention_marks(anthology, position) for position in sorted(kept)}
-        theirs = helper.run(_render_kept, marks, plan)
-        helper.finish()
-        texts.expect(kept, lambda: theirs.result().texts)
+    marks = {position: mention_marks(anthology, position) for position in sorted(kept)}
+    theirs = helper.run(_render_kept, marks, plan)
+    helper.finish()
+    texts.expect(kept, lambda: theirs.result().texts)
     if cover is None or plan is None:
         return html.render_site(anthology, config, cache=pages, texts=texts), {}
-    files = epub_book.book_files(
-        anthology,
-        config,
-        plan,
-        cache=cache.book_chapters if cache else None,
-        texts=texts,
-        elsewhere=kept,
+    mine = [position for position in range(len(anthology.chapters)) if position not in kept]
+    files = epub_book.chapter_files(
+        anthology, plan, mine, texts, cache=cache.book_chapters if cache else None
     )
-    if kept:
-        files.update(theirs.result().documents)
+    files.update(theirs.result().documents)
     zipped = compressor.run(_compress, files)  # which empties `files` if it runs here
     compressor.finish()
     download = html.Download(epub_book.file_name(anthology))
@@ -527,15 +521,14 @@ def _render_kept(
     kept: Kept, marks: dict[int, dict[int, list[MentionMark]]], plan: epub_book.BookPlan | None
 ) -> Rendered:
     """In the helper: the text of each chapter it kept, at the positions `marks` (their
-    mentions, by block) lists, and with a `plan`, their book documents."""
+    mentions, by block) lists; with a `plan`, their documents in the book, and the book's
+    matter (see `epub.book_matter`)."""
     chapters, kept.chapters = kept.chapters, {}
     texts = {at: render_blocks(chapters[at].blocks, marks[at]) for at in marks}
-    documents = (
-        {}
-        if plan is None
-        else epub_book.chapter_documents(plan, {at: (chapters[at], texts[at]) for at in marks})
-    )
-    return Rendered(texts, documents)
+    if plan is None:
+        return Rendered(texts, {})
+    documents = epub_book.chapter_documents(plan, {at: (chapters[at], texts[at]) for at in marks})
+    return Rendered(texts, {**epub_book.book_matter(plan), **documents})
 
 
 def _compress(_: None, files: dict[str, bytes]) -> bytes:

@@ -14,7 +14,7 @@ fixed timestamps, permissions and entry order.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Collection, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from html import escape
@@ -351,18 +351,6 @@ class _Renderer:
         )
 
 
-def chapter_documents(
-    plan: BookPlan, chapters: Mapping[int, tuple[Chapter, ChapterText]]
-) -> dict[str, bytes]:
-    """The documents of the chapters at the given positions, by their path in the container,
-    as `book_files` makes them: for a process that holds only those chapters."""
-    renderer = _Renderer(plan)
-    return {
-        ROOT + chapter_href(position, plan.chapter_count): renderer.chapter(chapter, text)
-        for position, (chapter, text) in chapters.items()
-    }
-
-
 _CONTROLS = bytes(code for code in range(32) if code not in b"\t\n\r")
 
 
@@ -387,55 +375,75 @@ def render_epub(
     cache: Memo[bytes] | None = None,
     texts: ChapterTexts | None = None,
 ) -> dict[str, bytes]:
-    """`{"<slug>.epub": the zipped book}` (see `book_files` for the arguments)."""
+    """`{"<slug>.epub": the zipped book}`: its matter and every chapter's document."""
     plan = plan_book(anthology, config)
-    return {file_name(anthology): zip_book(book_files(anthology, config, plan, cache, texts))}
-
-
-def book_files(
-    anthology: Anthology,
-    config: Config,
-    plan: BookPlan,
-    cache: Memo[bytes] | None = None,
-    texts: ChapterTexts | None = None,
-    elsewhere: Collection[int] = (),
-) -> dict[str, bytes]:
-    """Every file of the book's container, by its path there, ready for `zip_book`, except
-    the documents of the chapters at positions `elsewhere` (rendered by `chapter_documents`).
-    With `cache` (`serve`), a chapter whose inputs and templates did not change since the last
-    build is not rendered again; `texts` shares the chapters' rendered text with the site. A
-    character's first mention in a chapter links to their entry in the book's index."""
-    renderer = _Renderer(plan)
     texts = texts or ChapterTexts(anthology)
-    meta = anthology.meta
-    documents: dict[str, bytes] = {
-        "cover.xhtml": renderer.render("cover.xhtml", meta.title),
-        "titlepage.xhtml": renderer.render("titlepage.xhtml", meta.title),
+    everyone = range(len(anthology.chapters))
+    files = {**book_matter(plan), **chapter_files(anthology, plan, everyone, texts, cache)}
+    return {file_name(anthology): zip_book(files)}
+
+
+def book_matter(plan: BookPlan) -> dict[str, bytes]:
+    """Every file of the book's container but the chapters' documents, by its path there: the
+    package, navigation, front and back matter, the character index, stylesheet, cover and
+    fonts. They depend on the `plan` alone."""
+    renderer = _Renderer(plan)
+    title = plan.meta.title
+    documents = {
+        "cover.xhtml": renderer.render("cover.xhtml", title),
+        "titlepage.xhtml": renderer.render("titlepage.xhtml", title),
         "nav.xhtml": renderer.render("nav.xhtml", "Contents"),
         "colophon.xhtml": renderer.render("colophon.xhtml", "Colophon"),
         "toc.ncx": renderer.render("toc.ncx", "Contents"),
-        "package.opf": renderer.render("package.opf", meta.title),
+        "package.opf": renderer.render("package.opf", title),
+        **{
+            part.item.href: renderer.render("characters.xhtml", part.title, part=part)
+            for part in plan.index
+        },
     }
-    skipped = set(elsewhere)
-    for position, chapter in enumerate(anthology.chapters):
-        if position in skipped:
-            continue
-        href = chapter_href(position, len(anthology.chapters))
-        if cache is None:
-            documents[href] = renderer.chapter(chapter, texts[position])
-        else:
-            inputs = (renderer.digest, renderer.chapter_inputs(anthology, position))
-            make = partial(renderer.chapter_at, anthology, texts, position)
-            documents[href] = cache.get(href, inputs, make)
-    for part in plan.index:
-        documents[part.item.href] = renderer.render("characters.xhtml", part.title, part=part)
     cover = plan.book.cover
     return {
-        "META-INF/container.xml": renderer.render("container.xml", meta.title),
+        "META-INF/container.xml": renderer.render("container.xml", title),
         **{ROOT + path: data for path, data in documents.items()},
         ROOT + "css/book.css": dict(plan.templates)["epub/book.css"],
         ROOT + f"images/{cover.name}": cover.data,
         **{ROOT + path: data for path, data in plan.fonts.items()},
+    }
+
+
+def chapter_files(
+    anthology: Anthology,
+    plan: BookPlan,
+    positions: Iterable[int],
+    texts: ChapterTexts,
+    cache: Memo[bytes] | None = None,
+) -> dict[str, bytes]:
+    """The documents of the chapters at `positions`, by their path in the book's container.
+    With `cache` (`serve`), a chapter whose inputs and templates did not change since the last
+    build is not rendered again; `texts` shares the chapters' rendered text with the site. A
+    character's first mention in a chapter links to their entry in the book's index."""
+    renderer = _Renderer(plan)
+    documents: dict[str, bytes] = {}
+    for position in positions:
+        path = ROOT + chapter_href(position, plan.chapter_count)
+        if cache is None:
+            documents[path] = renderer.chapter(anthology.chapters[position], texts[position])
+        else:
+            inputs = (renderer.digest, renderer.chapter_inputs(anthology, position))
+            make = partial(renderer.chapter_at, anthology, texts, position)
+            documents[path] = cache.get(path, inputs, make)
+    return documents
+
+
+def chapter_documents(
+    plan: BookPlan, chapters: Mapping[int, tuple[Chapter, ChapterText]]
+) -> dict[str, bytes]:
+    """What `chapter_files` makes, from the chapters at the given positions and their texts:
+    for a process that holds only those chapters."""
+    renderer = _Renderer(plan)
+    return {
+        ROOT + chapter_href(position, plan.chapter_count): renderer.chapter(chapter, text)
+        for position, (chapter, text) in chapters.items()
     }
 
 
