@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import resource
 import time
 from collections.abc import Callable, Iterator
@@ -251,7 +252,7 @@ def gather(
     kept: list[int] = []
     for path, entry in order[:split]:
         take(steps.prepare(len(chapters) + 1, path, entry))
-    for (path, entry), prepared in zip(order[split:], later.result(), strict=True):
+    for (path, entry), prepared in zip(order[split:], pickle.loads(later.result()), strict=True):
         number = len(chapters) + 1
         if prepared.chapter and prepared.chapter.number != number:
             prepared = prepared.renumbered(number) or steps.prepare(number, path, entry)
@@ -263,14 +264,16 @@ def gather(
 
 def _prepare_part(
     kept: Kept, steps: Steps, part: list[tuple[Path, ChapterEntry | None]], first: int
-) -> list[Prepared]:
+) -> bytes:
     """In the helper: prepare the manuscripts of `part`, numbering them from `first`, and
-    keep their chapters for `_render_kept`."""
+    keep their chapters for `_render_kept`. They are pickled here, so that the helper does it
+    while this process is still preparing its own part: sent as objects, they would be
+    pickled into the pipe only as fast as this process reads them."""
     prepared = [
         steps.prepare(first + offset, path, entry) for offset, (path, entry) in enumerate(part)
     ]
     kept.chapters = {p.chapter.number - 1: p.chapter for p in prepared if p.chapter}
-    return prepared
+    return pickle.dumps(prepared, pickle.HIGHEST_PROTOCOL)
 
 
 def _sizable(config: Config) -> bool:

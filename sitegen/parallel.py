@@ -24,19 +24,18 @@ import gc
 import os
 import pickle
 import signal
-import struct
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
 from operator import attrgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
 S = TypeVar("S")
 T = TypeVar("T")
 V = TypeVar("V")
 
-_CHUNK = 1 << 20
+_BUFFER = 1 << 16  # bytes read from or written to a pipe at a time
 _PIPES_TO_HELPERS: set[int] = set()
 """This process's ends of its helpers' pipes. A helper forked later must close its copies:
 a helper reads its calls until the pipe is closed, and its copy would keep it open."""
@@ -98,9 +97,10 @@ class Helper(Generic[S]):
 
     A call is `function(state, *args)`. The `state` stays in the helper's process from one call
     to the next, so a later call can use what an earlier one made there (the chapters it
-    prepared) without that being sent back and forth; arguments and results travel pickled
-    through pipes. Without a child (`fork` false, or no fork to be had), each call runs here,
-    at once, on this process's `state`.
+    prepared) without that being sent back and forth. Calls and results are pickled straight
+    into pipes and unpickled as they arrive, so neither side ever holds a whole pickle. Without
+    a child (`fork` false, or no fork to be had), each call runs here, at once, on this
+    process's `state`.
 
     A result must be received before the next call is sent: a large result waiting in a full
     pipe would otherwise block the child while this process blocks sending it the call.
@@ -109,27 +109,28 @@ class Helper(Generic[S]):
     def __init__(self, state: S, *, fork: bool = True) -> None:
         self.state = state
         self.pid = 0
-        self.requests = self.results = -1
+        self.calls: BinaryIO | None = None  # where calls go to the child
+        self.answers: BinaryIO | None = None  # where its results come back
         self.waiting = False  # a call was sent and its result not yet received
         if not (fork and can_fork()):
             return
-        requests, self.requests = os.pipe()
-        self.results, results = os.pipe()
+        calls_in, calls_out = os.pipe()
+        answers_in, answers_out = os.pipe()
         try:
-            self.pid = os.fork()
+            pid = os.fork()
         except OSError:  # no process to be had: calls will run here
-            _close(requests, self.requests, self.results, results)
-            self.pid, self.requests, self.results = 0, -1, -1
+            _close(calls_in, calls_out, answers_in, answers_out)
             return
-        if self.pid == 0:
+        if pid == 0:
             try:
                 _become_child()
-                _close(self.requests, self.results, *_PIPES_TO_HELPERS)
-                _serve(state, requests, results)
+                _close(calls_out, answers_in, *_PIPES_TO_HELPERS)
+                _serve(state, _reader(calls_in), _writer(answers_out))
             finally:
-                os._exit(1)  # only if something failed outside a call
-        _close(requests, results)
-        _PIPES_TO_HELPERS.update((self.requests, self.results))
+                os._exit(1)  # only if a result could not be sent
+        _close(calls_in, answers_out)
+        _PIPES_TO_HELPERS.update((calls_out, answers_in))
+        self.pid, self.calls, self.answers = pid, _writer(calls_out), _reader(answers_in)
 
     @property
     def forked(self) -> bool:
@@ -140,10 +141,11 @@ class Helper(Generic[S]):
         """`function(state, *args)`, in the helper's process when there is one."""
         if not self.pid:
             return Pending(value=function(self.state, *args))
-        if self.waiting or self.requests < 0:
+        if self.waiting or self.calls is None:
             raise RuntimeError("a helper is sent a call after `finish`, or before its last result")
         try:
-            _send(self.requests, pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL))
+            pickle.dump((function, args), self.calls, pickle.HIGHEST_PROTOCOL)
+            self.calls.flush()
         except BaseException:  # a helper gone, or Ctrl-C: the build stops
             self.cancel()
             raise
@@ -153,22 +155,20 @@ class Helper(Generic[S]):
     def finish(self) -> None:
         """Send no more calls: the helper's process ends once it has sent its last result,
         giving back its memory, rather than wait for this build to end."""
-        if self.pid and self.requests >= 0:
-            _close(self.requests)
-            self.requests = -1
+        self.calls = _closed(self.calls)
 
     def receive(self) -> Any:
         """The result of the call sent last (see `Pending.result`)."""
         try:
-            data = _receive(self.results)
+            succeeded, value = pickle.load(self.answers)  # type: ignore[arg-type]
+        except (EOFError, pickle.UnpicklingError):  # the pipe closed before a whole result
+            code = self.cancel()
+            message = f"a build process ended without a result (exit code {code})"
+            raise RuntimeError(message) from None
         except BaseException:  # interrupted while waiting: the helper's work is not wanted
             self.cancel()
             raise
         self.waiting = False
-        if data is None:
-            code = self.cancel()
-            raise RuntimeError(f"a build process ended without a result (exit code {code})")
-        succeeded, value = pickle.loads(data)
         if not succeeded:
             self.cancel()
             raise value
@@ -185,36 +185,38 @@ class Helper(Generic[S]):
         if not self.pid:
             return None
         pid, self.pid = self.pid, 0
-        _close(self.requests, self.results)
-        self.requests = self.results = -1
+        self.calls, self.answers = _closed(self.calls), _closed(self.answers)
         os.kill(pid, signal.SIGKILL)  # never reaped yet, so the process is there to signal
         _, status = os.waitpid(pid, 0)
         return os.waitstatus_to_exitcode(status)
 
 
-def _serve(state: object, requests: int, results: int) -> None:
-    """The helper's life: run each call as it arrives and send its outcome back, until the
+def _serve(state: object, calls: BinaryIO, answers: BinaryIO) -> None:
+    """The helper's life: run each call as it arrives and send its result back, until the
     parent closes the pipe. A call that fails ends it: the parent stops the build."""
-    while (call := [_receive(requests)])[0] is not None:
-        outcome, succeeded = _outcome(call, state)
-        _send(results, outcome)
-        del outcome
-        if not succeeded:
-            os._exit(1)
-    os._exit(0)
-
-
-def _outcome(call: list[bytearray | None], state: object) -> tuple[bytes, bool]:
-    """The pickled result of the pickled call in `call` (popped, so that its bytes are let go
-    once unpacked, not held while it runs), or of the exception it raised."""
-    try:
-        function, args = pickle.loads(call.pop())  # type: ignore[arg-type]
-        return pickle.dumps((True, function(state, *args)), pickle.HIGHEST_PROTOCOL), True
-    except BaseException as exc:  # every failure goes back to the parent
+    while True:
         try:
-            return pickle.dumps((False, exc)), False
-        except Exception:  # an exception that cannot be pickled
-            return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}"))), False
+            function, args = pickle.load(calls)
+        except EOFError:  # no more calls
+            os._exit(0)
+        try:
+            result = function(state, *args)
+        except BaseException as exc:  # every failure goes back to the parent
+            answers.write(_failure(exc))
+            answers.flush()
+            os._exit(1)
+        del function, args  # the call's inputs: the room is the next call's
+        pickle.dump((True, result), answers, pickle.HIGHEST_PROTOCOL)
+        answers.flush()
+        del result
+
+
+def _failure(exc: BaseException) -> bytes:
+    """`exc` pickled as a failed call's outcome; if it cannot be, a RuntimeError saying it."""
+    try:
+        return pickle.dumps((False, exc))
+    except Exception:  # an exception that cannot be pickled
+        return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 def _become_child() -> None:
@@ -225,44 +227,21 @@ def _become_child() -> None:
     gc.disable()
 
 
-_LENGTH = struct.Struct("<Q")
+def _reader(pipe: int) -> BinaryIO:
+    return open(pipe, "rb", buffering=_BUFFER)  # closed by `_closed`
 
 
-def _send(pipe: int, data: bytes) -> None:
-    """One message: its length, then its bytes."""
-    _write_all(pipe, _LENGTH.pack(len(data)))
-    _write_all(pipe, data)
+def _writer(pipe: int) -> BinaryIO:
+    return open(pipe, "wb", buffering=_BUFFER)  # closed by `_closed`
 
 
-def _write_all(pipe: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(pipe, view[:_CHUNK]) :]
-
-
-def _receive(pipe: int) -> bytearray | None:
-    """One message, or None if the other end closed the pipe before it was whole."""
-    header = _read_exactly(pipe, _LENGTH.size)
-    if header is None:
-        return None
-    (length,) = _LENGTH.unpack(header)
-    return _read_exactly(pipe, length)
-
-
-def _read_exactly(pipe: int, length: int) -> bytearray | None:
-    buffer = bytearray(length)
-    view = memoryview(buffer)
-    got = 0
-    while got < length:
-        read = os.readv(pipe, [view[got : got + _CHUNK]])
-        if not read:
-            return None
-        got += read
-    return buffer
+def _closed(end: BinaryIO | None) -> None:
+    """Close this process's `end` of a helper's pipe, if it is open (None stands for closed)."""
+    if end is not None:
+        _PIPES_TO_HELPERS.discard(end.fileno())
+        end.close()
 
 
 def _close(*pipes: int) -> None:
     for pipe in pipes:
-        if pipe >= 0:
-            os.close(pipe)
-            _PIPES_TO_HELPERS.discard(pipe)
+        os.close(pipe)
