@@ -244,15 +244,12 @@ def gather(
         scans.append(prepared.scan)
 
     split = _split_point(order) if helper.forked else len(order)
-    later = (
-        helper.run(_prepare_part, steps, order[split:], split + 1)
-        if split < len(order)
-        else parallel.Pending(value=[])
-    )
+    later = helper.run(_prepare_part, steps, order[split:], split + 1) if order[split:] else None
     kept: list[int] = []
     for path, entry in order[:split]:
         take(steps.prepare(len(chapters) + 1, path, entry))
-    for (path, entry), prepared in zip(order[split:], pickle.loads(later.result()), strict=True):
+    theirs: list[Prepared] = pickle.loads(later.result()) if later else []
+    for (path, entry), prepared in zip(order[split:], theirs, strict=True):
         number = len(chapters) + 1
         if prepared.chapter and prepared.chapter.number != number:
             prepared = prepared.renumbered(number) or steps.prepare(number, path, entry)
