@@ -4,6 +4,7 @@ Loading the program takes a moment; Ctrl-C then ends it as quietly as Ctrl-C dur
 (`cli.main` handles that one), not with a traceback of whatever was being imported.
 """
 
+import gc
 import sys
 
 
@@ -11,10 +12,14 @@ def run() -> int:
     try:
         from .cli import main
 
-        return main()
+        code = main()
     except KeyboardInterrupt:
         print("sitegen: interrupted", file=sys.stderr)
-        return 130
+        code = 130
+    # The program ends here. Frozen, the objects it made are left out of the collection the
+    # interpreter makes on its way out: that walk was a tenth of the time of a small build.
+    gc.freeze()
+    return code
 
 
 if __name__ == "__main__":
