@@ -1,6 +1,6 @@
 """Load `anthology.toml` into one frozen, typed Config; every problem reported together.
 
-tomllib gives values but not positions, so `_key_lines` scans the text once to find the line of
+tomllib gives values but not positions, so `_key_lines` scans the text to find the line of
 each key: a problem is then reported as `anthology.toml:12: ...` the way a compiler would.
 """
 
@@ -10,6 +10,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,44 @@ CONFIG_NAME = "anthology.toml"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+ConfigKey = tuple[str | int, ...]
+
+
+class KeyLines:
+    """Where each key of a config's `text` is written (see `_key_lines`), found the first time
+    a line is asked for: only a problem needs one, and finding them all takes as long as
+    parsing the file."""
+
+    def __init__(self, text: str = "") -> None:
+        self.text = text
+
+    @cached_property
+    def _lines(self) -> dict[ConfigKey, int]:
+        return _key_lines(self.text)
+
+    def line(self, *key: str | int) -> int | None:
+        """The line of `key`, or failing that of the nearest key it is written under."""
+        while key:
+            if key in self._lines:
+                return self._lines[key]
+            key = key[:-1]
+        return None
+
+
 @dataclass(frozen=True)
 class ChapterEntry:
-    """One `[[chapters]]` entry: which manuscript, and what the editor says about it."""
+    """One `[[chapters]]` entry: which manuscript, and what the editor says about it; it is
+    the `index`-th in the config, whose key `lines` are kept to say where."""
 
     file: str
     title: str | None = None
     slug: str | None = None
-    line: int | None = None
+    index: int = 0
+    lines: KeyLines = field(default_factory=KeyLines, compare=False, hash=False, repr=False)
+
+    @property
+    def line(self) -> int | None:
+        return self.lines.line("chapters", self.index, "file")
 
 
 @dataclass(frozen=True)
@@ -52,9 +83,6 @@ class CharacterEntry:
     line: int | None = None
 
 
-ConfigKey = tuple[str | int, ...]
-
-
 @dataclass(frozen=True)
 class CharacterConfig:
     """The writer's word on the character index; it always wins over detection.
@@ -77,10 +105,9 @@ class CharacterConfig:
         chapters = ["004_888cfbc87bdd0a5f.txt"]
 
     Names are matched case-insensitively against a character's name and aliases. `path` is the
-    config file; `line_of` maps a place below `[characters]` to its line there: ("ignore",),
+    config file; `line()` gives the line of a place below `[characters]` there: ("ignore",),
     ("ignore", "Haven") for a name in a list, ("merge", "Ivanov"), ("add", 0),
-    ("add", 0, "aliases", "the doctor"), ("describe", "Kai"). `line()` falls back to the
-    enclosing key.
+    ("add", 0, "aliases", "the doctor"), ("describe", "Kai"), or of the enclosing key.
     """
 
     add: tuple[CharacterEntry, ...] = ()
@@ -89,14 +116,10 @@ class CharacterConfig:
     split: tuple[CharacterEntry, ...] = ()
     describe: tuple[tuple[str, str], ...] = ()
     path: str = CONFIG_NAME
-    line_of: Mapping[ConfigKey, int] = field(default_factory=dict, compare=False, hash=False)
+    lines: KeyLines = field(default_factory=KeyLines, compare=False, hash=False, repr=False)
 
     def line(self, *key: str | int) -> int | None:
-        while key:
-            if key in self.line_of:
-                return self.line_of[key]
-            key = key[:-1]
-        return None
+        return self.lines.line("characters", *key)
 
 
 @dataclass(frozen=True)
@@ -200,17 +223,13 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
 class _Checker:
     """Collects diagnostics while reading raw TOML values into typed ones."""
 
-    def __init__(self, path: Path, lines: dict[tuple[str | int, ...], int]) -> None:
+    def __init__(self, path: Path, lines: KeyLines) -> None:
         self.path = path
         self.lines = lines
         self.found: list[Diagnostic] = []
 
     def line(self, *key: str | int) -> int | None:
-        while key:
-            if key in self.lines:
-                return self.lines[key]
-            key = key[:-1]
-        return None
+        return self.lines.line(*key)
 
     def unknown_keys(self, table: Mapping[str, Any], known: Mapping[str, type], *at: str | int):
         for name in table:
@@ -283,7 +302,7 @@ def load_config(
     if path is None and (root / CONFIG_NAME).is_file():
         path = root / CONFIG_NAME
     raw: dict[str, Any] = {}
-    lines: dict[tuple[str | int, ...], int] = {}
+    text = ""
     if path is not None:
         path = path.resolve()
         root = path.parent
@@ -301,8 +320,7 @@ def load_config(
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise SitegenError([_toml_error(path, exc)]) from None
-        lines = _key_lines(text)
-    check = _Checker(path or root / CONFIG_NAME, lines)
+    check = _Checker(path or root / CONFIG_NAME, KeyLines(text))
     check.unknown_keys(raw, TOP_LEVEL_KEYS)
 
     def get(key: str, default: Any) -> Any:
@@ -455,11 +473,8 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
                 )
             )
             slug = None
-        chapters.append(
-            ChapterEntry(
-                file, check.typed(entry, "title", str, None, *at), slug, check.line(*at, "file")
-            )
-        )
+        title = check.typed(entry, "title", str, None, *at)
+        chapters.append(ChapterEntry(file, title, slug, index, check.lines))
     return tuple(chapters)
 
 
@@ -508,11 +523,6 @@ def _characters(check: _Checker, table: dict[str, Any]) -> CharacterConfig:
         else:
             merge.append(names)
     describe = check.typed(table, "describe", dict, {}, "characters")
-    line_of: dict[ConfigKey, int] = {
-        key[1:]: line
-        for key, line in check.lines.items()
-        if len(key) >= 2 and key[0] == "characters"
-    }
     return CharacterConfig(
         add=_character_entries(check, table, "add"),
         ignore=check.strings(
@@ -522,5 +532,5 @@ def _characters(check: _Checker, table: dict[str, Any]) -> CharacterConfig:
         split=_character_entries(check, table, "split"),
         describe=tuple((str(k), str(v)) for k, v in describe.items()),
         path=str(check.path),
-        line_of=line_of,
+        lines=check.lines,
     )
