@@ -175,7 +175,10 @@ class Steps:
 
 WORTH_SPLITTING = 1_000_000
 """Bytes of manuscripts (about a hundred short stories) from which the build shares its work
-with a helper process: below that, starting one costs about what it saves."""
+with helper processes: below that, starting them costs about what they save."""
+HELPER_SHARE = 0.43
+"""The share of the manuscripts' bytes the helper prepares. Less than half: it also pickles
+what it made, while this process is still at its own part, and this process unpickles it."""
 
 
 @dataclass
@@ -205,14 +208,17 @@ def gather(
     them, to render them later. One whose number turns out otherwise (an earlier manuscript
     was empty, or clashed) is renumbered here, and rendered here too.
     """
+    helper = helper or parallel.Helper(Kept(), fork=False)
+    if helper.forked and cache is not None:
+        raise ValueError("a cache's memos must be filled here, not in a helper process")
     order, found = manuscript_order(config)
     steps = Steps.of(config, cache)
-    helper = helper or parallel.Helper(Kept(), fork=False)
     chapters: list[Chapter] = []
     scans: list[characters.Scan] = []
     claimed: dict[str, Chapter] = {}
 
-    def take(prepared: Prepared) -> None:
+    def take(prepared: Prepared) -> bool:
+        """Add the chapter, if it made one; whether it did."""
         found.extend(prepared.diagnostics)
         if prepared.empty:
             found.append(  # a warning: a story just started (an empty new file) stops nothing
@@ -225,7 +231,7 @@ def gather(
                 )
             )
         if prepared.chapter is None or prepared.scan is None:
-            return
+            return False
         chapter = prepared.chapter
         if chapter.slug in claimed:
             found.append(
@@ -238,10 +244,11 @@ def gather(
                     "give one of them a distinct title or `slug` in the config",
                 )
             )
-            return
+            return False
         claimed[chapter.slug] = chapter
         chapters.append(chapter)
         scans.append(prepared.scan)
+        return True
 
     split = _split_point(order) if helper.forked else len(order)
     later = helper.run(_prepare_part, steps, order[split:], split + 1) if order[split:] else None
@@ -251,11 +258,11 @@ def gather(
     theirs: list[Prepared] = pickle.loads(later.result()) if later else []
     for (path, entry), prepared in zip(order[split:], theirs, strict=True):
         number = len(chapters) + 1
-        if prepared.chapter and prepared.chapter.number != number:
+        misnumbered = prepared.chapter is not None and prepared.chapter.number != number
+        if misnumbered:
             prepared = prepared.renumbered(number) or steps.prepare(number, path, entry)
-        elif prepared.chapter:
-            kept.append(number - 1)
-        take(prepared)
+        if take(prepared) and not misnumbered:
+            kept.append(number - 1)  # the helper holds this very chapter
     return Gathered(tuple(chapters), tuple(scans), found, frozenset(kept))
 
 
@@ -274,22 +281,22 @@ def _prepare_part(
 
 
 def _sizable(config: Config) -> bool:
-    """Whether the manuscripts add up to enough work to share with a second process."""
+    """Whether the manuscripts add up to enough work to share with helper processes."""
     if not config.source_dir.is_dir():
         return False
     return sum(_size(path) for path in list_manuscripts(config.source_dir)) >= WORTH_SPLITTING
 
 
 def _split_point(order: list[tuple[Path, ChapterEntry | None]]) -> int:
-    """Where the manuscripts the helper process prepares begin: at the last 43 % of the bytes
-    (it has its results to send too); at the end (none) when they are too few to share."""
+    """Where the manuscripts the helper process prepares begin: at the last `HELPER_SHARE` of
+    the bytes; at the end (none) when they are too few to share."""
     sizes = [_size(path) for path, _ in order]
     total = sum(sizes)
     if total < WORTH_SPLITTING:
         return len(order)
     running = 0
     for index, size in enumerate(sizes):
-        if running >= total * 0.57:
+        if running >= total * (1 - HELPER_SHARE):
             return index
         running += size
     return len(order)
@@ -485,20 +492,24 @@ def _render(
     renders the rest. Without helper processes, all of it is done here."""
     helper, compressor = helpers
     pages = cache.pages if cache else None
-    plan = epub_book.plan_book(anthology, config) if cover else None
+    plan = epub_book.plan_book(anthology, config, cover) if cover else None
     marks = {position: mention_marks(anthology, position) for position in sorted(kept)}
     theirs = helper.run(_render_kept, marks, plan)
     helper.finish()
-    texts.expect(kept, lambda: theirs.result().texts)
     if cover is None or plan is None:
+        texts.expect(kept, lambda: theirs.result().texts)
         return html.render_site(anthology, config, cache=pages, texts=texts), {}
     mine = [position for position in range(len(anthology.chapters)) if position not in kept]
     files = epub_book.chapter_files(
         anthology, plan, mine, texts, cache=cache.book_chapters if cache else None
     )
-    files.update(theirs.result().documents)
+    rendered = theirs.result()
+    texts.provide(rendered.texts)
+    files.update(rendered.documents)
+    del rendered
     zipped = compressor.run(_compress, files)  # which empties `files` if it runs here
     compressor.finish()
+    del files  # sent, or compressed already: the site can have the room
     download = html.Download(epub_book.file_name(anthology))
     site = html.render_site(
         anthology, config, epub=download, image=cover.name, cache=pages, texts=texts

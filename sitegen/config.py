@@ -23,13 +23,13 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 ConfigKey = tuple[str | int, ...]
 
 
+@dataclass(frozen=True)
 class KeyLines:
     """Where each key of a config's `text` is written (see `_key_lines`), found the first time
     a line is asked for: only a problem needs one, and finding them all takes as long as
     parsing the file."""
 
-    def __init__(self, text: str = "") -> None:
-        self.text = text
+    text: str = ""
 
     @cached_property
     def _lines(self) -> dict[ConfigKey, int]:

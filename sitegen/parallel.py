@@ -20,14 +20,16 @@ the parent it was copied from.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
 import signal
 import sys
 import threading
+import weakref
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, fields
 from operator import attrgetter
 from typing import Any, BinaryIO, Generic, TypeVar
 
@@ -36,9 +38,9 @@ T = TypeVar("T")
 V = TypeVar("V")
 
 _BUFFER = 1 << 16  # bytes read from or written to a pipe at a time
-_PIPES_TO_HELPERS: set[int] = set()
-"""This process's ends of its helpers' pipes. A helper forked later must close its copies:
-a helper reads its calls until the pipe is closed, and its copy would keep it open."""
+_HELPER_ENDS: weakref.WeakSet[BinaryIO] = weakref.WeakSet()
+"""This process's ends of its helpers' pipes. A helper forked later closes its copies: a
+helper reads calls until its pipe is closed, and a copy elsewhere would keep it open."""
 
 
 def sent_by_fields(cls: type[V]) -> type[V]:
@@ -77,19 +79,27 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-@dataclass
 class Pending(Generic[T]):
-    """A result still being made by a `Helper`'s child (`helper`), or already here (`value`)."""
+    """A result still being made by a `Helper`'s process, or made here already (`value`, or
+    the exception `failure`). `result()` hands it over once, keeping no reference to it."""
 
-    helper: Helper[Any] | None = None
-    value: T | None = None
+    def __init__(
+        self,
+        helper: Helper[Any] | None = None,
+        value: T | None = None,
+        failure: Exception | None = None,
+    ) -> None:
+        self.helper, self.value, self.failure = helper, value, failure
 
     def result(self) -> T:
         """Wait for the helper and return what it made; an exception it raised is raised here."""
-        if self.helper is not None:
-            helper, self.helper = self.helper, None
-            self.value = helper.receive()
-        return self.value  # type: ignore[return-value]
+        helper, value, failure = self.helper, self.value, self.failure
+        self.helper = self.value = self.failure = None
+        if helper is not None:
+            return helper.receive()  # type: ignore[no-any-return]
+        if failure is not None:
+            raise failure
+        return value  # type: ignore[return-value]
 
 
 class Helper(Generic[S]):
@@ -98,39 +108,49 @@ class Helper(Generic[S]):
     A call is `function(state, *args)`. The `state` stays in the helper's process from one call
     to the next, so a later call can use what an earlier one made there (the chapters it
     prepared) without that being sent back and forth. Calls and results are pickled straight
-    into pipes and unpickled as they arrive, so neither side ever holds a whole pickle. Without
-    a child (`fork` false, or no fork to be had), each call runs here, at once, on this
-    process's `state`.
+    into the pipes and unpickled as they arrive. Without a child (`fork` false, or no fork to
+    be had), each call runs here, at once, on this process's `state`; either way, what it
+    raises is raised by `Pending.result`.
 
     A result must be received before the next call is sent: a large result waiting in a full
-    pipe would otherwise block the child while this process blocks sending it the call.
+    pipe would otherwise block the child while this process blocks sending it the call. A
+    helper that is gone (it failed, was stopped, or died) is an error to call, not a reason to
+    run the call here: its state went with it.
     """
 
     def __init__(self, state: S, *, fork: bool = True) -> None:
         self.state = state
-        self.pid = 0
-        self.calls: BinaryIO | None = None  # where calls go to the child
+        self.pid = 0  # of the helper's process, once forked; never reset
+        self.calls: BinaryIO | None = None  # where calls go to the child; None once closed
         self.answers: BinaryIO | None = None  # where its results come back
         self.waiting = False  # a call was sent and its result not yet received
+        self.exit_code: int | None = None  # once its process has ended
         if not (fork and can_fork()):
             return
         calls_in, calls_out = os.pipe()
         answers_in, answers_out = os.pipe()
         try:
-            pid = os.fork()
+            self.pid = os.fork()
         except OSError:  # no process to be had: calls will run here
             _close(calls_in, calls_out, answers_in, answers_out)
             return
-        if pid == 0:
+        if self.pid == 0:
             try:
                 _become_child()
-                _close(calls_out, answers_in, *_PIPES_TO_HELPERS)
+                _close(calls_out, answers_in)
+                for end in _HELPER_ENDS:  # other helpers' pipes: a copy here would keep them open
+                    if not end.closed:
+                        os.close(end.fileno())
                 _serve(state, _reader(calls_in), _writer(answers_out))
             finally:
                 os._exit(1)  # only if a result could not be sent
-        _close(calls_in, answers_out)
-        _PIPES_TO_HELPERS.update((calls_out, answers_in))
-        self.pid, self.calls, self.answers = pid, _writer(calls_out), _reader(answers_in)
+        try:
+            _close(calls_in, answers_out)
+            self.calls, self.answers = _writer(calls_out), _reader(answers_in)
+            _HELPER_ENDS.update((self.calls, self.answers))
+        except BaseException:  # Ctrl-C, even here: no process is left behind
+            self.cancel()
+            raise
 
     @property
     def forked(self) -> bool:
@@ -139,14 +159,21 @@ class Helper(Generic[S]):
 
     def run(self, function: Callable[..., T], *args: object) -> Pending[T]:
         """`function(state, *args)`, in the helper's process when there is one."""
-        if not self.pid:
-            return Pending(value=function(self.state, *args))
+        if not self.forked:
+            try:
+                return Pending(value=function(self.state, *args))
+            except Exception as exc:  # raised by `result`, as it would be from a helper process
+                return Pending(failure=exc)
+        if self.exit_code is not None:
+            raise self._gone()
         if self.waiting or self.calls is None:
             raise RuntimeError("a helper is sent a call after `finish`, or before its last result")
         try:
             pickle.dump((function, args), self.calls, pickle.HIGHEST_PROTOCOL)
             self.calls.flush()
-        except BaseException:  # a helper gone, or Ctrl-C: the build stops
+        except OSError:  # the pipe is closed: the helper's process has ended
+            raise self._gone() from None
+        except BaseException:  # Ctrl-C: the build stops
             self.cancel()
             raise
         self.waiting = True
@@ -162,9 +189,7 @@ class Helper(Generic[S]):
         try:
             succeeded, value = pickle.load(self.answers)  # type: ignore[arg-type]
         except (EOFError, pickle.UnpicklingError):  # the pipe closed before a whole result
-            code = self.cancel()
-            message = f"a build process ended without a result (exit code {code})"
-            raise RuntimeError(message) from None
+            raise self._gone() from None
         except BaseException:  # interrupted while waiting: the helper's work is not wanted
             self.cancel()
             raise
@@ -174,21 +199,26 @@ class Helper(Generic[S]):
             raise value
         return value
 
+    def _gone(self) -> ChildProcessError:
+        self.cancel()
+        return ChildProcessError(
+            f"a build process ended without a result (exit code {self.exit_code})"
+        )
+
     def __enter__(self) -> Helper[S]:
         return self
 
     def __exit__(self, *_: object) -> None:
         self.cancel()
 
-    def cancel(self) -> int | None:
-        """Stop the helper's process, if there is one, and return its exit code."""
-        if not self.pid:
-            return None
-        pid, self.pid = self.pid, 0
+    def cancel(self) -> None:
+        """Stop the helper's process, if it is still there, and note how it ended."""
+        if not self.forked or self.exit_code is not None:
+            return
+        os.kill(self.pid, signal.SIGKILL)  # never reaped yet, so the process is there to signal
+        _, status = os.waitpid(self.pid, 0)
+        self.exit_code = os.waitstatus_to_exitcode(status)
         self.calls, self.answers = _closed(self.calls), _closed(self.answers)
-        os.kill(pid, signal.SIGKILL)  # never reaped yet, so the process is there to signal
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status)
 
 
 def _serve(state: object, calls: BinaryIO, answers: BinaryIO) -> None:
@@ -222,7 +252,8 @@ def _failure(exc: BaseException) -> bytes:
 def _become_child() -> None:
     """No Ctrl-C of its own (the parent stops it) and no garbage collection: the collector
     would visit every object the child inherited, copying the memory it shares with the parent
-    page by page, and a child's work is short."""
+    page by page. A helper lives for one build; the few reference cycles its work leaves
+    (Jinja's, one or two a page) go when it ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()
 
@@ -236,10 +267,12 @@ def _writer(pipe: int) -> BinaryIO:
 
 
 def _closed(end: BinaryIO | None) -> None:
-    """Close this process's `end` of a helper's pipe, if it is open (None stands for closed)."""
+    """Close this process's `end` of a helper's pipe, if it is open (None stands for closed).
+    Writes are flushed as they are made, so there is nothing left to lose in closing."""
     if end is not None:
-        _PIPES_TO_HELPERS.discard(end.fileno())
-        end.close()
+        _HELPER_ENDS.discard(end)
+        with contextlib.suppress(OSError):  # a writer to a helper that has gone
+            end.close()
 
 
 def _close(*pipes: int) -> None:

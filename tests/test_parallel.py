@@ -118,19 +118,48 @@ def test_a_failure_in_the_helper_is_raised_here_whole() -> None:
 
 
 @needs_two_cores
-def test_a_helper_that_dies_without_a_result_is_an_error() -> None:
+def test_a_helper_that_dies_is_an_error_whether_busy_or_waiting_for_a_call() -> None:
+    """Its state went with it, so the call is not run here instead: the build stops, with one
+    line saying why, and no process or pipe is left behind."""
     printed = in_fresh_process(
         """
         def dies(state):
             os.kill(os.getpid(), signal.SIGKILL)
 
+        def anything(state):
+            return 1
+
+        busy = parallel.Helper(None)
         try:
-            parallel.Helper(None).run(dies).result()
-        except RuntimeError as exc:
+            busy.run(dies).result()
+        except ChildProcessError as exc:
             print(exc)
+        idle = parallel.Helper(None)
+        os.kill(idle.pid, signal.SIGKILL)
+        os.waitid(os.P_PID, idle.pid, os.WEXITED | os.WNOWAIT)  # it has died, not yet reaped
+        try:
+            idle.run(anything)
+        except ChildProcessError as exc:
+            print(exc)
+        try:
+            idle.run(anything)
+        except ChildProcessError as exc:
+            print("again:", exc)
+        print(len(os.listdir("/proc/self/fd")))
         """
     )
-    assert printed == "a build process ended without a result (exit code -9)"
+    gone = "a build process ended without a result (exit code -9)"
+    *messages, open_files = printed.splitlines()
+    assert messages == [gone, gone, f"again: {gone}"]
+    assert int(open_files) <= 4  # stdin, stdout, stderr and the listing itself
+
+
+def test_a_call_run_here_raises_when_its_result_is_asked_for() -> None:
+    """As from a helper process, so that of several failing calls the same one is reported
+    either way."""
+    pending = parallel.Helper(None, fork=False).run(lambda _: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        pending.result()
 
 
 @needs_two_cores

@@ -303,10 +303,10 @@ class BookPlan:
     chapter_count: int
 
 
-def plan_book(anthology: Anthology, config: Config) -> BookPlan:
+def plan_book(anthology: Anthology, config: Config, cover: CoverImage) -> BookPlan:
     fonts = _fonts(config)
     index = index_parts(index_entries(anthology))
-    book = describe_book(anthology, cover_image(anthology.meta, config), fonts, index)
+    book = describe_book(anthology, cover, fonts, index)
     templates = templates_dir(config)
     return BookPlan(
         meta=anthology.meta,
@@ -376,7 +376,7 @@ def render_epub(
     texts: ChapterTexts | None = None,
 ) -> dict[str, bytes]:
     """`{"<slug>.epub": the zipped book}`: its matter and every chapter's document."""
-    plan = plan_book(anthology, config)
+    plan = plan_book(anthology, config, cover_image(anthology.meta, config))
     texts = texts or ChapterTexts(anthology)
     everyone = range(len(anthology.chapters))
     files = {**book_matter(plan), **chapter_files(anthology, plan, everyone, texts, cache)}

@@ -77,7 +77,7 @@ class SharedStory:
 class Download:
     """A file the site offers beside its pages, such as the EPUB, with its size in the link.
 
-    The pages are rendered while the book is still being made (in a second process for a large
+    The pages are rendered while the book is still being made (in a helper process for a large
     anthology), so they hold `SIZE_SLOT`, and `show_size` writes the size in once it is known.
     That also keeps a page the same when only the book's size changed, which `serve` relies on
     to render again only the pages an edit touched.

@@ -210,8 +210,12 @@ class ChapterTexts:
         self, positions: Collection[int], arriving: Callable[[], Mapping[int, ChapterText]]
     ) -> None:
         """The texts of the chapters at `positions` are being made elsewhere: `arriving()`
-        waits for them."""
+        waits for them, and is called only if one of them is asked for."""
         self.expected, self.arriving = frozenset(positions), arriving
+
+    def provide(self, made: Mapping[int, ChapterText]) -> None:
+        """Texts made elsewhere."""
+        self.made.update(made)
 
     def take(self, position: int) -> ChapterText:
         """The text, for the last renderer to need it: it is let go here (a long anthology's
@@ -222,8 +226,8 @@ class ChapterTexts:
 
     def __getitem__(self, position: int) -> ChapterText:
         if position not in self.made and position in self.expected:
-            self.made.update(self.arriving())
-            self.expected = frozenset()
+            self.provide(self.arriving())
+            self.expected, self.arriving = frozenset(), dict
         if position not in self.made:
             chapter = self.anthology.chapters[position]
             links = self.anthology.links[position]
