@@ -292,14 +292,16 @@ def test_a_large_build_forks_its_helpers_and_a_small_one_does_not(tmp_path: Path
 
 
 @needs_two_cores
-def test_an_early_empty_manuscript_renumbers_the_other_process_s_chapters(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("empty", ["0000_a_story_not_begun.txt", "0034_a_story_not_begun.txt"])
+def test_an_empty_manuscript_renumbers_the_helper_s_later_chapters(
+    empty: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The second process numbers its chapters as if every earlier manuscript made one; an
-    empty one near the start proves it wrong, and the chapters come out numbered as in one
-    process, with the warning."""
+    """The helper numbers its chapters as if every earlier manuscript made one. An empty one
+    proves it wrong for every chapter after it: near the start, for all the helper made; in the
+    helper's own part, for some, while it renders the others. Either way the chapters come out
+    numbered as in one process, with the warning."""
     project = big_project(tmp_path / "big", copies=40)
-    (project / "seeds" / "0000_a_story_not_begun.txt").write_text("\n", "utf-8")
+    (project / "seeds" / empty).write_text("\n", "utf-8")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", PINNED_DATE["SOURCE_DATE_EPOCH"])
     shared, single = built_both_ways(project, tmp_path / "single")
     assert shared == single
@@ -311,7 +313,7 @@ def test_an_early_empty_manuscript_renumbers_the_other_process_s_chapters(
     )
     assert numbers == list(range(1, 201))
     warned = run_sitegen("build", cwd=project, env=PINNED_DATE)
-    assert "0000_a_story_not_begun.txt: W014 manuscript has no text yet" in warned.stderr
+    assert f"{empty}: W014 manuscript has no text yet" in warned.stderr
 
 
 def wait_for_helpers(pid: int) -> None:
