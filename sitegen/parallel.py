@@ -7,8 +7,9 @@ and on a virtual machine such copying can cost more than the work saved. The bui
 forks its two `Helper`s at the start, while it is small (see `build`), and keeps their work
 apart from its own. One prepares the later manuscripts, sends copies back pickled and keeps
 them; once the anthology is analysed, it is sent what it needs to render those chapters' text
-and book documents. The other is sent the book's files, to compress while this process
-renders the site. (Threads would not do: only one of them can run Python at a time.)
+and book documents, and the rest of the book but its other chapters. The other is sent the
+book's files, to compress while this process renders the site. (Threads would not do: only
+one of them can run Python at a time.)
 
 Forking is used only where it is safe: on a system with more than one core, where `fork` is the
 usual way to start a process (not Windows or macOS), from a process with a single thread
