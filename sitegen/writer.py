@@ -115,8 +115,10 @@ def _files_under(folder: Path) -> set[str]:
     return found
 
 
-def recover(out: Path) -> None:
-    """Finish a swap that was interrupted between its two renames, and clear stale staging."""
+def recover(out: Path, *, tidy: bool = True) -> None:
+    """Finish a swap that was interrupted between its two renames; with `tidy`, also remove
+    the sites it replaced and any staging a killed build left behind. That can take seconds,
+    which `serve` spends on a thread of its own instead (see `write`)."""
     parent = out.parent
     if not parent.is_dir():
         return
@@ -124,8 +126,9 @@ def recover(out: Path) -> None:
     if not out.exists() and retired:
         retired[-1].rename(out)
         retired = retired[:-1]
-    for stale in [*retired, *parent.glob(STAGING_PREFIX + out.name + "-*")]:
-        shutil.rmtree(stale, ignore_errors=True)
+    if tidy:
+        for stale in [*retired, *parent.glob(STAGING_PREFIX + out.name + "-*")]:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def retired_sites(out: Path) -> list[Path]:
@@ -149,14 +152,15 @@ def write(
     `last_written` is what the previous write into this folder wrote, when the caller kept it
     in memory (`serve` does): a file is then known unchanged by comparing bytes in memory and
     checking its size on disk, instead of reading the whole site back. `keep_retired` leaves
-    the replaced site beside the new one (see `retired_sites`) for the caller to remove when
-    nobody is waiting (`serve` does, once the browser has been told to reload): removing a
-    thousand folders can take seconds on a disk that discards freed blocks.
+    the replaced site beside the new one (see `retired_sites`), and any an earlier write left,
+    for the caller to remove when nobody is waiting (`serve` does, once the browser has been
+    told to reload): removing a thousand folders can take seconds on a disk that discards freed
+    blocks, and a save made meanwhile must not wait for it.
     """
     out = out_dir.resolve()
     check_output_dir(out, protected, sealed)
     out.parent.mkdir(parents=True, exist_ok=True)
-    recover(out)
+    recover(out, tidy=not keep_retired)
     previous = _read_manifest(out) if out.exists() else set()
     if previous is None:
         if any(out.iterdir()):

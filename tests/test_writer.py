@@ -13,7 +13,7 @@ import pytest
 from conftest import SEEDS, copy_project, run_sitegen
 
 from sitegen.errors import SitegenError
-from sitegen.writer import MANIFEST, write
+from sitegen.writer import MANIFEST, retired_sites, write
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -133,3 +133,16 @@ def test_unchanged_files_are_not_rewritten(tmp_path: Path) -> None:
     report = write({"a.html": b"same", "b.html": b"new"}, out)
     assert report.changed == ("b.html",)
     assert os.stat(out / "a.html").st_ino == inode
+
+
+def test_a_write_that_keeps_replaced_sites_never_waits_to_remove_them(tmp_path: Path) -> None:
+    """`serve` removes replaced sites on a thread of its own (a thousand folders can take
+    seconds): a save made meanwhile must not wait for that, so its write leaves them alone.
+    A plain build tidies them all away."""
+    out = tmp_path / "out"
+    for version in (b"one", b"two", b"three"):
+        write({"index.html": version}, out, keep_retired=True)
+    assert (out / "index.html").read_bytes() == b"three"
+    assert [(site / "index.html").read_bytes() for site in retired_sites(out)] == [b"one", b"two"]
+    write({"index.html": b"four"}, out)
+    assert retired_sites(out) == [] and (out / "index.html").read_bytes() == b"four"
