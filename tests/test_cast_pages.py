@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 from bs4 import BeautifulSoup
-from conftest import Built, run_sitegen
+from conftest import Built, copy_project, run_sitegen
 
 
 def parse(path: Path) -> BeautifulSoup:
@@ -165,3 +165,25 @@ def test_a_name_inside_code_still_has_its_anchor(tmp_path: Path) -> None:
     for link in parse(page).select("a[href*='#m-zora-']"):
         target, fragment = page_for(out, page.as_uri(), link["href"])
         assert parse(target).find(id=fragment), link["href"]
+
+
+def test_a_character_the_config_adds_but_the_text_never_names_still_builds(
+    tmp_path: Path,
+) -> None:
+    """The writer is warned, and the character is listed with a page of their own; the cast
+    figure, which places people by where they first appear, leaves them out."""
+    project = copy_project(tmp_path / "anthology", config=None)
+    (project / "anthology.toml").write_text(
+        'title = "Stories"\n\n[[characters.add]]\nname = "Zebediah Nobody"\n'
+        'description = "Waits in the wings."\n',
+        "utf-8",
+    )
+    for command in ("build", "check"):
+        result = run_sitegen(command, cwd=project)
+        assert result.returncode == 0, result.stderr
+        assert "W031 added character `Zebediah Nobody` is never mentioned" in result.stderr
+    index = parse(project / "output" / "characters" / "index.html")
+    assert index.find("a", string="Zebediah Nobody")
+    page = (project / "output" / "characters" / "zebediah-nobody" / "index.html").read_text()
+    assert "Waits in the wings." in page
+    assert "Zebediah Nobody" not in str(index.select_one("figure svg"))

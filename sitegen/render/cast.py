@@ -133,9 +133,11 @@ def graph_view(anthology: Anthology, cast: tuple[CastEntry, ...]) -> GraphView:
     links = anthology.character_links
     ranked = sorted(range(len(cast)), key=lambda i: (-cast[i].mentions, cast[i].name))
     # Around the circle in order of first appearance, so each story's cast sits together
-    # and most lines stay short.
+    # and most lines stay short. A character the config adds but the text never names has
+    # no place in it (the table lists them).
     people = anthology.characters.characters
-    drawn = sorted(ranked[:GRAPH_LIMIT], key=lambda i: (people[i].mentions[0].chapter, i))
+    named = [i for i in ranked[:GRAPH_LIMIT] if people[i].mentions]
+    drawn = sorted(named, key=lambda i: (people[i].mentions[0].chapter, i))
     place = {number: position for position, number in enumerate(drawn)}
     nodes = [Node(cast[i].name, cast[i].url, cast[i].mentions) for i in drawn]
     edges = [
