@@ -45,7 +45,7 @@ from tornado.websocket import websocket_connect
 from sitegen.build import build
 from sitegen.cache import BuildCache
 from sitegen.config import load_config
-from sitegen.writer import retired_sites
+from sitegen.writer import ASIDE_PREFIX, retired_sites
 
 HELLO = {"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}
 
@@ -126,10 +126,15 @@ async def reloads(port: int, manuscript: Path, lines: list[str], edits: int) -> 
         timings.append(time.perf_counter() - started)
         while not any(line.startswith("Rebuilt ") for line in lines[seen:]):
             await asyncio.sleep(0.05)
-        while retired_sites(manuscript.parent.parent / "output"):
+        while old_sites(manuscript.parent.parent / "output"):
             await asyncio.sleep(0.1)  # the server removes the replaced site after the reload
     socket_.close()
     return timings
+
+
+def old_sites(output: Path) -> list[Path]:
+    """Replaced sites not yet removed: retired, or set aside for removal."""
+    return [*retired_sites(output), *output.parent.glob(ASIDE_PREFIX + output.name + "-*")]
 
 
 def stages_in_process(folder: Path, manuscript: Path, edits: int) -> dict[str, float]:

@@ -53,7 +53,7 @@ from .cli import template_diagnostic
 from .config import CONFIG_NAME, Config, load_config
 from .errors import Diagnostic, Severity, SitegenError, error
 from .sources import is_manuscript
-from .writer import retired_sites
+from .writer import set_aside
 
 WATCH_STEP_MS = 40
 """watchfiles reports a batch once a step passes without a new kind of change; while the same
@@ -223,7 +223,7 @@ class Builder:
             outcome = self.build(changed)
             self.done(outcome)
             if outcome.config is not None:
-                remove_in_background(retired_sites(outcome.config.out_dir))
+                remove_in_background(set_aside(outcome.config.out_dir))
 
     def _differs(self, changed: tuple[Path, ...]) -> bool:
         """Whether any changed file now holds other bytes than when it was last built: a late
@@ -269,9 +269,9 @@ class Builder:
 
 
 def remove_in_background(folders: list[Path]) -> None:
-    """Remove old sites the writer left beside the new one, without delaying the next build:
-    removing a thousand folders can take seconds. A removal cut short by Ctrl-C is finished by
-    the next build's writer."""
+    """Remove old sites the writer left beside the new one (set aside, see `writer.set_aside`),
+    without delaying the next build: removing a thousand folders can take seconds. What a
+    removal cut short by Ctrl-C leaves, the next `sitegen build` removes."""
     if folders:
         threading.Thread(
             target=lambda: [shutil.rmtree(f, ignore_errors=True) for f in folders],

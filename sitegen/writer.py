@@ -9,6 +9,7 @@ deleted, and a folder sitegen did not make is never replaced.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -22,6 +23,7 @@ from .errors import SitegenError, error
 MANIFEST = ".sitegen-manifest"
 STAGING_PREFIX = ".output.staging-"
 RETIRED_PREFIX = ".output.retired-"
+ASIDE_PREFIX = ".output.aside-"  # folders being removed (see `set_aside`)
 
 
 @dataclass(frozen=True)
@@ -117,25 +119,54 @@ def _files_under(folder: Path) -> set[str]:
 
 def recover(out: Path, *, tidy: bool = True) -> None:
     """Finish a swap that was interrupted between its two renames; with `tidy`, also remove
-    the sites it replaced and any staging a killed build left behind. That can take seconds,
-    which `serve` spends on a thread of its own instead (see `write`)."""
-    parent = out.parent
-    if not parent.is_dir():
+    the sites writes replaced, any staging a killed build left behind, and what an
+    interrupted removal left set aside. That can take seconds, which `serve` spends on a
+    thread of its own instead (see `write` and `set_aside`)."""
+    if not out.parent.is_dir():
         return
     retired = retired_sites(out)
     if not out.exists() and retired:
         retired[-1].rename(out)
         retired = retired[:-1]
     if tidy:
-        for stale in [*retired, *parent.glob(STAGING_PREFIX + out.name + "-*")]:
+        aside = out.parent.glob(ASIDE_PREFIX + out.name + "-*")
+        for stale in [*retired, *_staging(out), *aside]:
             shutil.rmtree(stale, ignore_errors=True)
 
 
 def retired_sites(out: Path) -> list[Path]:
     """The replaced sites beside `out`, oldest first (by when they were staged): left by
     `write(..., keep_retired=True)` or by a swap that was interrupted."""
-    found = out.parent.glob(RETIRED_PREFIX + out.name + "-*")
-    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    dated = []
+    for site in out.parent.glob(RETIRED_PREFIX + out.name + "-*"):
+        with contextlib.suppress(FileNotFoundError):  # moved or removed meanwhile
+            dated.append((site.stat().st_mtime_ns, site.name, site))
+    return [site for _, _, site in sorted(dated)]
+
+
+def set_aside(out: Path) -> list[Path]:
+    """Move the sites that writes into `out` replaced, and any staging a killed build left,
+    out of the writer's way under names of their own, and return them for the caller to
+    remove. Removing them can take seconds, which `serve` spends on a thread of its own;
+    renamed first, a folder half removed is never taken for a site to restore."""
+    moved = []
+    for folder in [*retired_sites(out), *_staging(out)]:
+        aside = _unused_name(out, ASIDE_PREFIX)
+        with contextlib.suppress(FileNotFoundError):
+            folder.rename(aside)
+            moved.append(aside)
+    return moved
+
+
+def _staging(out: Path) -> list[Path]:
+    return list(out.parent.glob(STAGING_PREFIX + out.name + "-*"))
+
+
+def _unused_name(out: Path, prefix: str) -> Path:
+    """A new name beside `out` with `prefix`, nothing there yet."""
+    made = Path(tempfile.mkdtemp(prefix=prefix + out.name + "-", dir=out.parent))
+    made.rmdir()
+    return made
 
 
 def write(
@@ -265,8 +296,7 @@ def _swap(stage: Path, out: Path, keep_retired: bool) -> None:
     if not out.exists():
         stage.rename(out)
         return
-    retired = Path(tempfile.mkdtemp(prefix=RETIRED_PREFIX + out.name + "-", dir=out.parent))
-    retired.rmdir()
+    retired = _unused_name(out, RETIRED_PREFIX)
     out.rename(retired)
     stage.rename(out)
     if not keep_retired:

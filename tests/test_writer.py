@@ -13,7 +13,7 @@ import pytest
 from conftest import SEEDS, copy_project, run_sitegen
 
 from sitegen.errors import SitegenError
-from sitegen.writer import MANIFEST, retired_sites, write
+from sitegen.writer import MANIFEST, retired_sites, set_aside, write
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -138,11 +138,18 @@ def test_unchanged_files_are_not_rewritten(tmp_path: Path) -> None:
 def test_a_write_that_keeps_replaced_sites_never_waits_to_remove_them(tmp_path: Path) -> None:
     """`serve` removes replaced sites on a thread of its own (a thousand folders can take
     seconds): a save made meanwhile must not wait for that, so its write leaves them alone.
-    A plain build tidies them all away."""
+    They are set aside under names of their own first, so that a half-removed one is never
+    taken for a site to restore. A plain build tidies away whatever is left."""
     out = tmp_path / "out"
     for version in (b"one", b"two", b"three"):
         write({"index.html": version}, out, keep_retired=True)
     assert (out / "index.html").read_bytes() == b"three"
     assert [(site / "index.html").read_bytes() for site in retired_sites(out)] == [b"one", b"two"]
-    write({"index.html": b"four"}, out)
-    assert retired_sites(out) == [] and (out / "index.html").read_bytes() == b"four"
+    aside = set_aside(out)
+    assert retired_sites(out) == [] and all(folder.is_dir() for folder in aside)
+    assert sorted((folder / "index.html").read_bytes() for folder in aside) == [b"one", b"two"]
+    write({"index.html": b"four"}, out, keep_retired=True)
+    assert all(folder.is_dir() for folder in aside)  # still the caller's to remove
+    write({"index.html": b"five"}, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (out / "index.html").read_bytes() == b"five"
