@@ -21,10 +21,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jinja2 import TemplateError
+
 from . import characters, parallel
 from .config import ChapterEntry, Config
 from .crossrefs import link_chapters, link_characters
-from .errors import Diagnostic, Severity, SitegenError, error, warning
+from .errors import Diagnostic, Severity, SitegenError, error, template_diagnostic, warning
 from .manuscript import Manuscript, parse
 from .model import (
     Anthology,
@@ -496,7 +498,8 @@ def _render(
     marks = {position: mention_marks(anthology, position) for position in sorted(kept)}
     theirs = helper.run(_render_kept, marks, plan)
     helper.finish()
-    if cover is None or plan is None:
+    del marks  # sent, or used already: the renderers can have the room
+    if plan is None:
         texts.expect(kept, lambda: theirs.result().texts)
         return html.render_site(anthology, config, cache=pages, texts=texts), {}
     mine = [position for position in range(len(anthology.chapters)) if position not in kept]
@@ -509,11 +512,10 @@ def _render(
     del rendered
     zipped = compressor.run(_compress, files)  # which empties `files` if it runs here
     compressor.finish()
-    del files  # sent, or compressed already: the site can have the room
+    image = plan.book.cover.name
+    del files, plan  # sent, or compressed already: the site can have the room
     download = html.Download(epub_book.file_name(anthology))
-    site = html.render_site(
-        anthology, config, epub=download, image=cover.name, cache=pages, texts=texts
-    )
+    site = html.render_site(anthology, config, epub=download, image=image, cache=pages, texts=texts)
     book = zipped.result()
     html.show_size(site, len(book))
     return site, {download.path: book}
@@ -533,13 +535,18 @@ def _render_kept(
 ) -> Rendered:
     """In the helper: the text of each chapter it kept, at the positions `marks` (their
     mentions, by block) lists; with a `plan`, their documents in the book, and the book's
-    matter (see `epub.book_matter`)."""
+    matter (see `epub.book_matter`). A template's error is told here, where its traceback
+    still says which line of which template failed: a pickled exception loses it."""
     chapters, kept.chapters = kept.chapters, {}
-    texts = {at: render_blocks(chapters[at].blocks, marks[at]) for at in marks}
-    if plan is None:
-        return Rendered(texts, {})
-    documents = epub_book.chapter_documents(plan, {at: (chapters[at], texts[at]) for at in marks})
-    return Rendered(texts, {**epub_book.book_matter(plan), **documents})
+    try:
+        texts = {at: render_blocks(chapters[at].blocks, marks[at]) for at in marks}
+        if plan is None:
+            return Rendered(texts, {})
+        made = {at: (chapters[at], texts[at]) for at in marks}
+        documents = epub_book.chapter_documents(plan, made)
+        return Rendered(texts, {**epub_book.book_matter(plan), **documents})
+    except TemplateError as exc:
+        raise SitegenError([template_diagnostic(exc)]) from None
 
 
 def _compress(_: None, files: dict[str, bytes]) -> bytes:

@@ -12,7 +12,6 @@ import os
 import re
 import sys
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -20,10 +19,9 @@ from jinja2 import TemplateError
 
 from . import __version__
 from .config import Config, load_config
-from .errors import Diagnostic, Severity, SitegenError, error
+from .errors import Diagnostic, Severity, SitegenError, template_diagnostic
 
 Handler = Callable[[argparse.Namespace], int]
-TEMPLATE_SUFFIXES = {".html", ".xhtml", ".xml", ".opf", ".ncx", ".svg", ".txt", ".css"}
 
 
 def _base_url(value: str) -> str:
@@ -355,25 +353,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_new_options(new)
     new.set_defaults(handler=cmd_new)
     return parser
-
-
-def template_diagnostic(exc: TemplateError) -> Diagnostic:
-    """Point at the template line that failed; Jinja puts template lines in the traceback."""
-    path, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
-    if not path:
-        frames = [
-            f
-            for f in traceback.extract_tb(exc.__traceback__)
-            if Path(f.filename).suffix in TEMPLATE_SUFFIXES
-        ]
-        path, line = (frames[-1].filename, frames[-1].lineno) if frames else ("templates", None)
-    return error(
-        "E090",
-        path,
-        line,
-        f"template error: {exc.message or exc}",
-        "fix the template, or delete your copy to use the built-in one",
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

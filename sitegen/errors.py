@@ -7,11 +7,16 @@ own test fixture. E-codes stop the build; W-codes are printed on every build and
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jinja2 import TemplateError
 
 
 class Severity(StrEnum):
@@ -62,3 +67,25 @@ def raise_if_errors(diagnostics: Iterable[Diagnostic]) -> None:
     found = tuple(diagnostics)
     if any(d.severity is Severity.ERROR for d in found):
         raise SitegenError(found)
+
+
+TEMPLATE_SUFFIXES = {".html", ".xhtml", ".xml", ".opf", ".ncx", ".svg", ".txt", ".css"}
+
+
+def template_diagnostic(exc: TemplateError) -> Diagnostic:
+    """Point at the template line that failed; Jinja puts template lines in the traceback."""
+    path, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
+    if not path:
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if Path(f.filename).suffix in TEMPLATE_SUFFIXES
+        ]
+        path, line = (frames[-1].filename, frames[-1].lineno) if frames else ("templates", None)
+    return error(
+        "E090",
+        path,
+        line,
+        f"template error: {exc.message or exc}",
+        "fix the template, or delete your copy to use the built-in one",
+    )

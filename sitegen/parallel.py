@@ -91,11 +91,14 @@ class Pending(Generic[T]):
         failure: Exception | None = None,
     ) -> None:
         self.helper, self.value, self.failure = helper, value, failure
+        self.taken = False
 
     def result(self) -> T:
         """Wait for the helper and return what it made; an exception it raised is raised here."""
+        if self.taken:
+            raise RuntimeError("a result is handed over once")
         helper, value, failure = self.helper, self.value, self.failure
-        self.helper = self.value = self.failure = None
+        self.helper, self.value, self.failure, self.taken = None, None, None, True
         if helper is not None:
             return helper.receive()  # type: ignore[no-any-return]
         if failure is not None:
@@ -144,7 +147,7 @@ class Helper(Generic[S]):
                         os.close(end.fileno())
                 _serve(state, _reader(calls_in), _writer(answers_out))
             finally:
-                os._exit(1)  # only if a result could not be sent
+                os._exit(1)  # only if it failed outside a call: setting up, or sending a result
         try:
             _close(calls_in, answers_out)
             self.calls, self.answers = _writer(calls_out), _reader(answers_in)

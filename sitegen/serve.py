@@ -49,9 +49,8 @@ from watchfiles import Change, DefaultFilter, watch
 
 from .build import BuildResult, build
 from .cache import BuildCache, Reuse
-from .cli import template_diagnostic
 from .config import CONFIG_NAME, Config, load_config
-from .errors import Diagnostic, Severity, SitegenError, error
+from .errors import Diagnostic, Severity, SitegenError, error, template_diagnostic
 from .sources import is_manuscript
 from .writer import set_aside
 

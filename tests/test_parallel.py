@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_sitegen
+from conftest import ROOT, run_sitegen
 from test_writer import PINNED_DATE, big_project, snapshot
 
 from sitegen import parallel
@@ -314,6 +315,22 @@ def test_an_empty_manuscript_renumbers_the_helper_s_later_chapters(
     assert numbers == list(range(1, 201))
     warned = run_sitegen("build", cwd=project, env=PINNED_DATE)
     assert f"{empty}: W014 manuscript has no text yet" in warned.stderr
+
+
+@needs_two_cores
+def test_a_template_error_in_the_helper_names_its_template_and_line(tmp_path: Path) -> None:
+    """The helper renders the book's matter; a broken template there is reported as one
+    rendered here would be, at its file and line, though the exception crossed a pipe."""
+    project = big_project(tmp_path / "big", copies=40)
+    shutil.copytree(ROOT / "templates", project / "templates")
+    colophon = project / "templates" / "epub" / "colophon.xhtml"
+    lines = colophon.read_text("utf-8").splitlines()
+    broken = next(n for n, line in enumerate(lines) if "{{" in line)
+    lines[broken] += "{{ meta.nope.deeper }}"
+    colophon.write_text("\n".join(lines) + "\n", "utf-8")
+    result = run_sitegen("build", "--quiet", cwd=project)
+    assert result.returncode == 1
+    assert f"templates/epub/colophon.xhtml:{broken + 1}: E090 template error" in result.stderr
 
 
 def wait_for_helpers(pid: int) -> None:

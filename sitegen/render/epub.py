@@ -13,6 +13,8 @@ fixed timestamps, permissions and entry order.
 
 from __future__ import annotations
 
+import errno
+import os
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -405,10 +407,20 @@ def book_matter(plan: BookPlan) -> dict[str, bytes]:
     return {
         "META-INF/container.xml": renderer.render("container.xml", title),
         **{ROOT + path: data for path, data in documents.items()},
-        ROOT + "css/book.css": dict(plan.templates)["epub/book.css"],
+        ROOT + "css/book.css": _stylesheet(plan),
         ROOT + f"images/{cover.name}": cover.data,
         **{ROOT + path: data for path, data in plan.fonts.items()},
     }
+
+
+def _stylesheet(plan: BookPlan) -> bytes:
+    """The book's stylesheet, as the templates were read; missing, it is reported like any
+    file that cannot be read."""
+    data = dict(plan.templates).get("epub/book.css")
+    if data is None:
+        path = plan.templates_dir / "epub" / "book.css"
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    return data
 
 
 def chapter_files(
