@@ -152,6 +152,21 @@ def cold_build(folder: Path, extra: list[str]) -> Run:
     return Run(seconds, usage.ru_maxrss / 1024, sampler.peak_mb, stages, peaks)
 
 
+REFERENCE = "total = 0\nfor n in range(4_000_000):\n    total += n % 7\n"
+"""A fixed pure-Python workload: how long it takes tells how fast the machine is right now.
+On a shared virtual machine that varies by a third from minute to minute, so builds measured
+at different times compare only beside their references."""
+
+
+def reference_seconds() -> float:
+    """The fastest of three runs of REFERENCE, each in a fresh process, timed from inside."""
+    timed = f"import time\nstart = time.perf_counter()\n{REFERENCE}"
+    code = timed + "print(time.perf_counter() - start)"
+    command = [sys.executable, "-c", code]
+    runs = [subprocess.run(command, capture_output=True, text=True, check=True) for _ in range(3)]
+    return min(float(run.stdout) for run in runs)
+
+
 def median_run(runs: list[Run]) -> Run:
     ordered = sorted(runs, key=lambda r: r.seconds)
     middle = ordered[len(ordered) // 2]
@@ -180,15 +195,21 @@ def main() -> None:
         BUILD_ENV["SITEGEN_CACHE"] = tempfile.mkdtemp(prefix="sitegen-bench-cache-")
     results: dict[int, Run] = {}
     spreads: dict[int, tuple[float, float]] = {}
+    reference_before = reference_seconds()
     for size in args.sizes:
         folder = placed(make_corpus(size), args.where)
         runs = [cold_build(folder, extra) for _ in range(args.runs)]
         results[size] = median_run(runs)
         spreads[size] = (min(r.seconds for r in runs), max(r.seconds for r in runs))
         shutil.rmtree(folder, ignore_errors=True)
+    reference_after = reference_seconds()
     print(
         f"cold builds, whole process, median of {args.runs} (memory: max over runs; peak MB is"
         " the main process's, all MB its processes' together)"
+    )
+    print(
+        f"machine speed: the reference workload took {reference_before:.3f} s before the builds"
+        f" and {reference_after:.3f} s after (lower is faster)"
     )
     print(
         f"{'chapters':>8} {'wall s':>8} {'(min-max)':>11} {'peak MB':>8} {'all MB':>8}"
