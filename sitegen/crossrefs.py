@@ -8,8 +8,9 @@ the anthology each mention falls. Renderers only read these values.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
+from itertools import accumulate
 
 from .manuscript import SceneBreak
 from .model import (
@@ -95,14 +96,10 @@ def quote(text: str, start: int, end: int, limit: int = QUOTE_LIMIT) -> tuple[st
     return before, text[start:end], after
 
 
-def scenes_of(chapter: Chapter) -> list[int]:
-    """The scene number of each block: scene breaks separate scenes."""
-    numbers, scene = [], 0
-    for block in chapter.blocks:
-        if isinstance(block, SceneBreak):
-            scene += 1
-        numbers.append(scene)
-    return numbers
+def scene_breaks(chapter: Chapter) -> list[int]:
+    """The indexes of the chapter's scene breaks: the scene of block `b` is the number of
+    breaks up to it, `bisect_right(breaks, b)`."""
+    return [b for b, block in enumerate(chapter.blocks) if isinstance(block, SceneBreak)]
 
 
 def link_characters(
@@ -110,22 +107,20 @@ def link_characters(
 ) -> tuple[CharacterLinks, ...]:
     """Quotes, scene companions and anthology positions for every character, in one pass."""
     total_words = sum(c.words for c in chapters) or 1
-    # Each block's words before it in the book, its words and its length, for `positions`.
-    measures: list[list[tuple[int, int, int]]] = []
-    scenes: list[list[int]] = []
+    # The words before each block in the book, for `positions`, as running sums made in C; a
+    # block's own words and length are looked up only where a mention needs them.
+    before: list[list[int]] = []
     running = 0
     for chapter in chapters:
-        measured = []
-        for block, words in zip(chapter.blocks, chapter.block_words, strict=True):
-            measured.append((running, words, max(1, len(block.plain))))
-            running += words
-        measures.append(measured)
-        scenes.append(scenes_of(chapter))
+        before.append(list(accumulate(chapter.block_words, initial=running)))
+        running = before[-1][-1]
+    breaks = [scene_breaks(chapter) for chapter in chapters]
 
     present: dict[tuple[int, int], set[int]] = {}
     for number, character in enumerate(index.characters):
         for m in character.mentions:
-            present.setdefault((m.chapter, scenes[m.chapter][m.block]), set()).add(number)
+            scene = bisect_right(breaks[m.chapter], m.block)
+            present.setdefault((m.chapter, scene), set()).add(number)
     shared: list[Counter[int]] = [Counter() for _ in index.characters]
     for cast in present.values():
         for one in cast:
@@ -141,8 +136,11 @@ def link_characters(
                 text = chapters[m.chapter].blocks[m.block].plain
                 quotes.append(Quote(m, *quote(text, m.start, m.end)))
             # How far into the anthology the mention falls, 0 to 1, measured in words.
-            before, words, length = measures[m.chapter][m.block]
-            positions.append(min(1.0, (before + words * m.start / length) / total_words))
+            chapter = chapters[m.chapter]
+            words = chapter.block_words[m.block]
+            length = max(1, len(chapter.blocks[m.block].plain))
+            where = before[m.chapter][m.block] + words * m.start / length
+            positions.append(min(1.0, where / total_words))
         companions = sorted(shared[number].items(), key=lambda item: (-item[1], item[0]))
         links.append(
             CharacterLinks(
