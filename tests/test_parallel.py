@@ -268,6 +268,22 @@ def test_work_shared_between_processes_gives_the_same_bytes(
 
 
 @needs_two_cores
+def test_a_shared_build_without_a_book_gives_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the EPUB, the site waits for the helper's chapter texts only when it reaches
+    them; the pages are still those one process makes, and no page offers a book."""
+    project = big_project(tmp_path / "big", copies=40)
+    with (project / "anthology.toml").open("a", encoding="utf-8") as config:
+        config.write("epub = false\n")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", PINNED_DATE["SOURCE_DATE_EPOCH"])
+    shared, single = built_both_ways(project, tmp_path / "single")
+    assert shared == single
+    assert not any(path.endswith(".epub") for path in shared)
+    assert len([path for path in shared if path.startswith("chapters/")]) == 200
+
+
+@needs_two_cores
 def test_a_large_build_forks_its_helpers_and_a_small_one_does_not(tmp_path: Path) -> None:
     large, small = big_project(tmp_path / "large", copies=40), big_project(tmp_path / "small", 2)
     counts = in_fresh_process(
