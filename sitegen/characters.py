@@ -33,6 +33,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from .config import CharacterConfig, CharacterEntry
@@ -604,6 +605,11 @@ def _candidate(
 
 # --- Deciding which candidates are people, and which occurrences mention them.
 
+# Field readers made in C, for loops over every occurrence.
+_FORM = attrgetter("form")
+_PLAIN = attrgetter("plain")
+_PLACE = itemgetter(slice(0, 4))  # an occurrence's (chapter, block, start, end)
+
 
 def _decide(scan: Scan) -> dict[str, str]:
     """Map each candidate name that is a person to itself, or to the name it stands for when a
@@ -704,7 +710,7 @@ def _mentions(scan: Scan, decided: Mapping[str, str], chapters: tuple[Chapter, .
     def as_word(chapter: int, key: str) -> int:
         if (chapter, key) not in uses:
             if chapter not in texts:
-                texts[chapter] = "\n".join(b.plain for b in chapters[chapter].blocks)
+                texts[chapter] = "\n".join(map(_PLAIN, chapters[chapter].blocks))
             uses[chapter, key] = _word_uses(texts[chapter], key[:1].lower() + key[1:])
         return uses[chapter, key]
 
@@ -794,14 +800,14 @@ def _identities(seen: list[_Seen], chapters: tuple[Chapter, ...]) -> list[_Draft
 def _draft(identity: str, group: list[_Seen]) -> _Draft:
     """A full name is shown whole; a single name bare if it is ever written bare, else with the
     title it is always given ("Father Brennan")."""
-    forms = list(dict.fromkeys(s.form for s in group))
+    forms = list(dict.fromkeys(map(_FORM, group)))
     name = identity
     if " " not in identity and identity not in forms:
-        name = Counter(s.form for s in group).most_common(1)[0][0]
+        name = Counter(map(_FORM, group)).most_common(1)[0][0]
     return _Draft(
         name=name,
         aliases=tuple(f for f in forms if f != name),
-        mentions=tuple((s.chapter, s.block, s.start, s.end) for s in group),
+        mentions=tuple(map(_PLACE, group)),
     )
 
 
@@ -1102,10 +1108,11 @@ def _index(drafts: list[_Draft]) -> CharacterIndex:
             n += 1
             slug = f"{base}-{n}"
         slugs.add(slug)
-        counts: dict[int, int] = {}  # mentions so far, by chapter
         marks: list[Mention] = []
-        for c, b, start, end in found:
-            counts[c] = number = counts.get(c, 0) + 1
+        current, number = -1, 0
+        for c, b, start, end in found:  # in reading order: chapter by chapter
+            number = number + 1 if c == current else 1  # mentions so far in this chapter
+            current = c
             marks.append(Mention(c, b, start, end, f"m-{slug}-{number}"))
         characters.append(
             Character(draft.name, slug, draft.aliases, draft.description, tuple(marks))

@@ -11,6 +11,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from itertools import accumulate
+from operator import itemgetter
 
 from .manuscript import SceneBreak
 from .model import (
@@ -45,7 +46,7 @@ def link_chapters(chapters: tuple[Chapter, ...], index: CharacterIndex) -> tuple
     appearances = [c.chapter_indexes for c in index.characters]  # ascending chapter indexes
     links: list[ChapterLinks] = []
     for position, found in enumerate(mentions):
-        found.sort(key=_text_order)
+        found.sort(key=itemgetter(1))  # a chapter's mentions never overlap: by block and start
         present = tuple(dict.fromkeys(number for number, _ in found))
         together: dict[int, list[int]] = {}
         for character in present:
@@ -69,10 +70,6 @@ def link_chapters(chapters: tuple[Chapter, ...], index: CharacterIndex) -> tuple
             )
         )
     return tuple(links)
-
-
-def _text_order(item: tuple[int, Mention]) -> tuple[int, int]:
-    return item[1].block, item[1].start
 
 
 def quote(text: str, start: int, end: int, limit: int = QUOTE_LIMIT) -> tuple[str, str, str]:
@@ -118,9 +115,8 @@ def link_characters(
 
     present: dict[tuple[int, int], set[int]] = {}
     for number, character in enumerate(index.characters):
-        for m in character.mentions:
-            scene = bisect_right(breaks[m.chapter], m.block)
-            present.setdefault((m.chapter, scene), set()).add(number)
+        for c, b, _, _, _ in character.mentions:
+            present.setdefault((c, bisect_right(breaks[c], b)), set()).add(number)
     shared: list[Counter[int]] = [Counter() for _ in index.characters]
     for cast in present.values():
         for one in cast:
@@ -129,17 +125,22 @@ def link_characters(
     links = []
     for number, character in enumerate(index.characters):
         quotes, positions = [], []
-        quoted: Counter[int] = Counter()  # mentions quoted so far, by chapter
-        for m in character.mentions:
-            if quoted[m.chapter] < QUOTED_PER_CHAPTER:
-                quoted[m.chapter] += 1
-                text = chapters[m.chapter].blocks[m.block].plain
-                quotes.append(Quote(m, *quote(text, m.start, m.end)))
+        current = -1
+        for m in character.mentions:  # in reading order: chapter by chapter
+            c, b, start, _, _ = m
+            if c != current:
+                current, quoted = c, 0  # mentions quoted so far in this chapter
+                blocks, block_words, words_before = (
+                    chapters[c].blocks,
+                    chapters[c].block_words,
+                    before[c],
+                )
+            plain = blocks[b].plain
+            if quoted < QUOTED_PER_CHAPTER:
+                quoted += 1
+                quotes.append(Quote(m, *quote(plain, start, m.end)))
             # How far into the anthology the mention falls, 0 to 1, measured in words.
-            chapter = chapters[m.chapter]
-            words = chapter.block_words[m.block]
-            length = max(1, len(chapter.blocks[m.block].plain))
-            where = before[m.chapter][m.block] + words * m.start / length
+            where = words_before[b] + block_words[b] * start / max(1, len(plain))
             positions.append(min(1.0, where / total_words))
         companions = sorted(shared[number].items(), key=lambda item: (-item[1], item[0]))
         links.append(
