@@ -71,8 +71,8 @@ def _in_folder(path: Path, folder: Path) -> bool:
 
 def list_manuscripts(source_dir: Path) -> list[Path]:
     with os.scandir(source_dir) as entries:  # each entry knows its kind: no stat per file
-        found = [Path(e.path) for e in entries if _is_manuscript_name(e.name) and e.is_file()]
-    return sorted(found)
+        found = [e.path for e in entries if _is_manuscript_name(e.name) and e.is_file()]
+    return [Path(path) for path in sorted(found)]  # sorted as strings: one folder, same order
 
 
 def _split_lines(text: str) -> list[str]:
