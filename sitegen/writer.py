@@ -208,7 +208,23 @@ def write(
             )
         previous = set()
     existing = _files_under(out) if out.exists() else set()
-    foreign = sorted(existing - previous - {MANIFEST} - set(outputs))
+    theirs = existing - previous - {MANIFEST}
+    # A file of someone else's where the site has one: the same bytes are simply taken over.
+    in_the_way = sorted(
+        p for p in theirs & outputs.keys() if not _same_bytes(str(out / p), outputs[p])
+    )
+    if in_the_way:
+        raise SitegenError(
+            error(
+                "E043",
+                out_dir / path,
+                None,
+                "this file was not written by sitegen, and the new site has a file here",
+                "move it out of the output folder, or give the page that wants it another slug",
+            )
+            for path in in_the_way
+        )
+    foreign = sorted(theirs - outputs.keys())
 
     stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + out.name + "-", dir=out.parent))
     try:

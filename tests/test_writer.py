@@ -117,6 +117,23 @@ def test_files_sitegen_did_not_write_are_kept(tmp_path: Path) -> None:
     assert (out / MANIFEST).read_text() == "index.html\n"
 
 
+def test_a_file_of_yours_where_the_site_wants_one_stops_the_build(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write({"index.html": b"one"}, out)
+    (out / "about").mkdir()
+    (out / "about" / "index.html").write_bytes(b"my own page")
+    (out / "CNAME").write_bytes(b"stories.example.org\n")
+    with pytest.raises(SitegenError, match="E043") as raised:
+        write({"index.html": b"two", "about/index.html": b"generated"}, out)
+    assert [d.path for d in raised.value.diagnostics] == [str(out / "about" / "index.html")]
+    assert (out / "about" / "index.html").read_bytes() == b"my own page"
+    assert (out / "index.html").read_bytes() == b"one"
+    # The same bytes as the site's own are taken over, and from then on are sitegen's.
+    report = write({"index.html": b"two", "CNAME": b"stories.example.org\n"}, out)
+    assert report.kept == ("about/index.html",)
+    assert "CNAME" in (out / MANIFEST).read_text().split()
+
+
 def test_a_folder_sitegen_did_not_make_is_never_replaced(tmp_path: Path) -> None:
     out = tmp_path / "photos"
     out.mkdir()
