@@ -125,21 +125,49 @@ def _unquote(value: str) -> str:
 def split_front_matter(
     path: Path, lines: list[Line]
 ) -> tuple[list[Line], tuple[tuple[str, str], ...], list[Diagnostic]]:
-    """Front matter is `---`, then only `title:`, `author:` or `slug:` lines, then `---`, at
-    the very top. Anything else there is text (a scene break, or dialogue such as `Kai: Go.`),
-    never metadata: nothing is taken out of a story on a guess.
+    """Front matter is `---` on the first line, then `key: value` lines, then `---`; a value
+    may go on over indented or `- ` lines, as in the front matter other tools write. It needs
+    one key sitegen reads (`title`, `author`, `slug`): without one, the block is text (a scene
+    break and dialogue such as `Kai: Go.`), never metadata, so nothing is taken out of a story
+    on a guess. The other keys are left out, with a warning that names them.
     """
     if not lines or lines[0].text.strip() != "---":
         return lines, (), []
     pairs: list[tuple[str, str]] = []
+    unused: list[str] = []
     for index, line in enumerate(lines[1:], start=1):
-        if line.text.strip() == "---":
-            return lines[index + 1 :], tuple(pairs), _check_slug(path, pairs, lines)
-        match = _FRONT_MATTER_LINE.match(line.text)
-        if not match or match.group(1).lower() not in FRONT_MATTER_KEYS:
-            return lines, (), []
-        pairs.append((match.group(1).lower(), _unquote(match.group(2).strip())))
+        text = line.text
+        if text.strip() == "---":
+            if not pairs:
+                break
+            found = _check_slug(path, pairs, lines)
+            if unused:
+                found.append(_unused_keys(path, lines[0].number, unused))
+            return lines[index + 1 :], tuple(pairs), found
+        if not text.strip():
+            continue
+        if (pairs or unused) and (text[:1].isspace() or text.startswith("- ")):
+            continue  # more of the value above
+        match = _FRONT_MATTER_LINE.match(text)
+        if not match:
+            break
+        key = match.group(1).lower()
+        if key in FRONT_MATTER_KEYS:
+            pairs.append((key, _unquote(match.group(2).strip())))
+        else:
+            unused.append(match.group(1))
     return lines, (), []
+
+
+def _unused_keys(path: Path, line: int, keys: list[str]) -> Diagnostic:
+    named = ", ".join(f"`{key}`" for key in keys)
+    return warning(
+        "W015",
+        path,
+        line,
+        f"front matter {named} left out: sitegen reads only title, author and slug",
+        "delete the key, or ignore this if another tool reads it",
+    )
 
 
 def _check_slug(path: Path, pairs: list[tuple[str, str]], lines: list[Line]) -> list[Diagnostic]:

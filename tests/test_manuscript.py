@@ -102,6 +102,17 @@ def test_dialogue_at_the_top_is_never_taken_for_front_matter() -> None:
     assert m.title is None
 
 
+def test_front_matter_other_tools_write_is_read_and_its_unused_keys_named() -> None:
+    text = "---\ntitle: Foo\ndate: 2020-01-01\ntags:\n  - a\n  - b\nauthor: Me\n---\nHello there."
+    source, found = read_source(Path("s.txt"), text.encode())
+    assert source is not None
+    m = parse(source)
+    assert (m.title, m.author) == ("Foo", "Me")
+    assert [b.plain for b in m.blocks] == ["Hello there."]
+    assert [(d.code, d.line) for d in found] == [("W015", 1)]
+    assert "`date`, `tags`" in found[0].message
+
+
 def test_front_matter_values_lose_only_matching_quotes() -> None:
     m = manuscript('---\ntitle: \'Tis the Season\nauthor: "A. Writer"\n---\nText.')
     assert (m.title, m.author) == ("\u2019Tis the Season", "A. Writer")
