@@ -19,7 +19,7 @@ from jinja2 import TemplateError
 
 from . import __version__
 from .config import Config, load_config
-from .errors import Diagnostic, Severity, SitegenError, template_diagnostic
+from .errors import Diagnostic, Severity, SitegenError, os_error_diagnostic, template_diagnostic
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -377,8 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
-        where = exc.filename or "sitegen"
-        print(f"{where}: {exc.strerror or exc}", file=sys.stderr)
+        Printer().diagnostics([os_error_diagnostic(exc, Path.cwd())])
         return 1
     except Exception as exc:
         if os.environ.get("SITEGEN_TRACEBACK"):

@@ -7,6 +7,7 @@ own test fixture. E-codes stop the build; W-codes are printed on every build and
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Iterable
 from contextlib import suppress
@@ -36,11 +37,20 @@ class Diagnostic:
     def format(self, relative_to: Path | None = None) -> str:
         path = self.path
         if relative_to is not None:
-            with suppress(ValueError):
-                path = str(Path(self.path).resolve().relative_to(relative_to.resolve()))
+            path = _relative(Path(self.path), relative_to) or path
         where = f"{path}:{self.line}" if self.line else path
         hint = f"; {self.hint}" if self.hint else ""
         return f"{where}: {self.code} {self.message}{hint}"
+
+
+def _relative(path: Path, folder: Path) -> str | None:
+    """`path` below `folder`, as written (a link is named, not followed), else once both are
+    resolved; None if it is not below."""
+    with suppress(ValueError):
+        return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(folder)))
+    with suppress(ValueError, OSError, RuntimeError):  # RuntimeError: a link loop
+        return str(path.resolve().relative_to(folder.resolve()))
+    return None
 
 
 def error(
@@ -88,4 +98,16 @@ def template_diagnostic(exc: TemplateError) -> Diagnostic:
         line,
         f"template error: {exc.message or exc}",
         "fix the template, or delete your copy to use the built-in one",
+    )
+
+
+def os_error_diagnostic(exc: OSError, fallback: Path | str) -> Diagnostic:
+    """A file or folder that could not be read or written, where the build could not foresee
+    it (a link loop, a full disk, a permission): at the file, else at `fallback`."""
+    return error(
+        "E070",
+        exc.filename or fallback,
+        None,
+        f"could not read or write this: {exc.strerror or exc}",
+        "check that it exists, that it can be read, and that the output folder can be written",
     )

@@ -50,7 +50,14 @@ from watchfiles import Change, DefaultFilter, watch
 from .build import BuildResult, build
 from .cache import BuildCache, Reuse
 from .config import CONFIG_NAME, Config, load_config
-from .errors import Diagnostic, Severity, SitegenError, error, template_diagnostic
+from .errors import (
+    Diagnostic,
+    Severity,
+    SitegenError,
+    error,
+    os_error_diagnostic,
+    template_diagnostic,
+)
 from .sources import is_manuscript
 from .writer import set_aside
 
@@ -244,14 +251,7 @@ class Builder:
             problem = template_diagnostic(exc)
             return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
         except OSError as exc:
-            where = exc.filename or (config.out_dir if config else Path.cwd())
-            problem = error(
-                "E070",
-                where,
-                None,
-                f"the build stopped: {exc.strerror or exc}",
-                "check that the file or folder can be read and the output written",
-            )
+            problem = os_error_diagnostic(exc, config.out_dir if config else Path.cwd())
             return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
         except Exception as exc:  # a bug in sitegen: report it in one line, keep serving
             where = config.path or config.root if config else Path.cwd()

@@ -70,9 +70,46 @@ def _in_folder(path: Path, folder: Path) -> bool:
 
 
 def list_manuscripts(source_dir: Path) -> list[Path]:
+    return _scan_folder(source_dir)[0]
+
+
+def _scan_folder(source_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
+    """The manuscripts in `source_dir`, and a warning for each thing there that looks like
+    manuscripts but is not read: a folder or a broken link with a manuscript's name, and a
+    folder holding manuscripts (only the source folder itself is read)."""
+    files: list[str] = []
+    unread: list[Diagnostic] = []
     with os.scandir(source_dir) as entries:  # each entry knows its kind: no stat per file
-        found = [e.path for e in entries if _is_manuscript_name(e.name) and e.is_file()]
-    return [Path(path) for path in sorted(found)]  # sorted as strings: one folder, same order
+        for entry in entries:
+            if _is_manuscript_name(entry.name):
+                if _is_file(entry):
+                    files.append(entry.path)
+                    continue
+                why, hint = "it is not a file, or a link to one", "make it a file, or rename it"
+            elif _holds_manuscripts(entry):
+                why = "manuscripts in a folder of their own"
+                hint = f"move them straight into {source_dir.name}/ to publish them"
+            else:
+                continue
+            unread.append(warning("W016", Path(entry.path), None, f"not read: {why}", hint))
+    unread.sort(key=lambda d: d.path)
+    return [Path(path) for path in sorted(files)], unread  # sorted as strings: one folder
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a link that leads round in a loop
+        return False
+
+
+def _holds_manuscripts(entry: os.DirEntry[str]) -> bool:
+    if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+        return False
+    try:
+        return any(_is_manuscript_name(name) for name in os.listdir(entry.path))
+    except OSError:  # unreadable: nothing to say about what it holds
+        return False
 
 
 def _split_lines(text: str) -> list[str]:
@@ -208,7 +245,6 @@ def manuscript_order(
     A listed file that is missing is an error; an unlisted one is published after the listed
     ones, with a warning, so that a new manuscript shows up rather than vanishing silently.
     """
-    found: list[Diagnostic] = []
     if not config.source_dir.is_dir():
         return [], [
             error(
@@ -219,7 +255,8 @@ def manuscript_order(
                 "create it, or point --source or `source` at your manuscripts",
             )
         ]
-    on_disk = {p.name: p for p in list_manuscripts(config.source_dir)}
+    files, found = _scan_folder(config.source_dir)
+    on_disk = {p.name: p for p in files}
     ordered: list[tuple[Path, ChapterEntry | None]] = []
     listed: set[str] = set()
     for entry in config.chapters:

@@ -173,3 +173,31 @@ def test_an_empty_new_manuscript_is_left_out_with_a_warning(project: Path) -> No
     assert "seeds/zz_new.txt: W014 manuscript has no text yet; left out of the site" in (
         result.stderr
     )
+
+
+def test_what_looks_like_manuscripts_but_is_not_read_is_named(project: Path) -> None:
+    seeds = project / "seeds"
+    (seeds / "part-two").mkdir()
+    (seeds / "part-two" / "later.txt").write_text("A story kept in a folder.\n")
+    (seeds / "gone.txt").symlink_to("nowhere.txt")
+    (seeds / "loop.txt").symlink_to("loop.txt")
+    (seeds / "folder.txt").mkdir()
+    result = run_sitegen("build", cwd=project, check=True)
+    unread = [line for line in result.stderr.splitlines() if " W016 " in line]
+    assert [line.split(":")[0] for line in unread] == [
+        "seeds/folder.txt",
+        "seeds/gone.txt",
+        "seeds/loop.txt",
+        "seeds/part-two",
+    ]
+    assert "manuscripts in a folder of their own; move them straight into seeds/" in unread[3]
+
+
+def test_a_file_system_error_is_one_line_with_a_code(project: Path) -> None:
+    (project / "a-file").write_text("keep me")
+    result = run_sitegen("build", "--out", "a-file/site", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "a-file: E070 could not read or write this: File exists; check that it exists, that it"
+        " can be read, and that the output folder can be written"
+    ]
