@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,18 +17,25 @@ from pathlib import Path
 from jinja2 import TemplateError
 
 from . import __version__
-from .config import Config, load_config
+from .config import BASE_URL_RE, Config, load_config
 from .errors import Diagnostic, Severity, SitegenError, os_error_diagnostic, template_diagnostic
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _base_url(value: str) -> str:
-    if value.startswith("/") or re.match(r"^https?://[^/\s]+", value):
+    if BASE_URL_RE.fullmatch(value):
         return value
     raise argparse.ArgumentTypeError(
         f"{value!r} is neither a path like /anthology/ nor a URL like https://example.org/"
+        " (with no ? or #)"
     )
+
+
+def _port(value: str) -> int:
+    if value.isdigit() and int(value) <= 65535:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"{value!r} is not a port number from 0 to 65535")
 
 
 def _existing_file(value: str) -> Path:
@@ -166,7 +172,7 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=int, default=8000, help="the port to listen on (default: 8000)"
+        "--port", type=_port, default=8000, help="the port to listen on (default: 8000)"
     )
     parser.add_argument("--open", action="store_true", help="open the site in a web browser")
     parser.add_argument(

@@ -185,6 +185,9 @@ CHAPTER_KEYS = {"file": str, "title": str, "slug": str}
 CHARACTER_KEYS = {"add": list, "ignore": list, "merge": list, "split": list, "describe": dict}
 CHARACTER_ENTRY_KEYS = {"name": str, "aliases": list, "description": str, "chapters": list}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+BASE_URL_RE = re.compile(r"(?:/|https?://[^/\s?#]+(?:/|$))[^\s?#]*")
+"""A path like /anthology/ or an http(s) URL, with no query or fragment: pages append their
+own paths to it."""
 
 
 def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
@@ -426,14 +429,14 @@ def _cname(check: _Checker, value: str) -> str:
 def _normalise_base_url(check: _Checker, value: str) -> str:
     """Accept `/`, `/sub/path`, or `https://host/sub/path`; always end with a slash."""
     value = value.strip() or "/"
-    if not (value.startswith("/") or re.match(r"^https?://[^/\s]+", value)):
+    if not BASE_URL_RE.fullmatch(value):
         check.found.append(
             error(
                 "E002",
                 check.path,
                 check.line("base_url"),
                 f"base_url `{value}` is neither a path nor an http(s) URL",
-                "write it like https://user.github.io/anthology/ or /anthology/",
+                "write it like https://user.github.io/anthology/ or /anthology/, with no ? or #",
             )
         )
         return "/"
@@ -484,17 +487,22 @@ def _character_entries(
     entries: list[CharacterEntry] = []
     for index, entry in enumerate(check.typed(table, key, list, [], "characters")):
         at = ("characters", key, index)
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name.strip():
             check.found.append(
                 error(
-                    "E002", check.path, check.line(*at), f"each `characters.{key}` needs a `name`"
+                    "E002",
+                    check.path,
+                    check.line(*at),
+                    f"each `characters.{key}` needs a `name`",
+                    'give it one, like name = "Ana Ruiz"',
                 )
             )
             continue
         check.unknown_keys(entry, CHARACTER_ENTRY_KEYS, *at)
         entries.append(
             CharacterEntry(
-                name=entry["name"],
+                name=name.strip(),
                 aliases=check.strings(check.typed(entry, "aliases", list, [], *at), *at, "aliases"),
                 description=check.typed(entry, "description", str, "", *at),
                 chapters=check.strings(

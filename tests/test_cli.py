@@ -30,6 +30,10 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         ["frobnicate"],
         ["build", "--config", "missing.toml"],
         ["build", "--base-url", "example.org"],
+        ["build", "--base-url", "https://example.org/sub/?x=1"],
+        ["build", "--base-url", "/sub/#top"],
+        ["serve", "--port", "99999"],
+        ["serve", "--port", "-1"],
     ):
         result = run_sitegen(*args, cwd=tmp_path)
         assert result.returncode == 2, args

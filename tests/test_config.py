@@ -37,7 +37,7 @@ def test_every_error_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
         "anthology.toml:1: E002 `title` must be a string, not a whole number",
         "anthology.toml:2: E002 `words_per_minute` must be > 0",
         "anthology.toml:3: E002 base_url `example.org` is neither a path nor an http(s) URL;"
-        " write it like https://user.github.io/anthology/ or /anthology/",
+        " write it like https://user.github.io/anthology/ or /anthology/, with no ? or #",
         "anthology.toml:4: E002 cname `https://x.org/` is not a domain name;"
         ' write only the host, like cname = "stories.example.org"',
     ]
@@ -70,3 +70,11 @@ def test_without_a_config_file_the_defaults_hold(tmp_path: Path) -> None:
         "/",
     )
     assert config.source_dir == project / "seeds" and config.out_dir == project / "output"
+
+
+def test_a_character_entry_with_an_empty_name_is_an_error(tmp_path: Path) -> None:
+    text = 'title = "T"\n\n[[characters.add]]\nname = " "\n'
+    assert problems(tmp_path, text) == [
+        "anthology.toml:3: E002 each `characters.add` needs a `name`;"
+        ' give it one, like name = "Ana Ruiz"'
+    ]
