@@ -122,6 +122,27 @@ def _parse(source: Source, keep_artifacts: bool) -> Manuscript:
     return parse(source, keep_artifacts=keep_artifacts)
 
 
+def _differ(title: str, other: str | None) -> bool:
+    """Whether two titles differ in more than case and the shape of quotes and apostrophes."""
+    if other is None:
+        return False
+    return title.translate(_PLAIN_QUOTES).casefold() != other.translate(_PLAIN_QUOTES).casefold()
+
+
+_PLAIN_QUOTES = str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")
+
+
+def _title_replaced(manuscript: Manuscript, title: str) -> Diagnostic:
+    return warning(
+        "W017",
+        manuscript.source.path,
+        manuscript.title_line,
+        f"the manuscript's title \u201c{manuscript.title}\u201d is not shown: the config names"
+        f" this chapter \u201c{title}\u201d",
+        "keep one of the two titles",
+    )
+
+
 @dataclass(frozen=True)
 class Prepared:
     """One manuscript made into the chapter numbered `chapter.number`, its names scanned; or
@@ -172,6 +193,8 @@ class Steps:
         if not manuscript.blocks:
             return Prepared(path, tuple(found), empty=True)
         chapter = self.chapter(number, manuscript, entry, self.config)
+        if entry and entry.title and _differ(entry.title, manuscript.title):
+            found.append(_title_replaced(manuscript, entry.title))
         return Prepared(path, tuple(found), chapter, self.scan(number - 1, chapter))
 
 

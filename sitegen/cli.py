@@ -143,7 +143,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     anthology = result.anthology
     chapters = len(anthology.chapters)
     printer.info(
-        f"Built {chapters} chapter{'s' * (chapters != 1)} ({anthology.words:,} words): "
+        f"Built {chapters} chapter{'s' * (chapters != 1)} ({anthology.words:,} "
+        f"word{'s' * (anthology.words != 1)}): "
         f"{len(report.written)} files in {printer.show_path(config.out_dir)}/, "
         f"{len(report.changed)} changed, in {time.perf_counter() - started:.2f} s"
         + (

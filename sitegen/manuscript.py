@@ -85,6 +85,7 @@ Block = Paragraph | Heading | SceneBreak | CodeBlock
 class Manuscript:
     source: Source
     title: str | None
+    title_line: int | None  # where the title is written: front matter, or a `# Title` line
     author: str | None
     blocks: tuple[Block, ...]
     diagnostics: tuple[Diagnostic, ...]
@@ -178,6 +179,7 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
     found: list[Diagnostic] = []
     raw_blocks: list[tuple[str, int, str]] = []  # (kind, line, text)
     title = source.meta("title") or None
+    title_line = 1 if title else None  # in the front matter, which starts the file
     lines = list(source.lines)
     index = 0
     previous_line_was_paragraph = False
@@ -221,12 +223,13 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
     kept = _trim_breaks(_drop_chatbot_artifacts(source, raw_blocks, found, keep=keep_artifacts))
     # A `# Title` before any text (once a chatbot's preamble is gone) is the story's title.
     if kept and kept[0][0] == "title" and title is None:
-        title = kept.pop(0)[2]
+        _, title_line, title = kept.pop(0)
     kept = [("heading" if kind == "title" else kind, number, text) for kind, number, text in kept]
     blocks = tuple(_block(kind, number, text) for kind, number, text in _typeset(kept))
     return Manuscript(
         source=source,
         title=plain_text(parse_inline(smarten(title))) if title else None,
+        title_line=title_line,
         author=source.meta("author"),
         blocks=blocks,
         diagnostics=tuple(found),

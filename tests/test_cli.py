@@ -205,3 +205,12 @@ def test_a_file_system_error_is_one_line_with_a_code(project: Path) -> None:
         "a-file: E070 could not read or write this: File exists; check that it exists, that it"
         " can be read, and that the output folder can be written"
     ]
+
+
+def test_a_title_in_the_manuscript_that_the_config_replaces_is_named(project: Path) -> None:
+    first = sorted((project / "seeds").iterdir())[0]
+    first.write_text("# Its Own Title\n" + first.read_text("utf-8"), "utf-8")
+    result = run_sitegen("build", cwd=project, check=True)
+    replaced = [line for line in result.stderr.splitlines() if " W017 " in line]
+    assert len(replaced) == 1 and replaced[0].startswith(f"seeds/{first.name}:1: W017 ")
+    assert "\u201cIts Own Title\u201d is not shown" in replaced[0]
