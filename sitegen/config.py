@@ -215,8 +215,9 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
         rest = line
         if key := re.match(r'^("[^"]+"|[A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=', line):
             parts = tuple(p.strip().strip('"') for p in key.group(1).split("."))
+            for end in range(1, len(parts) + 1):  # a dotted key also writes its tables
+                lines.setdefault((*table, *parts[:end]), number)
             current = (*table, *parts)
-            lines.setdefault(current, number)
             rest = line[key.end() :]
         for value in re.finditer(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'', rest):
             lines.setdefault((*current, value.group(1) or value.group(2) or ""), number)

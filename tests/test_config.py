@@ -78,3 +78,9 @@ def test_a_character_entry_with_an_empty_name_is_an_error(tmp_path: Path) -> Non
         "anthology.toml:3: E002 each `characters.add` needs a `name`;"
         ' give it one, like name = "Ana Ruiz"'
     ]
+
+
+def test_an_unknown_dotted_key_has_its_line(tmp_path: Path) -> None:
+    config = config_in(tmp_path, 'title = "T"\n\nfoo.bar = 1\n')
+    found = [d.format(tmp_path) for d in config.warnings]
+    assert len(found) == 1 and found[0].startswith("anthology.toml:3: W001 unknown key `foo`")
