@@ -27,7 +27,7 @@ from . import characters, parallel
 from .config import ChapterEntry, Config
 from .crossrefs import link_chapters, link_characters
 from .errors import Diagnostic, Severity, SitegenError, error, template_diagnostic, warning
-from .manuscript import Manuscript, parse
+from .manuscript import Manuscript, parse, title_text
 from .model import (
     Anthology,
     Chapter,
@@ -123,13 +123,9 @@ def _parse(source: Source, keep_artifacts: bool) -> Manuscript:
 
 
 def _differ(title: str, other: str | None) -> bool:
-    """Whether two titles differ in more than case and the shape of quotes and apostrophes."""
-    if other is None:
-        return False
-    return title.translate(_PLAIN_QUOTES).casefold() != other.translate(_PLAIN_QUOTES).casefold()
-
-
-_PLAIN_QUOTES = str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")
+    """Whether a title as written in the config differs from the manuscript's own, once both
+    are typeset alike, in more than case."""
+    return other is not None and title_text(title).casefold() != other.casefold()
 
 
 def _title_replaced(manuscript: Manuscript, title: str) -> Diagnostic:

@@ -174,6 +174,11 @@ def _is_continuation(previous: str, line: str) -> bool:
     return previous[-1:] not in CLOSING and line[:1].islower()
 
 
+def title_text(raw: str) -> str:
+    """A title as written, as it is shown: typeset, its markup dropped."""
+    return plain_text(parse_inline(smarten(raw)))
+
+
 def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
     """Turn a manuscript's lines into blocks, reporting every repair it makes to the text."""
     found: list[Diagnostic] = []
@@ -228,7 +233,7 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
     blocks = tuple(_block(kind, number, text) for kind, number, text in _typeset(kept))
     return Manuscript(
         source=source,
-        title=plain_text(parse_inline(smarten(title))) if title else None,
+        title=title_text(title) if title else None,
         title_line=title_line,
         author=source.meta("author"),
         blocks=blocks,

@@ -214,3 +214,12 @@ def test_a_title_in_the_manuscript_that_the_config_replaces_is_named(project: Pa
     replaced = [line for line in result.stderr.splitlines() if " W017 " in line]
     assert len(replaced) == 1 and replaced[0].startswith(f"seeds/{first.name}:1: W017 ")
     assert "\u201cIts Own Title\u201d is not shown" in replaced[0]
+    # The same title, written with straight quotes and dashes in the config, is no conflict.
+    first.write_text("# It's *Late* -- Now\n" + first.read_text("utf-8"), "utf-8")
+    config = project / "anthology.toml"
+    entry = f'file = "{first.name}"\ntitle = "'
+    text = config.read_text("utf-8")
+    at = text.index(entry) + len(entry)
+    config.write_text(text[:at] + "it's late -- now" + text[text.index('"', at) :], "utf-8")
+    result = run_sitegen("build", cwd=project, check=True)
+    assert " W017 " not in result.stderr
