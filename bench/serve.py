@@ -45,7 +45,7 @@ from tornado.websocket import websocket_connect
 from sitegen.build import build
 from sitegen.cache import BuildCache
 from sitegen.config import load_config
-from sitegen.writer import ASIDE_PREFIX, retired_sites
+from sitegen.writer import ASIDE_PREFIX, retired_sites, set_aside
 
 HELLO = {"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}
 
@@ -133,8 +133,10 @@ async def reloads(port: int, manuscript: Path, lines: list[str], edits: int) -> 
 
 
 def old_sites(output: Path) -> list[Path]:
-    """Replaced sites not yet removed: retired, or set aside for removal."""
-    return [*retired_sites(output), *output.parent.glob(ASIDE_PREFIX + output.name + "-*")]
+    """Replaced sites not yet removed: set aside for removal, or retired but for the newest,
+    which the server keeps to stage its next build in."""
+    aside = output.parent.glob(ASIDE_PREFIX + output.name + "-*")
+    return [*retired_sites(output)[:-1], *aside]
 
 
 def stages_in_process(folder: Path, manuscript: Path, edits: int) -> dict[str, float]:
@@ -152,7 +154,8 @@ def stages_in_process(folder: Path, manuscript: Path, edits: int) -> dict[str, f
             found["whole build"].append((time.perf_counter() - started) * 1000)
             for timing in result.timings:
                 found[timing.stage].append(timing.seconds * 1000)
-            for old_site in retired_sites(folder / "output"):
+            spare = cache.spare.folder if cache.spare else None
+            for old_site in set_aside(folder / "output", keep=spare):
                 shutil.rmtree(old_site)
         return {stage: statistics.median(ms) for stage, ms in found.items()}
     finally:

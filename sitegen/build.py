@@ -440,8 +440,9 @@ def build(
 
     With a `cache` (kept by `serve` from build to build), what did not change since the last
     build is not read, parsed, rendered or compared with the site on disk again; the files
-    written are the same, and the replaced site is left beside the new one for the caller to
-    remove (`writer.retired_sites`), since that can take longer than the rebuild."""
+    written are the same. The replaced site is left beside the new one: the cache keeps it to
+    stage the next build in (`writer.Spare`), and the caller removes any other
+    (`writer.set_aside`), since that can take longer than the rebuild."""
     wants_book = config.epub and epub
     # Forked first, while this process is smallest (see `parallel`).
     worth_helpers = parallel.can_fork() and cache is None and _sizable(config)
@@ -491,9 +492,10 @@ def _build(
                 sealed=_sealed(config),
                 last_written=cache.last_written(config.out_dir) if cache else None,
                 keep_retired=cache is not None,
+                spare=cache.take_spare(config.out_dir) if cache else None,
             )
         if cache is not None:
-            cache.finish(config.out_dir, outputs)
+            cache.finish(config.out_dir, outputs, report)
     return BuildResult(anthology, tuple(found), report, tuple(clock.timings))
 
 

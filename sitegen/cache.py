@@ -22,6 +22,7 @@ from .manuscript import Manuscript, parse
 from .model import Chapter
 from .render.prose import ChapterText
 from .sources import Source, read_source
+from .writer import Spare, WriteReport
 
 V = TypeVar("V")
 
@@ -73,6 +74,7 @@ class Written:
 
     out_dir: Path
     outputs: Mapping[str, bytes]
+    foreign: tuple[str, ...]  # files of someone else's the writer carried over
 
 
 @dataclass
@@ -87,6 +89,7 @@ class BuildCache:
     texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
     scans: Memo[characters.Scan] = field(default_factory=Memo)  # each chapter's candidate names
     written: Written | None = None
+    spare: Spare | None = None  # the site the last write replaced, to stage the next one in
     reuse: Reuse | None = None
     _config: Config | None = None
     _seen: Config | None = None
@@ -130,9 +133,22 @@ class BuildCache:
         """What the last build wrote into `out_dir`, if that is where it wrote."""
         return self.written.outputs if self.written and self.written.out_dir == out_dir else None
 
-    def finish(self, out_dir: Path, outputs: Mapping[str, bytes]) -> None:
-        """After a successful build: remember its output, forget what it no longer uses."""
-        self.written = Written(out_dir, outputs)
+    def take_spare(self, out_dir: Path) -> Spare | None:
+        """The site the last write into `out_dir` replaced, for the next write to stage in
+        (see `writer.Spare`). Taken once: a write that fails leaves nothing known behind."""
+        spare, self.spare = self.spare, None
+        return spare if self.last_written(out_dir) is not None else None
+
+    def finish(self, out_dir: Path, outputs: Mapping[str, bytes], report: WriteReport) -> None:
+        """After a successful build: remember its output, and the site it replaced (which held
+        the previous build's), and forget what it no longer uses."""
+        previous = self.written
+        self.spare = (
+            Spare(report.retired, previous.outputs, previous.foreign)
+            if report.retired and previous and previous.out_dir == out_dir
+            else None
+        )
+        self.written = Written(out_dir, outputs, report.kept)
         parsed, pages = self.manuscripts, self.pages
         self.reuse = Reuse(
             parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused

@@ -200,12 +200,15 @@ class Builder:
             self._wake.notify()
 
     def stop(self) -> None:
-        """Let a build in progress finish (its write is atomic either way), start no other."""
+        """Let a build in progress finish (its write is atomic either way), start no other,
+        and remove the replaced site kept to stage the next one in."""
         with self._wake:
             self._stopping = True
             self._wake.notify()
         if self._thread.is_alive():
             self._thread.join()
+        if self.cache.spare:  # kept for the next build, and there is none
+            shutil.rmtree(self.cache.spare.folder, ignore_errors=True)
 
     def _next(self) -> tuple[Path, ...] | None:
         """Wait for changes to settle; the changed files, or None when stopping."""
@@ -229,7 +232,8 @@ class Builder:
             outcome = self.build(changed)
             self.done(outcome)
             if outcome.config is not None:
-                remove_in_background(set_aside(outcome.config.out_dir))
+                spare = self.cache.spare.folder if self.cache.spare else None
+                remove_in_background(set_aside(outcome.config.out_dir, keep=spare))
 
     def _differs(self, changed: tuple[Path, ...]) -> bool:
         """Whether any changed file now holds other bytes than when it was last built: a late

@@ -4,7 +4,8 @@ A build is staged in a sibling folder and swapped in with two renames, so a read
 `serve`) never sees a half-written site and a failed or killed build leaves the last good one.
 Unchanged files are hard-linked from the old site instead of rewritten. A manifest records
 what sitegen wrote: files someone else put in the output folder are carried over, never
-deleted, and a folder sitegen did not make is never replaced.
+deleted, and a folder sitegen did not make is never replaced. A caller that writes again and
+again (`serve`) can keep the replaced site and stage the next write into it (see `Spare`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,21 @@ class WriteReport:
     changed: tuple[str, ...]  # paths whose bytes differ from the previous site (or are new)
     removed: tuple[str, ...]  # paths the previous build wrote that this one did not
     kept: tuple[str, ...]  # files sitegen did not write, carried over untouched
+    # The replaced site, left beside the new one (`keep_retired`) and holding what the
+    # write's `last_written` said it held; None when there was none, or it was removed.
+    retired: Path | None = None
+
+
+@dataclass(frozen=True)
+class Spare:
+    """A site this writer replaced, kept beside the output folder by a caller that writes
+    again and again (`serve`), with what it holds. The next write renames it into place as
+    its staging folder and changes only the files that differ, instead of making a folder
+    and a link for every page again: at a thousand chapters that is most of a rebuild."""
+
+    folder: Path
+    files: Mapping[str, bytes]  # what sitegen wrote there
+    foreign: tuple[str, ...]  # files of someone else's, linked in
 
 
 def merge_outputs(*parts: dict[str, bytes]) -> dict[str, bytes]:
@@ -106,32 +122,39 @@ def _read_manifest(out: Path) -> set[str] | None:
 
 
 def _files_under(folder: Path) -> set[str]:
-    """Every file (or symlink) below `folder`, as a relative POSIX path. `os.walk` reads each
-    folder once and learns the kind of each entry from the listing itself."""
+    """Every file (or symlink) below `folder`, as a relative POSIX path. Each listing says
+    what kind each entry is, so this costs one listing per folder and no call per file."""
     found: set[str] = set()
-    for parent, folders, files in os.walk(folder):
-        relative = Path(parent).relative_to(folder).as_posix()
-        prefix = "" if relative == "." else relative + "/"
-        links = (name for name in folders if os.path.islink(os.path.join(parent, name)))
-        found.update(prefix + name for name in (*files, *links))
+    pending = [("", str(folder))]
+    while pending:
+        prefix, path = pending.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((prefix + entry.name + "/", entry.path))
+                else:
+                    found.add(prefix + entry.name)
     return found
 
 
-def recover(out: Path, *, tidy: bool = True) -> None:
-    """Finish a swap that was interrupted between its two renames; with `tidy`, also remove
-    the sites writes replaced, any staging a killed build left behind, and what an
-    interrupted removal left set aside. That can take seconds, which `serve` spends on a
-    thread of its own instead (see `write` and `set_aside`)."""
+def recover(out: Path, *, tidy: bool = True) -> bool:
+    """Finish a swap that was interrupted between its two renames (or undo the removal of the
+    output folder, when a replaced site is still beside it); whether a site was put back.
+    With `tidy`, also remove the sites writes replaced, any staging a killed build left
+    behind, and what an interrupted removal left set aside. That can take seconds, which
+    `serve` spends on a thread of its own instead (see `write` and `set_aside`)."""
     if not out.parent.is_dir():
-        return
+        return False
     retired = retired_sites(out)
-    if not out.exists() and retired:
+    restored = not out.exists() and bool(retired)
+    if restored:
         retired[-1].rename(out)
         retired = retired[:-1]
     if tidy:
         aside = out.parent.glob(ASIDE_PREFIX + out.name + "-*")
         for stale in [*retired, *_staging(out), *aside]:
             shutil.rmtree(stale, ignore_errors=True)
+    return restored
 
 
 def retired_sites(out: Path) -> list[Path]:
@@ -144,13 +167,15 @@ def retired_sites(out: Path) -> list[Path]:
     return [site for _, _, site in sorted(dated)]
 
 
-def set_aside(out: Path) -> list[Path]:
-    """Move the sites that writes into `out` replaced, and any staging a killed build left,
-    out of the writer's way under names of their own, and return them for the caller to
-    remove. Removing them can take seconds, which `serve` spends on a thread of its own;
-    renamed first, a folder half removed is never taken for a site to restore."""
+def set_aside(out: Path, keep: Path | None = None) -> list[Path]:
+    """Move the sites that writes into `out` replaced (but `keep`), and any staging a killed
+    build left, out of the writer's way under names of their own, and return them for the
+    caller to remove. Removing them can take seconds, which `serve` spends on a thread of its
+    own; renamed first, a folder half removed is never taken for a site to restore."""
     moved = []
     for folder in [*retired_sites(out), *_staging(out)]:
+        if folder == keep:
+            continue
         aside = _unused_name(out, ASIDE_PREFIX)
         with contextlib.suppress(FileNotFoundError):
             folder.rename(aside)
@@ -177,6 +202,7 @@ def write(
     sealed: tuple[Path, ...] = (),
     last_written: Mapping[str, bytes] | None = None,
     keep_retired: bool = False,
+    spare: Spare | None = None,
 ) -> WriteReport:
     """Replace the site in `out_dir` with `outputs`, atomically.
 
@@ -186,12 +212,16 @@ def write(
     the replaced site beside the new one (see `retired_sites`), and any an earlier write left,
     for the caller to remove when nobody is waiting (`serve` does, once the browser has been
     told to reload): removing a thousand folders can take seconds on a disk that discards freed
-    blocks, and a save made meanwhile must not wait for it.
+    blocks, and a save made meanwhile must not wait for it. A `spare` (a site replaced
+    earlier, see `Spare`) is staged into instead of a new folder, when `last_written` holds.
     """
     out = out_dir.resolve()
     check_output_dir(out, protected, sealed)
     out.parent.mkdir(parents=True, exist_ok=True)
-    recover(out, tidy=not keep_retired)
+    if recover(out, tidy=not keep_retired):
+        last_written = None  # the site put back is not the one the caller remembers
+    if last_written is None:
+        spare = None
     previous = _read_manifest(out) if out.exists() else set()
     if previous is None:
         if any(out.iterdir()):
@@ -226,16 +256,16 @@ def write(
         )
     foreign = sorted(theirs - outputs.keys())
 
-    stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + out.name + "-", dir=out.parent))
+    stage, held = _staging_folder(out, spare)
     try:
-        changed = _stage(outputs, out, stage, last_written)
+        changed = _stage(outputs, out, stage, last_written, held)
         for name in foreign:
             target = stage / name
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(out / name, target, follow_symlinks=False)
         (stage / MANIFEST).write_text("\n".join(sorted(outputs)) + "\n", "utf-8")
         stage.chmod(0o755)
-        _swap(stage, out, keep_retired)
+        retired = _swap(stage, out, keep_retired)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -244,37 +274,87 @@ def write(
         changed=tuple(changed),
         removed=tuple(sorted(previous - set(outputs))),
         kept=tuple(foreign),
+        retired=retired if last_written is not None else None,
     )
 
 
+def _staging_folder(out: Path, spare: Spare | None) -> tuple[Path, Mapping[str, bytes]]:
+    """A folder to stage the new site in, and the files of sitegen's it already holds: the
+    `spare`, renamed, with others' files and the manifest taken out (they are linked and
+    written again), or else a new, empty folder."""
+    if spare is not None:
+        stage = _unused_name(out, STAGING_PREFIX)
+        try:
+            spare.folder.rename(stage)
+        except OSError:
+            pass  # removed meanwhile: stage afresh
+        else:
+            for name in (*spare.foreign, MANIFEST):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(stage / name)
+            return stage, spare.files
+    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + out.name + "-", dir=out.parent)), {}
+
+
 def _stage(
-    outputs: dict[str, bytes], out: Path, stage: Path, last_written: Mapping[str, bytes] | None
+    outputs: dict[str, bytes],
+    out: Path,
+    stage: Path,
+    last_written: Mapping[str, bytes] | None,
+    held: Mapping[str, bytes],
 ) -> list[str]:
-    """Write `outputs` into `stage`, hard-linking each file whose bytes are those already in
-    `out`; the paths that changed. Paths are plain strings here: a thousand pages through
-    `pathlib` cost more than the system calls."""
+    """Write `outputs` into `stage`, which already holds the files `held` (a spare site) or
+    nothing: a file already there with the right bytes stays; one whose bytes are those in
+    `out` is hard-linked from there; any other is written. Files `held` that the site no
+    longer has are removed, with the folders they leave empty. Returns the paths whose bytes
+    differ from `out`'s. Paths are plain strings here: a thousand pages through `pathlib`
+    cost more than the system calls."""
     changed: list[str] = []
-    folders: set[str] = set()
+    folders = {path.rpartition("/")[0] for path in held}
     had_site = out.is_dir()
     old_root, new_root = str(out), str(stage)
     for path in sorted(outputs):
         data = outputs[path]
         _check_inside(path)
-        folder = path.rpartition("/")[0]
-        if folder not in folders:
-            os.makedirs(os.path.join(new_root, folder), exist_ok=True)
-            folders.add(folder)
         target, old = os.path.join(new_root, path), os.path.join(old_root, path)
-        if had_site and (
+        unchanged = had_site and (
             _same_bytes(old, data)
             if last_written is None
             else last_written.get(path) == data and _same_size(old, len(data))
-        ):
+        )
+        if not unchanged:
+            changed.append(path)
+        if path in held:
+            if held[path] == data and _same_size(target, len(data)):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)
+        else:
+            folder = path.rpartition("/")[0]
+            if folder not in folders:
+                os.makedirs(os.path.join(new_root, folder), exist_ok=True)
+                folders.add(folder)
+        if unchanged:
             os.link(old, target)
         else:
             _create(target, data)
-            changed.append(path)
+    _remove_stale(new_root, held.keys() - outputs.keys())
     return changed
+
+
+def _remove_stale(root: str, paths: set[str]) -> None:
+    """Remove `paths` below `root`, and then each folder they leave empty, deepest first."""
+    emptied: set[str] = set()
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(root, path))
+        folder = path.rpartition("/")[0]
+        while folder:
+            emptied.add(folder)
+            folder = folder.rpartition("/")[0]
+    for folder in sorted(emptied, key=lambda f: f.count("/"), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: it holds a page of the new site
+            os.rmdir(os.path.join(root, folder))
 
 
 def _create(path: str, data: bytes) -> None:
@@ -308,12 +388,15 @@ def _same_size(path: str, size: int) -> bool:
     return stat.S_ISREG(status.st_mode) and status.st_size == size
 
 
-def _swap(stage: Path, out: Path, keep_retired: bool) -> None:
+def _swap(stage: Path, out: Path, keep_retired: bool) -> Path | None:
+    """Put `stage` in the place of `out`; the replaced site, when it is kept."""
     if not out.exists():
         stage.rename(out)
-        return
+        return None
     retired = _unused_name(out, RETIRED_PREFIX)
     out.rename(retired)
     stage.rename(out)
-    if not keep_retired:
-        shutil.rmtree(retired, ignore_errors=True)
+    if keep_retired:
+        return retired
+    shutil.rmtree(retired, ignore_errors=True)
+    return None

@@ -215,6 +215,10 @@ def test_rebuilds_write_the_same_site_as_a_fresh_build(
     fresh = tmp_path / "fresh"
     run_sitegen("build", "--no-epub", "--out", str(fresh), cwd=project, check=True)
     assert differences(project / "output", fresh) == []
+    # The server keeps the site each rebuild replaced, to stage the next one in; stopped, it
+    # leaves nothing beside the output folder.
+    assert server.stop() == 0
+    assert not [p.name for p in project.iterdir() if p.name.startswith(".output")]
 
 
 def differences(left: Path, right: Path) -> list[str]:

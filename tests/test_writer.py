@@ -13,7 +13,7 @@ import pytest
 from conftest import SEEDS, copy_project, run_sitegen
 
 from sitegen.errors import SitegenError
-from sitegen.writer import MANIFEST, retired_sites, set_aside, write
+from sitegen.writer import MANIFEST, Spare, retired_sites, set_aside, write
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -170,3 +170,66 @@ def test_a_write_that_keeps_replaced_sites_never_waits_to_remove_them(tmp_path: 
     write({"index.html": b"five"}, out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert (out / "index.html").read_bytes() == b"five"
+
+
+def test_a_write_staged_in_the_replaced_site_gives_the_same_site(tmp_path: Path) -> None:
+    """`serve` keeps the site a write replaced and stages the next write in it, changing only
+    what differs. The result must be exactly the site a fresh staging gives: new and changed
+    pages written, unchanged ones kept, pages the site no longer has removed with the folders
+    they leave empty, and a file of yours carried over as it is now."""
+    out = tmp_path / "out"
+    one = {"index.html": b"home 1", "a/index.html": b"a", "gone/deep/index.html": b"gone"}
+    two = {"index.html": b"home 2", "a/index.html": b"a", "gone/deep/index.html": b"gone"}
+    three = {"index.html": b"home 3", "a/index.html": b"a 3", "new/index.html": b"new"}
+    write(one, out, keep_retired=True)
+    (out / "CNAME").write_text("old.example.org\n")
+    second = write(two, out, keep_retired=True, last_written=one)
+    assert second.retired is not None and (second.retired / "index.html").read_bytes() == b"home 1"
+    (out / "CNAME").write_text("stories.example.org\n")  # yours, changed since
+    spare = Spare(second.retired, one, second.kept)
+    third = write(three, out, keep_retired=True, last_written=two, spare=spare)
+    assert not spare.folder.exists()  # it became the new site
+    assert snapshot(out) == {
+        **three,
+        "CNAME": b"stories.example.org\n",
+        MANIFEST: b"a/index.html\nindex.html\nnew/index.html\n",
+    }
+    assert not (out / "gone").exists()
+    assert third.changed == ("a/index.html", "index.html", "new/index.html")
+    assert third.removed == ("gone/deep/index.html",) and third.kept == ("CNAME",)
+    assert third.retired is not None and (third.retired / "index.html").read_bytes() == b"home 2"
+
+
+def test_a_spare_removed_meanwhile_is_no_problem(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write({"index.html": b"one"}, out, keep_retired=True)
+    second = write(
+        {"index.html": b"two"}, out, keep_retired=True, last_written={"index.html": b"one"}
+    )
+    assert second.retired is not None
+    for folder in set_aside(out):
+        subprocess.run(["rm", "-rf", str(folder)], check=True)
+    spare = Spare(second.retired, {"index.html": b"one"}, ())
+    write(
+        {"index.html": b"three"},
+        out,
+        keep_retired=True,
+        last_written={"index.html": b"two"},
+        spare=spare,
+    )
+    assert (out / "index.html").read_bytes() == b"three"
+
+
+def test_a_site_put_back_is_compared_on_disk_not_from_memory(tmp_path: Path) -> None:
+    """If the output folder disappears while `serve` runs, the site it replaced last is put
+    back; what the server remembers writing is then not what is on disk, so the next write
+    reads the files instead of trusting memory (a same-length change would go unseen)."""
+    out = tmp_path / "out"
+    write({"index.html": b"one"}, out, keep_retired=True)
+    write({"index.html": b"two"}, out, keep_retired=True, last_written={"index.html": b"one"})
+    subprocess.run(["rm", "-rf", str(out)], check=True)
+    report = write(
+        {"index.html": b"two"}, out, keep_retired=True, last_written={"index.html": b"two"}
+    )
+    assert (out / "index.html").read_bytes() == b"two"
+    assert report.changed == ("index.html",) and report.retired is None
