@@ -322,11 +322,16 @@ class _Seen(NamedTuple):
 _Token = tuple[int, int, str]  # start, end, the word without a final full stop
 
 
+_Votes = tuple[str, int, int, int]  # a name, and its person, thing and mid-sentence points
+
+
 @dataclass(frozen=True)
 class Scan:
+    """A chapter's candidate names, and what the chapter on its own says of each."""
+
     seen: tuple[_Seen, ...]
-    things: Counter[tuple[int, str]]  # (chapter, word) of words in place or company names
-    links: tuple[tuple[int, str, str], ...]  # names listed together: "Noor, or Dara"
+    votes: tuple[_Votes, ...]  # one per name, in the order first seen
+    people: tuple[str, ...]  # the names this chapter alone shows to be people (see `_votes`)
 
 
 _VERB_POINTS = {**dict.fromkeys(_WEAK_VERBS, 1), **dict.fromkeys(_STRONG_VERBS, 2)}
@@ -506,26 +511,9 @@ def _names_a_place(words: list[str], things: Counter[str]) -> bool:
     return True
 
 
-def _merged(parts: Iterable[Scan]) -> Scan:
-    """The chapters' scans as one: every candidate name in the anthology, with its evidence."""
-    parts = list(parts)
-    things: Counter[tuple[int, str]] = Counter()
-    for part in parts:
-        things.update(part.things)
-    return Scan(
-        tuple(seen for part in parts for seen in part.seen),
-        things,
-        tuple(link for part in parts for link in part.links),
-    )
-
-
 def moved(scan: Scan, c: int) -> Scan:
     """A chapter's `scan`, made while it was thought to stand elsewhere, for index `c`."""
-    return Scan(
-        tuple(seen._replace(chapter=c) for seen in scan.seen),
-        Counter({(c, word): count for (_, word), count in scan.things.items()}),
-        tuple((c, before, after) for _, before, after in scan.links),
-    )
+    return replace(scan, seen=tuple(seen._replace(chapter=c) for seen in scan.seen))
 
 
 def scan_chapter(c: int, chapter: Chapter) -> Scan:
@@ -571,7 +559,43 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
                     links.append((c, last_key, found.key))
                 seen.append(found)
                 last_end, last_key = found.end, found.key
-    return Scan(tuple(seen), Counter({(c, word): n for word, n in in_names.items()}), tuple(links))
+    return Scan(tuple(seen), *_votes(seen, in_names, links))
+
+
+def _is_person(key: str, person: int, thing: int, mid: int) -> bool:
+    """More person than thing evidence, and either a capital in mid-sentence or more than one
+    piece of evidence; a run of two names ("Ana Ruiz nodded") is itself one."""
+    return person > thing and (person >= (1 if " " in key else 2) or mid >= 1)
+
+
+def _votes(
+    seen: list[_Seen], in_names: Counter[str], links: list[tuple[int, str, str]]
+) -> tuple[tuple[_Votes, ...], tuple[str, ...]]:
+    """The evidence a chapter gives for each of its names, and the names it shows on its own
+    to be people. A name is a person if one chapter alone shows it to be: pooled over a
+    thousand chapters, one weak hint per chapter ("Pipes ran") would add up to proof. Being a
+    word of a place's name ("Port Alder") counts against it; being listed with a person
+    ("Noor, or Dara") counts for it."""
+    rows: dict[str, list[int]] = {}  # name -> [person, thing, mid]
+    for s in seen:
+        row = rows.get(s.key)
+        if row is None:
+            rows[s.key] = [s.person, s.thing, not s.initial]
+        else:
+            row[0] += s.person
+            row[1] += s.thing
+            row[2] += not s.initial
+    for word, n in in_names.items():
+        if word in rows:
+            rows[word][1] += 2 * n
+    names = {key for key, row in rows.items() if _is_person(key, *row)}
+    for _, a, b in links:
+        if a in names and b not in names:
+            rows[b][0] += 1
+        elif b in names and a not in names:
+            rows[a][0] += 1
+    votes = tuple((key, *row) for key, row in rows.items())
+    return votes, tuple(key for key, *row in votes if _is_person(key, *row))
 
 
 def _candidate(
@@ -611,47 +635,22 @@ _PLAIN = attrgetter("plain")
 _PLACE = itemgetter(slice(0, 4))  # an occurrence's (chapter, block, start, end)
 
 
-def _decide(scan: Scan) -> dict[str, str]:
+def _decide(scans: Sequence[Scan]) -> dict[str, str]:
     """Map each candidate name that is a person to itself, or to the name it stands for when a
-    sentence-initial word was caught in front of it ("Classic Ana" -> "Ana").
-
-    A name is a person if one chapter on its own shows it to be: pooled over a thousand
-    chapters, one weak hint per chapter ("Pipes ran") would add up to proof.
-    """
-    rows: dict[tuple[int, str], list[int]] = {}  # (chapter, name) -> [person, thing, mid]
-    for s in scan.seen:
-        row = rows.get((s.chapter, s.key))
-        if row is None:
-            rows[s.chapter, s.key] = [s.person, s.thing, not s.initial]
-        else:
-            row[0] += s.person
-            row[1] += s.thing
-            row[2] += not s.initial
-    for here, n in scan.things.items():
-        if here in rows:
-            rows[here][1] += 2 * n
-
-    def is_person(here: tuple[int, str]) -> bool:
-        """More person than thing evidence, and either a capital in mid-sentence or more than
-        one piece of evidence; a run of two names ("Ana Ruiz nodded") is itself one."""
-        person, thing, mid = rows[here]
-        return person > thing and (person >= (1 if " " in here[1] else 2) or mid >= 1)
-
-    names = {here for here in rows if is_person(here)}
-    for c, a, b in scan.links:  # listed with a known person: "Noor, or Dara, or Ana"
-        if (c, a) in names and (c, b) not in names:
-            rows[c, b][0] += 1
-        elif (c, b) in names and (c, a) not in names:
-            rows[c, a][0] += 1
-    decided = {key: key for c, key in rows if is_person((c, key))}
+    sentence-initial word was caught in front of it ("Classic Ana" -> "Ana"): the names some
+    chapter shows on its own to be people (see `_votes`), and names that extend them."""
+    decided: dict[str, str] = {}
     # The rules below only extend names already known, so the whole anthology may vote.
     person_of: Counter[str] = Counter()
     thing_of: Counter[str] = Counter()
     mid_of: Counter[str] = Counter()
-    for (_, key), (person, thing, mid) in rows.items():
-        person_of[key] += person
-        thing_of[key] += thing
-        mid_of[key] += mid
+    for scan in scans:
+        for key in scan.people:
+            decided.setdefault(key, key)
+        for key, person, thing, mid in scan.votes:
+            person_of[key] += person
+            thing_of[key] += thing
+            mid_of[key] += mid
     while True:  # the two rules below feed each other; each round only adds names
         known = len(decided)
         for key in person_of.keys() - decided.keys():
@@ -686,7 +685,9 @@ def _word_uses(text: str, word: str) -> int:
     return count
 
 
-def _mentions(scan: Scan, decided: Mapping[str, str], chapters: tuple[Chapter, ...]) -> list[_Seen]:
+def _mentions(
+    seen: Iterable[_Seen], decided: Mapping[str, str], chapters: tuple[Chapter, ...]
+) -> list[_Seen]:
     """The occurrences of people's names that really name them, in reading order.
 
     A chapter must support a name (a mid-sentence capital, or evidence) before a bare
@@ -695,7 +696,7 @@ def _mentions(scan: Scan, decided: Mapping[str, str], chapters: tuple[Chapter, .
     """
     kept: list[_Seen] = []
     support: Counter[tuple[int, str]] = Counter()
-    for s in scan.seen:
+    for s in seen:
         name = decided.get(s.key)
         if name is None or (s.person == 0 and s.thing > 0):
             continue
@@ -1131,9 +1132,9 @@ def detect(
         scans = [scan_chapter(c, chapter) for c, chapter in enumerate(chapters)]
     if len(scans) != len(chapters):
         raise ValueError(f"{len(scans)} scans for {len(chapters)} chapters")
-    scan = _merged(scans)
     curator = _Curator(chapters, config)
-    seen = curator.ignore(_mentions(scan, _decide(scan), chapters))
+    every = (seen for scan in scans for seen in scan.seen)
+    seen = curator.ignore(_mentions(every, _decide(scans), chapters))
     curator.drafts = _identities(seen, chapters)
     curator.add()
     curator.merge()
