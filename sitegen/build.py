@@ -364,8 +364,10 @@ def analyse(
     config: Config,
     chapters: tuple[Chapter, ...],
     scans: tuple[characters.Scan, ...] | None = None,
+    cache: BuildCache | None = None,
 ) -> tuple[Anthology, list[Diagnostic]]:
-    index, found = characters.detect(chapters, config.characters, scans)
+    mentions = cache.mentions if cache else None
+    index, found = characters.detect(chapters, config.characters, scans, mentions)
     anthology = Anthology(
         meta=meta_from(config),
         chapters=chapters,
@@ -468,7 +470,7 @@ def _build(
         gathered = checked_gather(config, cache, helpers[0])
         found, kept = gathered.found, gathered.kept
     with clock.stage("characters+links"):
-        anthology, analysis = analyse(config, gathered.chapters, gathered.scans)
+        anthology, analysis = analyse(config, gathered.chapters, gathered.scans, cache)
         found.extend(analysis)
         del gathered  # its scans hold a tuple per capitalised word: the renderers want the room
     model_built()

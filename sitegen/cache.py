@@ -88,6 +88,7 @@ class BuildCache:
     book_chapters: Memo[bytes] = field(default_factory=Memo)  # the EPUB's chapter XHTML
     texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
     scans: Memo[characters.Scan] = field(default_factory=Memo)  # each chapter's candidate names
+    mentions: Memo[tuple[characters.Occurrence, ...]] = field(default_factory=Memo)  # by chapter
     written: Written | None = None
     spare: Spare | None = None  # the site the last write replaced, to stage the next one in
     reuse: Reuse | None = None
@@ -154,7 +155,7 @@ class BuildCache:
             parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused
         )
         memos = (self.sources, self.manuscripts, self.chapters, self.pages, self.book_chapters)
-        for memo in (*memos, self.texts, self.scans):
+        for memo in (*memos, self.texts, self.scans, self.mentions):
             memo.collect()
 
     def _settled(self, config: Config) -> Config:

@@ -33,14 +33,18 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from operator import attrgetter, itemgetter
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
 from .manuscript import Paragraph
 from .model import Chapter, Character, CharacterIndex, Mention
 from .slugs import slugify
+
+if TYPE_CHECKING:
+    from .cache import Memo
 
 
 def _words(text: str) -> frozenset[str]:
@@ -302,7 +306,7 @@ _COORDINATION = re.compile(r",?[ \u00a0]+(?:and|or|nor)[ \u00a0]+|,[ \u00a0]+")
 _STRIP = ",;:.!?\u201d\u201c\u2018\"')(\u2014\u2013"
 
 
-class _Seen(NamedTuple):
+class Occurrence(NamedTuple):
     """One occurrence of a candidate name. A NamedTuple, not a dataclass: there is one per
     capitalised name in the corpus, and building them is the scanner's inner loop."""
 
@@ -329,7 +333,7 @@ _Votes = tuple[str, int, int, int]  # a name, and its person, thing and mid-sent
 class Scan:
     """A chapter's candidate names, and what the chapter on its own says of each."""
 
-    seen: tuple[_Seen, ...]
+    seen: tuple[Occurrence, ...]
     votes: tuple[_Votes, ...]  # one per name, in the order first seen
     people: tuple[str, ...]  # the names this chapter alone shows to be people (see `_votes`)
 
@@ -523,7 +527,7 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
     as each manuscript is parsed (in two processes for a large anthology, see `build.gather`)
     and `serve` keeps it for chapters an edit did not touch.
     """
-    seen: list[_Seen] = []
+    seen: list[Occurrence] = []
     links: list[tuple[int, str, str]] = []
     in_names: Counter[str] = Counter()  # words of this chapter's place and company names
     for b, block in enumerate(chapter.blocks):
@@ -538,7 +542,7 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
             start = span.start()
             if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue  # a capital inside a word ("0Aa") starts no name
-            found_here: Iterable[_Seen]
+            found_here: Iterable[Occurrence]
             if " " in group or "\u00a0" in group:
                 if _names_a_place(group.split(), in_names):
                     continue
@@ -551,7 +555,9 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
                     continue
                 end = start + len(word)
                 initial, person, thing = _context(text, start, end)
-                found_here = (_Seen(c, b, start, end, word, word, "", initial, person, thing, ""),)
+                found_here = (
+                    Occurrence(c, b, start, end, word, word, "", initial, person, thing, ""),
+                )
             for found in found_here:
                 if found.start - last_end < 7 and _COORDINATION.fullmatch(
                     text, last_end, found.start
@@ -569,7 +575,7 @@ def _is_person(key: str, person: int, thing: int, mid: int) -> bool:
 
 
 def _votes(
-    seen: list[_Seen], in_names: Counter[str], links: list[tuple[int, str, str]]
+    seen: list[Occurrence], in_names: Counter[str], links: list[tuple[int, str, str]]
 ) -> tuple[tuple[_Votes, ...], tuple[str, ...]]:
     """The evidence a chapter gives for each of its names, and the names it shows on its own
     to be people. A name is a person if one chapter alone shows it to be: pooled over a
@@ -600,7 +606,7 @@ def _votes(
 
 def _candidate(
     c: int, b: int, text: str, tokens: list[_Token], things: Counter[str]
-) -> _Seen | None:
+) -> Occurrence | None:
     """One run of name tokens as an occurrence, or None if it names a place or a thing."""
     words = [word for _, _, word in tokens]
     titles = 0
@@ -624,7 +630,7 @@ def _candidate(
     key = text[tokens[titles][0] : end]
     if "\u00a0" in form:
         form, key = form.replace("\u00a0", " "), key.replace("\u00a0", " ")
-    return _Seen(c, b, start, end, form, key, title, initial, person, thing, gender)
+    return Occurrence(c, b, start, end, form, key, title, initial, person, thing, gender)
 
 
 # --- Deciding which candidates are people, and which occurrences mention them.
@@ -686,16 +692,36 @@ def _word_uses(text: str, word: str) -> int:
 
 
 def _mentions(
-    seen: Iterable[_Seen], decided: Mapping[str, str], chapters: tuple[Chapter, ...]
-) -> list[_Seen]:
+    scans: Sequence[Scan],
+    decided: Mapping[str, str],
+    chapters: tuple[Chapter, ...],
+    cache: Memo[tuple[Occurrence, ...]] | None,
+) -> list[Occurrence]:
     """The occurrences of people's names that really name them, in reading order.
 
-    A chapter must support a name (a mid-sentence capital, or evidence) before a bare
-    sentence-initial use counts; and where the name is also a word of the chapter, the
-    supported uses must outnumber the lower-case ones.
+    Each chapter's depend on its text, its scan and what was decided of its own names; with a
+    `cache` (kept by `serve`), a chapter whose three are as before is not looked at again.
     """
-    kept: list[_Seen] = []
-    support: Counter[tuple[int, str]] = Counter()
+    found: list[Occurrence] = []
+    for scan, chapter in zip(scans, chapters, strict=True):
+        make = partial(_chapter_mentions, scan.seen, decided, chapter)
+        if cache is None:
+            found += make()
+        else:
+            verdicts = tuple(decided.get(key) for key, *_ in scan.votes)
+            found += cache.get(chapter.slug, (scan, verdicts, chapter.blocks), make)
+    return found
+
+
+def _chapter_mentions(
+    seen: tuple[Occurrence, ...], decided: Mapping[str, str], chapter: Chapter
+) -> tuple[Occurrence, ...]:
+    """The occurrences in one chapter (see `_mentions`). The chapter must support a name (a
+    mid-sentence capital, or evidence) before a bare sentence-initial use counts; and where
+    the name is also a word of the chapter, the supported uses must outnumber the lower-case
+    ones."""
+    kept: list[Occurrence] = []
+    support: Counter[str] = Counter()
     for s in seen:
         name = decided.get(s.key)
         if name is None or (s.person == 0 and s.thing > 0):
@@ -703,26 +729,26 @@ def _mentions(
         if name != s.key:
             s = s._replace(start=s.end - len(name), key=name, form=name)
         if s.person > 0 or not s.initial:
-            support[s.chapter, s.key] += 1
+            support[s.key] += 1
         kept.append(s)
-    texts: dict[int, str] = {}
-    uses: dict[tuple[int, str], int] = {}
+    text = ""
+    uses: dict[str, int] = {}
 
-    def as_word(chapter: int, key: str) -> int:
-        if (chapter, key) not in uses:
-            if chapter not in texts:
-                texts[chapter] = "\n".join(map(_PLAIN, chapters[chapter].blocks))
-            uses[chapter, key] = _word_uses(texts[chapter], key[:1].lower() + key[1:])
-        return uses[chapter, key]
+    def as_word(key: str) -> int:
+        nonlocal text
+        if key not in uses:
+            text = text or "\n".join(map(_PLAIN, chapter.blocks))
+            uses[key] = _word_uses(text, key[:1].lower() + key[1:])
+        return uses[key]
 
-    return [
+    return tuple(
         s
         for s in kept
         if s.person > 0
         or not s.initial
         or " " in s.key  # a full name, one of whose words is known to be a name
-        or support[s.chapter, s.key] > as_word(s.chapter, s.key)
-    ]
+        or support[s.key] > as_word(s.key)
+    )
 
 
 @dataclass(frozen=True)
@@ -736,7 +762,7 @@ class _Draft:
     curated: bool = False  # made or reshaped by the config: its mentions win any overlap
 
 
-def _identities(seen: list[_Seen], chapters: tuple[Chapter, ...]) -> list[_Draft]:
+def _identities(seen: list[Occurrence], chapters: tuple[Chapter, ...]) -> list[_Draft]:
     """Group occurrences into characters: full names absorb their short forms and titled forms,
     unless a gendered title contradicts the pronouns used for the full name."""
     keys = {s.key for s in seen}
@@ -770,7 +796,7 @@ def _identities(seen: list[_Seen], chapters: tuple[Chapter, ...]) -> list[_Draft
         m, f = votes[key]["m"], votes[key]["f"]
         return "m" if m > f else "f" if f > m else ""
 
-    groups: dict[str, list[_Seen]] = defaultdict(list)
+    groups: dict[str, list[Occurrence]] = defaultdict(list)
     recent: dict[tuple[int, str], int] = {}  # (chapter, full name) -> last position seen
     contested = {owner for owners in longer.values() if len(owners) > 1 for owner in owners}
     present = {(s.chapter, s.key) for s in seen if s.key in contested}
@@ -798,7 +824,7 @@ def _identities(seen: list[_Seen], chapters: tuple[Chapter, ...]) -> list[_Draft
     return [_draft(identity, group) for identity, group in groups.items()]
 
 
-def _draft(identity: str, group: list[_Seen]) -> _Draft:
+def _draft(identity: str, group: list[Occurrence]) -> _Draft:
     """A full name is shown whole; a single name bare if it is ever written bare, else with the
     title it is always given ("Father Brennan")."""
     forms = list(dict.fromkeys(map(_FORM, group)))
@@ -900,7 +926,7 @@ class _Curator:
             indexes |= hits
         return indexes
 
-    def ignore(self, seen: list[_Seen]) -> list[_Seen]:
+    def ignore(self, seen: list[Occurrence]) -> list[Occurrence]:
         """Drop the occurrences of every ignored name, before names are grouped."""
         if not self.config.ignore:
             return seen
@@ -1125,16 +1151,17 @@ def detect(
     chapters: tuple[Chapter, ...],
     config: CharacterConfig,
     scans: Sequence[Scan] | None = None,
+    cache: Memo[tuple[Occurrence, ...]] | None = None,
 ) -> tuple[CharacterIndex, list[Diagnostic]]:
     """The anthology's characters, as detected and then curated by `config`. `scans` are the
-    chapters' `scan_chapter` results when the caller already has them."""
+    chapters' `scan_chapter` results when the caller already has them; `cache` keeps each
+    chapter's mentions from one build to the next (see `_mentions`)."""
     if scans is None:
         scans = [scan_chapter(c, chapter) for c, chapter in enumerate(chapters)]
     if len(scans) != len(chapters):
         raise ValueError(f"{len(scans)} scans for {len(chapters)} chapters")
     curator = _Curator(chapters, config)
-    every = (seen for scan in scans for seen in scan.seen)
-    seen = curator.ignore(_mentions(every, _decide(scans), chapters))
+    seen = curator.ignore(_mentions(scans, _decide(scans), chapters, cache))
     curator.drafts = _identities(seen, chapters)
     curator.add()
     curator.merge()

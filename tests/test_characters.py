@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 
 from sitegen import characters
-from sitegen.build import gather
+from sitegen.build import build, gather, load
+from sitegen.cache import BuildCache
 from sitegen.characters import detect
 from sitegen.config import load_config
 from sitegen.errors import Diagnostic
-from sitegen.model import Chapter, Character, CharacterIndex, Mention
+from sitegen.model import Anthology, Chapter, Character, CharacterIndex, Mention
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -550,3 +551,27 @@ def test_a_scan_moved_to_another_place_is_the_scan_made_there() -> None:
         assert characters.moved(characters.scan_chapter(7, chapter), 2) == (
             characters.scan_chapter(2, chapter)
         )
+
+
+def test_a_rebuild_finds_the_same_characters_as_a_fresh_build(tmp_path: Path) -> None:
+    """`serve` keeps what each chapter says of its names from build to build. An edit that
+    leaves every name where it was, but adds a lower-case "wren", must still be seen: a
+    sentence-initial "Wren" with nothing else to support it is then a word, not a name."""
+    root = tmp_path / "anthology"
+    (root / "seeds").mkdir(parents=True)
+    (root / "seeds" / "a.txt").write_text("Wren said nothing. Wren said it twice. Ana nodded.\n")
+    edited = root / "seeds" / "b.txt"
+    edited.write_text("They met Wren at noon.\nWren. The name hung there.\nNight came.\n")
+    cache = BuildCache()
+
+    def wrens(anthology: Anthology) -> int:
+        return sum(len(c.mentions) for c in anthology.characters.characters if c.name == "Wren")
+
+    before = build(load_config(root=root), epub=False, cache=cache).anthology
+    edited.write_text(
+        "They met Wren at noon.\nWren. The name hung there.\nNight came, a wren sang.\n"
+    )
+    after = build(load_config(root=root), epub=False, cache=cache).anthology
+    fresh, _ = load(load_config(root=root))
+    assert after == fresh
+    assert wrens(after) == wrens(before) - 1
