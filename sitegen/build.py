@@ -373,7 +373,7 @@ def analyse(
         chapters=chapters,
         characters=index,
         links=link_chapters(chapters, index),
-        character_links=link_characters(chapters, index),
+        character_links=link_characters(chapters, index, cache.quotes if cache else None),
     )
     return anthology, found
 

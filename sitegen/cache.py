@@ -19,7 +19,7 @@ from . import characters
 from .config import ChapterEntry, Config
 from .errors import Diagnostic
 from .manuscript import Manuscript, parse
-from .model import Chapter
+from .model import Chapter, Quote
 from .render.prose import ChapterText
 from .sources import Source, read_source
 from .writer import Spare, WriteReport
@@ -89,6 +89,7 @@ class BuildCache:
     texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
     scans: Memo[characters.Scan] = field(default_factory=Memo)  # each chapter's candidate names
     mentions: Memo[tuple[characters.Occurrence, ...]] = field(default_factory=Memo)  # by chapter
+    quotes: Memo[tuple[Quote, ...]] = field(default_factory=Memo)  # by character and chapter
     written: Written | None = None
     spare: Spare | None = None  # the site the last write replaced, to stage the next one in
     reuse: Reuse | None = None
@@ -155,7 +156,7 @@ class BuildCache:
             parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused
         )
         memos = (self.sources, self.manuscripts, self.chapters, self.pages, self.book_chapters)
-        for memo in (*memos, self.texts, self.scans, self.mentions):
+        for memo in (*memos, self.texts, self.scans, self.mentions, self.quotes):
             memo.collect()
 
     def _settled(self, config: Config) -> Config:

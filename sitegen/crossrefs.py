@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from itertools import accumulate
+from functools import partial
+from itertools import accumulate, groupby, islice
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
-from .manuscript import SceneBreak
+from .manuscript import Block, SceneBreak
 from .model import (
     Chapter,
     ChapterLinks,
@@ -25,10 +27,14 @@ from .model import (
     SharedChapter,
 )
 
+if TYPE_CHECKING:
+    from .cache import Memo
+
 SHARED_LIMIT = 12  # "also appearing elsewhere": the chapters sharing the most characters
 QUOTE_LIMIT = 220  # characters of context around a mention, at most
 QUOTED_PER_CHAPTER = 3  # a character's first mentions in each chapter are quoted in context
 SENTENCE_END = re.compile(r"[.!?\u2026][\u201d\u2019)\]]*\s+")
+_CHAPTER = itemgetter(0)  # a mention's chapter
 
 
 def link_chapters(chapters: tuple[Chapter, ...], index: CharacterIndex) -> tuple[ChapterLinks, ...]:
@@ -100,9 +106,15 @@ def scene_breaks(chapter: Chapter) -> list[int]:
 
 
 def link_characters(
-    chapters: tuple[Chapter, ...], index: CharacterIndex
+    chapters: tuple[Chapter, ...],
+    index: CharacterIndex,
+    cache: Memo[tuple[Quote, ...]] | None = None,
 ) -> tuple[CharacterLinks, ...]:
-    """Quotes, scene companions and anthology positions for every character, in one pass."""
+    """Quotes, scene companions and anthology positions for every character, in one pass.
+
+    A character's quotes from one chapter depend on that chapter's text and their first
+    mentions in it alone; with a `cache` (kept by `serve`), they are not made again while
+    those are as before."""
     total_words = sum(c.words for c in chapters) or 1
     # The words before each block in the book, for `positions`, as running sums made in C; a
     # block's own words and length are looked up only where a mention needs them.
@@ -113,10 +125,26 @@ def link_characters(
         running = before[-1][-1]
     breaks = [scene_breaks(chapter) for chapter in chapters]
 
+    # Where each mention falls, and who shares each scene (chapter, scene) with whom.
     present: dict[tuple[int, int], set[int]] = {}
+    positions: list[tuple[float, ...]] = []
     for number, character in enumerate(index.characters):
-        for c, b, _, _, _ in character.mentions:
-            present.setdefault((c, bisect_right(breaks[c], b)), set()).add(number)
+        found = []
+        current = -1
+        for c, b, start, _, _ in character.mentions:
+            if c != current:
+                current, blocks, block_words, words_before, scenes = (
+                    c,
+                    chapters[c].blocks,
+                    chapters[c].block_words,
+                    before[c],
+                    breaks[c],
+                )
+            present.setdefault((c, bisect_right(scenes, b)), set()).add(number)
+            # How far into the anthology the mention falls, 0 to 1, measured in words.
+            where = words_before[b] + block_words[b] * start / max(1, len(blocks[b].plain))
+            found.append(min(1.0, where / total_words))
+        positions.append(tuple(found))
     shared: list[Counter[int]] = [Counter() for _ in index.characters]
     for cast in present.values():
         for one in cast:
@@ -124,30 +152,24 @@ def link_characters(
 
     links = []
     for number, character in enumerate(index.characters):
-        quotes, positions = [], []
-        current = -1
-        for m in character.mentions:  # in reading order: chapter by chapter
-            c, b, start, _, _ = m
-            if c != current:
-                current, quoted = c, 0  # mentions quoted so far in this chapter
-                blocks, block_words, words_before = (
-                    chapters[c].blocks,
-                    chapters[c].block_words,
-                    before[c],
-                )
-            plain = blocks[b].plain
-            if quoted < QUOTED_PER_CHAPTER:
-                quoted += 1
-                quotes.append(Quote(m, *quote(plain, start, m.end)))
-            # How far into the anthology the mention falls, 0 to 1, measured in words.
-            where = words_before[b] + block_words[b] * start / max(1, len(plain))
-            positions.append(min(1.0, where / total_words))
+        quotes: list[Quote] = []
+        for c, in_chapter in groupby(character.mentions, _CHAPTER):  # in reading order
+            first = tuple(islice(in_chapter, QUOTED_PER_CHAPTER))
+            blocks = chapters[c].blocks
+            make = partial(_quotes, blocks, first)
+            slot = (character.slug, c)
+            quotes += make() if cache is None else cache.get(slot, (first, blocks), make)
         companions = sorted(shared[number].items(), key=lambda item: (-item[1], item[0]))
         links.append(
             CharacterLinks(
                 quotes=tuple(quotes),
                 companions=tuple(Companion(other, count) for other, count in companions),
-                positions=tuple(positions),
+                positions=positions[number],
             )
         )
     return tuple(links)
+
+
+def _quotes(blocks: tuple[Block, ...], mentions: tuple[Mention, ...]) -> tuple[Quote, ...]:
+    """The sentence around each of `mentions`, in a chapter of `blocks`."""
+    return tuple(Quote(m, *quote(blocks[m.block].plain, m.start, m.end)) for m in mentions)
