@@ -41,7 +41,7 @@ from .render import html, publish
 from .render.cover import CoverImage, cover_image
 from .render.prose import ChapterText, ChapterTexts, MentionMark, mention_marks, render_blocks
 from .slugs import slugify
-from .sources import ReadFn, Source, list_manuscripts, manuscript_order, read_source
+from .sources import Read, Source, list_manuscripts, manuscript_order, read_manuscript
 from .writer import WriteReport, merge_outputs, write
 
 if TYPE_CHECKING:
@@ -147,6 +147,7 @@ class Prepared:
 
     path: Path
     diagnostics: tuple[Diagnostic, ...]
+    modified: int  # when the file last changed (see `sources.Read`)
     chapter: Chapter | None = None
     scan: characters.Scan | None = None
     empty: bool = False
@@ -168,7 +169,7 @@ class Steps:
     changed are split into lines, parsed, made into chapters and scanned again."""
 
     config: Config
-    read: ReadFn = read_source
+    read: Callable[[Path], Read] = read_manuscript
     parse: Callable[[Source, bool], Manuscript] = _parse
     chapter: Callable[[int, Manuscript, ChapterEntry | None, Config], Chapter] = make_chapter
     scan: Callable[[int, Chapter], characters.Scan] = characters.scan_chapter
@@ -178,20 +179,20 @@ class Steps:
         if cache is None:
             return cls(config)
         chapter = partial(cache.chapter, make_chapter)
-        return cls(config, cache.read_source, cache.parse, chapter, cache.scan)
+        return cls(config, cache.read_manuscript, cache.parse, chapter, cache.scan)
 
     def prepare(self, number: int, path: Path, entry: ChapterEntry | None) -> Prepared:
-        source, found = self.read(path, path.read_bytes())
+        source, read_found, modified = self.read(path)
         if source is None:
-            return Prepared(path, tuple(found))
+            return Prepared(path, read_found, modified)
         manuscript = self.parse(source, self.config.keep_artifacts)
-        found = [*found, *manuscript.diagnostics]
+        found = [*read_found, *manuscript.diagnostics]
         if not manuscript.blocks:
-            return Prepared(path, tuple(found), empty=True)
+            return Prepared(path, tuple(found), modified, empty=True)
         chapter = self.chapter(number, manuscript, entry, self.config)
         if entry and entry.title and _differ(entry.title, manuscript.title):
             found.append(_title_replaced(manuscript, entry.title))
-        return Prepared(path, tuple(found), chapter, self.scan(number - 1, chapter))
+        return Prepared(path, tuple(found), modified, chapter, self.scan(number - 1, chapter))
 
 
 WORTH_SPLITTING = 1_000_000
@@ -215,6 +216,7 @@ class Gathered:
     chapters: tuple[Chapter, ...]  # in reading order
     scans: tuple[characters.Scan, ...]  # one per chapter
     found: list[Diagnostic]
+    modified: int  # when the newest manuscript last changed (see `sources.Read`); 0 if none
     kept: frozenset[int] = frozenset()  # positions of the chapters the helper process holds
 
 
@@ -237,9 +239,12 @@ def gather(
     chapters: list[Chapter] = []
     scans: list[characters.Scan] = []
     claimed: dict[str, Chapter] = {}
+    modified = 0
 
     def take(prepared: Prepared) -> bool:
         """Add the chapter, if it made one; whether it did."""
+        nonlocal modified
+        modified = max(modified, prepared.modified)
         found.extend(prepared.diagnostics)
         if prepared.empty:
             found.append(  # a warning: a story just started (an empty new file) stops nothing
@@ -284,7 +289,7 @@ def gather(
             prepared = prepared.renumbered(number) or steps.prepare(number, path, entry)
         if take(prepared) and not misnumbered:
             kept.append(number - 1)  # the helper holds this very chapter
-    return Gathered(tuple(chapters), tuple(scans), found, frozenset(kept))
+    return Gathered(tuple(chapters), tuple(scans), found, modified, frozenset(kept))
 
 
 def _prepare_part(
@@ -330,7 +335,8 @@ def _size(path: Path) -> int:
         return 0
 
 
-def meta_from(config: Config) -> Meta:
+def meta_from(config: Config, modified: int) -> Meta:
+    """The anthology's metadata; `modified` is when its newest manuscript last changed."""
     return Meta(
         title=config.title,
         author=config.author,
@@ -341,35 +347,32 @@ def meta_from(config: Config) -> Meta:
         site_url=config.site_url,
         subjects=config.subjects,
         cname=config.cname,
-        updated=source_date(config),
+        updated=source_date(config, modified),
     )
 
 
-def source_date(config: Config) -> str:
+def source_date(config: Config, modified: int) -> str:
     """When the anthology last changed, as ISO 8601 UTC: `SOURCE_DATE_EPOCH` when set (the
     reproducible-builds convention), else the newest modification time of the config and the
-    manuscripts. Identical inputs give the same date, so identical builds give identical bytes.
+    manuscripts (`modified`, the newest of theirs). Identical inputs give the same date, so
+    identical builds give identical bytes.
     """
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch.isdigit():
-        inputs = [config.path] if config.path else []
-        if config.source_dir.is_dir():
-            inputs += list_manuscripts(config.source_dir)
-        epoch = str(max((int(p.stat().st_mtime) for p in inputs), default=0))
+        epoch = str(max(int(config.path.stat().st_mtime) if config.path else 0, modified))
     moment = datetime.fromtimestamp(int(epoch), tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def analyse(
-    config: Config,
-    chapters: tuple[Chapter, ...],
-    scans: tuple[characters.Scan, ...] | None = None,
-    cache: BuildCache | None = None,
+    config: Config, gathered: Gathered, cache: BuildCache | None = None
 ) -> tuple[Anthology, list[Diagnostic]]:
+    """The anthology as one value: the `gathered` chapters, their characters and links."""
+    chapters = gathered.chapters
     mentions = cache.mentions if cache else None
-    index, found = characters.detect(chapters, config.characters, scans, mentions)
+    index, found = characters.detect(chapters, config.characters, gathered.scans, mentions)
     anthology = Anthology(
-        meta=meta_from(config),
+        meta=meta_from(config, gathered.modified),
         chapters=chapters,
         characters=index,
         links=link_chapters(chapters, index),
@@ -403,7 +406,7 @@ def load(config: Config) -> tuple[Anthology, list[Diagnostic]]:
     """Gather and analyse: the whole anthology as one value, or a SitegenError listing why not."""
     with collector_paused():
         gathered = checked_gather(config)
-        anthology, analysis = analyse(config, gathered.chapters, gathered.scans)
+        anthology, analysis = analyse(config, gathered)
     return anthology, [*gathered.found, *analysis]
 
 
@@ -470,7 +473,7 @@ def _build(
         gathered = checked_gather(config, cache, helpers[0])
         found, kept = gathered.found, gathered.kept
     with clock.stage("characters+links"):
-        anthology, analysis = analyse(config, gathered.chapters, gathered.scans, cache)
+        anthology, analysis = analyse(config, gathered, cache)
         found.extend(analysis)
         del gathered  # its scans hold a tuple per capitalised word: the renderers want the room
     model_built()

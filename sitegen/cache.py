@@ -10,8 +10,11 @@ A `build()` without a cache does all the work, and both give the same bytes.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -21,10 +24,13 @@ from .errors import Diagnostic
 from .manuscript import Manuscript, parse
 from .model import Chapter, Quote
 from .render.prose import ChapterText
-from .sources import Source, read_source
+from .sources import Read, Source, read_file, read_source
 from .writer import Spare, WriteReport
 
 V = TypeVar("V")
+SETTLED_NS = 2_000_000_000
+"""How long ago a file must have last changed for its status alone to say it has not since:
+longer than any file system's clock tick."""
 
 
 class Memo(Generic[V]):
@@ -81,6 +87,7 @@ class Written:
 class BuildCache:
     """Everything `build()` may reuse from the previous build of the same anthology."""
 
+    files: Memo[Read] = field(default_factory=Memo)  # by path, while the file is unchanged
     sources: Memo[tuple[Source | None, tuple[Diagnostic, ...]]] = field(default_factory=Memo)
     manuscripts: Memo[Manuscript] = field(default_factory=Memo)
     chapters: Memo[Chapter] = field(default_factory=Memo)
@@ -96,12 +103,25 @@ class BuildCache:
     _config: Config | None = None
     _seen: Config | None = None
 
-    def read_source(self, path: Path, data: bytes) -> tuple[Source | None, list[Diagnostic]]:
-        """`sources.read_source`, again only when the file's bytes changed."""
+    def read_manuscript(self, path: Path) -> Read:
+        """`sources.read_manuscript`, without reading the file again while the file system
+        says it is as it was (the same size, times and inode), and without decoding it again
+        while its bytes are the same.
+
+        A file modified in the last SETTLED_NS is read every time: a second save in the same
+        tick of the file system's clock could leave all of its status as it was.
+        """
+        status = os.stat(path)
+        stamp = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino)
+        settled = time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) > SETTLED_NS
+        return self.files.get(path, stamp if settled else object(), partial(self._read, path))
+
+    def _read(self, path: Path) -> Read:
+        data, status = read_file(path)
         source, found = self.sources.get(
             path, hashlib.sha256(data).digest(), lambda: _read(path, data)
         )
-        return source, list(found)
+        return Read(source, found, int(status.st_mtime))
 
     def parse(self, source: Source, keep_artifacts: bool) -> Manuscript:
         """`manuscript.parse`, again only when the source's content changed."""
@@ -155,8 +175,10 @@ class BuildCache:
         self.reuse = Reuse(
             parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused
         )
-        memos = (self.sources, self.manuscripts, self.chapters, self.pages, self.book_chapters)
-        for memo in (*memos, self.texts, self.scans, self.mentions, self.quotes):
+        for memo in (
+            *(self.files, self.sources, self.manuscripts, self.chapters, self.scans),
+            *(self.mentions, self.quotes, self.texts, self.pages, self.book_chapters),
+        ):
             memo.collect()
 
     def _settled(self, config: Config) -> Config:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .config import SLUG_RE, ChapterEntry, Config
 from .errors import Diagnostic, error, warning
@@ -233,7 +233,25 @@ def read_source(path: Path, data: bytes) -> tuple[Source | None, list[Diagnostic
     return Source(path, tuple(body), front_matter, digest), found + meta_found
 
 
-ReadFn = Callable[[Path, bytes], tuple[Source | None, list[Diagnostic]]]
+class Read(NamedTuple):
+    """A manuscript file as read: its Source (None if it could not be decoded), the problems
+    found on the way, and when the file was last modified (whole seconds since the epoch)."""
+
+    source: Source | None
+    found: tuple[Diagnostic, ...]
+    modified: int
+
+
+def read_file(path: Path) -> tuple[bytes, os.stat_result]:
+    """A file's bytes, and its status as it was opened."""
+    with open(path, "rb") as file:
+        return file.read(), os.fstat(file.fileno())
+
+
+def read_manuscript(path: Path) -> Read:
+    data, status = read_file(path)
+    source, found = read_source(path, data)
+    return Read(source, tuple(found), int(status.st_mtime))
 
 
 def manuscript_order(

@@ -537,8 +537,9 @@ def seeds_anthology(tmp_path: Path, names: dict[str, str]) -> tuple[Anthology, C
     """The seeds as the build analyses them, but with a character index made by hand."""
     root = copy_project(tmp_path / "project")
     config = load_config(root / "anthology.toml")
-    chapters = gather(config).chapters
-    anthology, _ = analyse(config, chapters)
+    gathered = gather(config)
+    chapters = gathered.chapters
+    anthology, _ = analyse(config, gathered)
     index = hand_made_index(chapters, names)
     return replace(
         anthology,
