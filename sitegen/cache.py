@@ -1,10 +1,12 @@
 """What one build can hand to the next, so that `serve` rebuilds only what an edit touched.
 
 `serve` runs the normal build every time (`build(config, cache=...)`); the cache makes each
-stage skip the work whose inputs did not change: a manuscript whose bytes are the same is not
-split into lines or parsed again, a page whose inputs are equal is not rendered again, and the
-writer compares the new bytes with the last build's in memory instead of reading the site back.
-A `build()` without a cache does all the work, and both give the same bytes.
+stage skip the work whose inputs did not change: a manuscript the file system says is as it
+was is not read again, and one whose bytes are the same is not parsed again; a chapter's scan
+for names, its mentions of people and each character's quotes from it are kept while their
+inputs are equal; a page whose inputs are equal is not rendered again; and the writer compares
+the new bytes with the last build's in memory, and stages the new site in the one the last
+build replaced. A `build()` without a cache does all the work, and both give the same bytes.
 """
 
 from __future__ import annotations

@@ -528,7 +528,7 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
     and `serve` keeps it for chapters an edit did not touch.
     """
     seen: list[Occurrence] = []
-    links: list[tuple[int, str, str]] = []
+    links: list[tuple[str, str]] = []  # names listed together: "Noor, or Dara"
     in_names: Counter[str] = Counter()  # words of this chapter's place and company names
     for b, block in enumerate(chapter.blocks):
         if not isinstance(block, Paragraph):
@@ -562,7 +562,7 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
                 if found.start - last_end < 7 and _COORDINATION.fullmatch(
                     text, last_end, found.start
                 ):
-                    links.append((c, last_key, found.key))
+                    links.append((last_key, found.key))
                 seen.append(found)
                 last_end, last_key = found.end, found.key
     return Scan(tuple(seen), *_votes(seen, in_names, links))
@@ -575,7 +575,7 @@ def _is_person(key: str, person: int, thing: int, mid: int) -> bool:
 
 
 def _votes(
-    seen: list[Occurrence], in_names: Counter[str], links: list[tuple[int, str, str]]
+    seen: list[Occurrence], in_names: Counter[str], links: list[tuple[str, str]]
 ) -> tuple[tuple[_Votes, ...], tuple[str, ...]]:
     """The evidence a chapter gives for each of its names, and the names it shows on its own
     to be people. A name is a person if one chapter alone shows it to be: pooled over a
@@ -595,7 +595,7 @@ def _votes(
         if word in rows:
             rows[word][1] += 2 * n
     names = {key for key, row in rows.items() if _is_person(key, *row)}
-    for _, a, b in links:
+    for a, b in links:
         if a in names and b not in names:
             rows[b][0] += 1
         elif b in names and a not in names:
