@@ -116,6 +116,7 @@ class BuildCache:
         status = os.stat(path)
         stamp = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino)
         settled = time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) > SETTLED_NS
+        # An unsettled file's inputs are a new object, equal to nothing: it is always read.
         return self.files.get(path, stamp if settled else object(), partial(self._read, path))
 
     def _read(self, path: Path) -> Read:

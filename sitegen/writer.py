@@ -304,13 +304,15 @@ def _stage(
     held: Mapping[str, bytes],
 ) -> list[str]:
     """Write `outputs` into `stage`, which already holds the files `held` (a spare site) or
-    nothing: a file already there with the right bytes stays; one whose bytes are those in
-    `out` is hard-linked from there; any other is written. Files `held` that the site no
-    longer has are removed, with the folders they leave empty. Returns the paths whose bytes
-    differ from `out`'s. Paths are plain strings here: a thousand pages through `pathlib`
-    cost more than the system calls."""
+    nothing. Files `held` that the site no longer has are removed first, with the folders
+    they leave empty (a page's folder may have become a file's name); then a file already
+    there with the right bytes stays, one whose bytes are those in `out` is hard-linked from
+    there, and any other is written. Returns the paths whose bytes differ from `out`'s. Paths
+    are plain strings here: a thousand pages through `pathlib` cost more than the system
+    calls."""
     changed: list[str] = []
-    folders = {path.rpartition("/")[0] for path in held}
+    _remove_stale(str(stage), held.keys() - outputs.keys())
+    folders = {path.rpartition("/")[0] for path in held if path in outputs}
     had_site = out.is_dir()
     old_root, new_root = str(out), str(stage)
     for path in sorted(outputs):
@@ -338,7 +340,6 @@ def _stage(
             os.link(old, target)
         else:
             _create(target, data)
-    _remove_stale(new_root, held.keys() - outputs.keys())
     return changed
 
 

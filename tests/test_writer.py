@@ -180,7 +180,12 @@ def test_a_write_staged_in_the_replaced_site_gives_the_same_site(tmp_path: Path)
     out = tmp_path / "out"
     one = {"index.html": b"home 1", "a/index.html": b"a", "gone/deep/index.html": b"gone"}
     two = {"index.html": b"home 2", "a/index.html": b"a", "gone/deep/index.html": b"gone"}
-    three = {"index.html": b"home 3", "a/index.html": b"a 3", "new/index.html": b"new"}
+    three = {
+        "index.html": b"home 3",
+        "a/index.html": b"a 3",
+        "new/index.html": b"new",
+        "gone": b"!",
+    }
     write(one, out, keep_retired=True)
     (out / "CNAME").write_text("old.example.org\n")
     second = write(two, out, keep_retired=True, last_written=one)
@@ -192,10 +197,10 @@ def test_a_write_staged_in_the_replaced_site_gives_the_same_site(tmp_path: Path)
     assert snapshot(out) == {
         **three,
         "CNAME": b"stories.example.org\n",
-        MANIFEST: b"a/index.html\nindex.html\nnew/index.html\n",
+        MANIFEST: b"a/index.html\ngone\nindex.html\nnew/index.html\n",
     }
-    assert not (out / "gone").exists()
-    assert third.changed == ("a/index.html", "index.html", "new/index.html")
+    assert (out / "gone").is_file()  # a folder of pages before, now a file
+    assert third.changed == ("a/index.html", "gone", "index.html", "new/index.html")
     assert third.removed == ("gone/deep/index.html",) and third.kept == ("CNAME",)
     assert third.retired is not None and (third.retired / "index.html").read_bytes() == b"home 2"
 
