@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -289,6 +289,14 @@ def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> Diagnostic:
     )
 
 
+@lru_cache(maxsize=1)
+def _parse_toml(text: str) -> dict[str, Any]:
+    """The config's tables. `serve` reads the config again before every rebuild, and parsing
+    the same text again took 30 ms for a thousand chapter entries. The tables are only read,
+    never changed, so one parse can serve every reading of the same text."""
+    return tomllib.loads(text)
+
+
 def load_config(
     path: Path | None = None,
     *,
@@ -321,7 +329,7 @@ def load_config(
                 [error("E001", path, None, "config is not UTF-8", "save it as UTF-8")]
             ) from None
         try:
-            raw = tomllib.loads(text)
+            raw = _parse_toml(text)
         except tomllib.TOMLDecodeError as exc:
             raise SitegenError([_toml_error(path, exc)]) from None
     check = _Checker(path or root / CONFIG_NAME, KeyLines(text))
