@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import string
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from html import escape
+from operator import itemgetter
 
 from markupsafe import Markup
 
 from ..model import Anthology, Chapter, Character, Mention, Quote
 from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg, strip_svg
+
+_CHAPTER, _BLOCK = itemgetter(0), itemgetter(1)  # of a Mention
 
 
 @dataclass(frozen=True)
@@ -227,11 +231,12 @@ def characters_json(anthology: Anthology) -> bytes:
     chapters = anthology.chapters
     entries = []
     for character in sorted(anthology.characters.characters, key=lambda c: c.name.casefold()):
-        counts: dict[int, int] = {}
-        first: dict[int, int] = {}
-        for m in character.mentions:
-            counts[m.chapter] = counts.get(m.chapter, 0) + 1
-            first.setdefault(m.chapter, m.block)
+        # Counted in C: a long anthology has tens of thousands of mentions. Mentions are in
+        # reading order, so the counts are too, and read backwards each chapter's first
+        # mention is the last one written into `first`.
+        counts = Counter(map(_CHAPTER, character.mentions))
+        backwards = character.mentions[::-1]
+        first = dict(zip(map(_CHAPTER, backwards), map(_BLOCK, backwards), strict=True))
         entries.append(
             {
                 "name": character.name,
