@@ -111,6 +111,8 @@ def test_character_index_page(seeds_site: Built) -> None:
     jump = page.select_one("nav.letters")
     assert [a.get_text() for a in jump.select("a")] == list("ACEGJKMNRSY")
     assert len(jump.select("li")) == 26
+    empty = [li for li in jump.select("li") if li.a is None]  # no list item a reader hears blank
+    assert len(empty) == 15 and all(li.get("aria-hidden") == "true" for li in empty)
     svg = page.select_one("svg.cast-graph")
     assert svg.title.get_text() == "Who appears with whom" and svg.desc.get_text()
     assert svg["role"] == "img"
@@ -187,3 +189,26 @@ def test_a_character_the_config_adds_but_the_text_never_names_still_builds(
     page = (project / "output" / "characters" / "zebediah-nobody" / "index.html").read_text()
     assert "Waits in the wings." in page
     assert "Zebediah Nobody" not in str(index.select_one("figure svg"))
+
+
+def test_every_name_in_the_cast_graph_is_drawn_whole(seeds_site: Built, browser) -> None:
+    """A long name at the side of the circle ("Sergei Ivanov") fits inside the drawing, as
+    Chromium lays out the theme's own font, on a phone and on a desktop."""
+    url = (seeds_site.out / "characters" / "index.html").as_uri()
+    for width in (390, 1280):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(url)
+        outside = page.evaluate(
+            """() => {
+                const svg = document.querySelector('svg.cast-graph');
+                const view = svg.viewBox.baseVal;
+                return [...svg.querySelectorAll('text')].filter(text => {
+                    const box = text.getBBox();
+                    return box.x < view.x || box.x + box.width > view.x + view.width
+                        || box.y < view.y || box.y + box.height > view.y + view.height;
+                }).map(text => text.textContent);
+            }"""
+        )
+        names = page.locator("svg.cast-graph text").count()
+        page.close()
+        assert names >= 10 and outside == [], (width, outside)

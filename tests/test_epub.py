@@ -463,7 +463,9 @@ def test_manuscript_markup_stays_text_and_control_characters_are_reported(tmp_pa
 def test_the_stylesheet_leaves_colours_and_sizes_to_the_reader(seeds_book: Book) -> None:
     css = seeds_book.read(seeds_book.resolve("css/book.css")).decode()
     declarations = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
-    assert not re.search(r"(?<![-\w])(color|background(-color)?)\s*:", declarations)
+    # No colour of its own: only the text's, wherever a reading system would use another.
+    own_colour = r"(?<![-\w])(color|background(-color)?)\s*:(?!\s*(inherit|currentColor)\b)"
+    assert not re.search(own_colour, declarations)
     assert not re.search(r"position\s*:\s*fixed|\d+px", declarations)
     body = re.search(r"(?m)^body\s*\{([^}]*)\}", declarations)
     assert body is not None and "font-size" not in body.group(1)
@@ -586,6 +588,8 @@ def test_the_character_index_links_to_every_chapter_and_mention(indexed_book: Bo
         target = indexed_book.document(chapter).find(f".//*[@id='{anchor}']", NS)
         assert target is not None, href
         assert text_of(target) in names, href
+    numbers = [a for a in index.iter(f"{{{NS['x']}}}a") if "#" in a.attrib["href"]]
+    assert all(a.attrib["aria-label"] == f"mention {text_of(a)}" for a in numbers)
     appearances = [a for a in index.iter(f"{{{NS['x']}}}a") if "#" not in a.attrib["href"]]
     titles = {c["title"] for c in CONFIG["chapters"]}
     assert appearances and all(text_of(a) in titles for a in appearances)
@@ -784,7 +788,8 @@ def test_the_book_opens_in_epubjs_with_cover_contents_and_chapters(
 def test_night_mode_repaints_every_text_in_the_book(
     browser, reader_url: str, tmp_path: Path
 ) -> None:
-    """A reader's night theme sets the body's colours; nothing in the book may override them."""
+    """A reader's night theme sets the body's colours; nothing in the book may override them,
+    and a character's name, which links to the index, reads in the colour of the text."""
     page = browser.new_page(viewport={"width": 800, "height": 1100})
     page.goto(reader_url)
     page.evaluate("window.opened")
@@ -793,8 +798,15 @@ def test_night_mode_repaints_every_text_in_the_book(
         page.evaluate(f"show('{href}')")
         colours = page.evaluate(
             "(() => { const d = rendition.getContents()[0].document;"
-            " return [...d.body.querySelectorAll('h1, p, li, .eyebrow, .byline')]"
+            " return [...d.body.querySelectorAll('h1, p, li, .eyebrow, .byline, a.mention')]"
             ".map((e) => getComputedStyle(e).color); })()"
         )
         assert colours and set(colours) == {"rgb(230, 226, 214)"}, href
+    page.evaluate("show('chapter-001.xhtml')")
+    lines = page.evaluate(
+        "(() => { const d = rendition.getContents()[0].document;"
+        " return [...d.body.querySelectorAll('a.mention')]"
+        ".map((e) => getComputedStyle(e).textDecorationLine); })()"
+    )
+    assert lines and set(lines) == {"none"}
     page.screenshot(path=str(tmp_path / "night.png"))

@@ -15,6 +15,8 @@ from markupsafe import Markup, escape
 
 GRAPH_LIMIT = 40  # a circle of more names than this is unreadable; the table lists everyone
 BOUNDS_LIMIT = 60  # past this many chapters, chapter lines would hide the mentions
+LABEL_SIZE = 15  # the names' font size in the graph's units, as the theme sets it
+LABEL_EM = 0.62  # a generous average width of a sans-serif letter, in ems
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,15 @@ def cooccurrence_svg(nodes: Sequence[Node], edges: Sequence[Edge], *, figure_id:
         for e in edges
     ]
     labels = []
+    margin = 0.0  # room added on both sides for long names, so that the circle stays centred
     for node, (x, y) in zip(nodes, points, strict=True):
         anchor = "middle" if abs(x - centre) < 30 else ("start" if x > centre else "end")
         dx = 0 if anchor == "middle" else (14 if anchor == "start" else -14)
         dy = -14 if y < centre - radius + 30 else (24 if y > centre + radius - 30 else 5)
         dot = 4 + 8 * math.sqrt(node.weight / most)
+        width = LABEL_EM * LABEL_SIZE * len(node.name)
+        start = x + dx - {"start": 0, "middle": width / 2, "end": width}[anchor]
+        margin = max(margin, LABEL_SIZE / 2 - start, start + width + LABEL_SIZE / 2 - size)
         labels.append(
             f'<a href="{escape(node.url)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="{dot:.1f}"/>'
             f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">'
@@ -66,8 +72,9 @@ def cooccurrence_svg(nodes: Sequence[Node], edges: Sequence[Edge], *, figure_id:
         f"{len(nodes)} characters drawn on a circle; {pairs} lines join characters who share "
         "at least one scene, thicker for more shared scenes. The table below lists the same."
     )
+    view = f"{-margin:.0f} 0 {size + 2 * margin:.0f} {size}"
     return Markup(
-        f'<svg class="cast-graph" viewBox="0 0 {size} {size}" role="img" '
+        f'<svg class="cast-graph" viewBox="{view}" role="img" '
         f'aria-labelledby="{figure_id}-title {figure_id}-desc" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{figure_id}-title">Who appears with whom</title>'
         f'<desc id="{figure_id}-desc">{escape(description)}</desc>'
