@@ -340,6 +340,7 @@ def meta_from(config: Config, modified: int) -> Meta:
     return Meta(
         title=config.title,
         author=config.author,
+        editor=config.editor,
         language=config.language,
         description=config.description,
         base_url=config.base_url,

@@ -128,6 +128,7 @@ class Config:
     path: Path | None
     title: str
     author: str
+    editor: str
     language: str
     description: str
     base_url: str
@@ -167,6 +168,7 @@ def _bundled(name: str) -> Path:
 TOP_LEVEL_KEYS = {
     "title": str,
     "author": str,
+    "editor": str,
     "language": str,
     "description": str,
     "base_url": str,
@@ -359,6 +361,7 @@ def load_config(
         path=path,
         title=get("title", root.name.replace("-", " ").replace("_", " ").title()),
         author=get("author", ""),
+        editor=get("editor", ""),
         language=get("language", "en"),
         description=get("description", ""),
         base_url=resolved_base,

@@ -21,7 +21,8 @@ from .parallel import sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Meta:
     title: str
-    author: str
+    author: str  # who wrote the anthology, if one person did
+    editor: str  # who edited it: the name alone, "the Ashfall Collective"
     language: str
     description: str
     base_url: str
@@ -30,6 +31,14 @@ class Meta:
     subjects: tuple[str, ...]
     cname: str
     updated: str  # ISO 8601 UTC, e.g. "2024-05-01T12:00:00Z": see build.source_date
+
+    @property
+    def credit(self) -> str:
+        """The line that credits the anthology under its title: "A. Writer", "Edited by
+        the Ashfall Collective", "A. Writer, edited by B. Reader", or nothing."""
+        if self.author and self.editor:
+            return f"{self.author}, edited by {self.editor}"
+        return self.author or (f"Edited by {self.editor}" if self.editor else "")
 
 
 @sent_by_fields

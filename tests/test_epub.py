@@ -235,7 +235,8 @@ def test_every_text_document_is_well_formed_xml(seeds_book: Book) -> None:
 def test_package_metadata_comes_from_the_config(seeds_book: Book) -> None:
     assert seeds_book.package.attrib["version"] == "3.0"
     assert seeds_book.metadata("dc:title") == [CONFIG["title"]]
-    assert seeds_book.metadata("dc:creator") == [CONFIG["author"]]
+    assert seeds_book.metadata("dc:creator") == [CONFIG["editor"]]
+    assert seeds_book.meta("role") == ["edt"]  # the editor, not an author called "Edited by"
     assert seeds_book.metadata("dc:language") == [CONFIG["language"]]
     assert seeds_book.metadata("dc:description") == [CONFIG["description"]]
     assert seeds_book.metadata("dc:subject") == CONFIG["subjects"]
@@ -316,7 +317,7 @@ def test_a_cover_is_generated_from_title_and_author(seeds_book: Book) -> None:
     img = seeds_book.document("cover.xhtml").find(".//x:img", NS)
     assert img is not None
     assert img.attrib["src"] == cover.attrib["href"]
-    assert CONFIG["title"] in img.attrib["alt"]
+    assert img.attrib["alt"] == f"Cover of {CONFIG['title']}, edited by {CONFIG['editor']}"
 
 
 def test_a_configured_cover_image_is_used_as_it_is(tmp_path: Path) -> None:
@@ -355,6 +356,25 @@ def test_a_bad_cover_is_one_line_naming_the_config_line(
     assert f"anthology.toml:1: {message}; " in result.stderr
     assert "Traceback" not in result.stderr
     assert not (root / "output").exists()
+
+
+def test_an_author_and_an_editor_are_each_credited_as_such(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    (root / "seeds").mkdir(parents=True)
+    (root / "seeds" / "01_one.txt").write_text("Once upon a time.\n", "utf-8")
+    (root / "anthology.toml").write_text(
+        'title = "Tales"\nauthor = "A. Writer"\neditor = "B. Reader"\n', "utf-8"
+    )
+    run_sitegen("build", cwd=root, check=True)
+    book = Book.open(root / "output" / "tales.epub")
+    assert book.metadata("dc:creator") == ["A. Writer"]
+    assert book.metadata("dc:contributor") == ["B. Reader"]
+    assert book.meta("role") == ["edt"]
+    title_page = book.document("titlepage.xhtml").find(".//x:p[@class='byline']", NS)
+    assert title_page is not None and text_of(title_page) == "A. Writer, edited by B. Reader"
+    home = (root / "output" / "index.html").read_text("utf-8")
+    assert '<p class="byline">A. Writer, edited by B. Reader</p>' in home
+    assert epubcheck_messages(root / "output" / "tales.epub") == []
 
 
 FAIRY_TALES = "\u0421\u043a\u0430\u0437\u043a\u0438"  # Cyrillic: Literata's subsets lack it

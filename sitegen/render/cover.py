@@ -68,14 +68,14 @@ def cover_image(meta: Meta, config: Config) -> CoverImage:
         )
     fonts = fonts_dir(config)
     data = remembered(
-        "covers", _key(meta, fonts), lambda: typographic_cover(meta.title, meta.author, fonts)
+        "covers", _key(meta, fonts), lambda: typographic_cover(meta.title, meta.credit, fonts)
     )
     return CoverImage("cover.png", "image/png", data, generated=True)
 
 
 def _key(meta: Meta, fonts: Path) -> bytes:
     """What a generated cover depends on: its words and the exact fonts that draw them."""
-    return "\0".join((meta.title, meta.author, *(_digest(fonts / n) for n in LITERATA))).encode()
+    return "\0".join((meta.title, meta.credit, *(_digest(fonts / n) for n in LITERATA))).encode()
 
 
 def _digest(path: Path) -> str:
@@ -145,7 +145,7 @@ def _lacking(meta: Meta, fonts: Path) -> list[str]:
     italic = _faces(fonts, ITALIC_FONTS, 40, 400)
     return sorted(
         {c for c in meta.title if _face_for(roman, c) is None}
-        | {c for c in meta.author if _face_for(italic, c) is None}
+        | {c for c in meta.credit if _face_for(italic, c) is None}
     )
 
 

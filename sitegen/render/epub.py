@@ -142,7 +142,7 @@ def identifier(meta: Meta) -> str:
     import uuid  # here, not at the top: it imports `platform`, which every start would pay for
 
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, IDENTIFIER_NAMESPACE)
-    return f"urn:uuid:{uuid.uuid5(namespace, meta.title + chr(31) + meta.author)}"
+    return f"urn:uuid:{uuid.uuid5(namespace, meta.title + chr(31) + (meta.author or meta.editor))}"
 
 
 def chapter_href(position: int, count: int) -> str:
@@ -203,9 +203,11 @@ def _stories(count: int) -> str:
     return f"An anthology of {count} {'story' if count == 1 else 'stories'}"
 
 
-def _contributors(chapters: tuple[Chapter, ...], editor: str) -> tuple[str, ...]:
-    """The chapters' own authors, once each, in reading order; the book's author is the creator."""
-    return tuple(dict.fromkeys(c.author for c in chapters if c.author and c.author != editor))
+def _contributors(chapters: tuple[Chapter, ...], meta: Meta) -> tuple[str, ...]:
+    """The chapters' own authors, once each, in reading order, besides the book's author and
+    editor, who are credited as such."""
+    credited = (meta.author, meta.editor)
+    return tuple(dict.fromkeys(c.author for c in chapters if c.author and c.author not in credited))
 
 
 def _fonts(config: Config) -> dict[str, bytes]:
@@ -262,6 +264,7 @@ def describe_book(
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "alternativeText"]
     features += ["displayTransformability", *(["index"] if has_index else [])]
     by = f", by {meta.author}" if meta.author else ""
+    by += f", edited by {meta.editor}" if meta.editor else ""
     return Book(
         identifier=identifier(meta),
         modified=meta.updated,
@@ -272,7 +275,7 @@ def describe_book(
         else "The cover image was supplied with the anthology.",
         story_count=_stories(count),
         words=anthology.words,
-        contributors=_contributors(anthology.chapters, meta.author),
+        contributors=_contributors(anthology.chapters, meta),
         manifest=(*spine, *resources),
         spine=spine,
         contents=contents,

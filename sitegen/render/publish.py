@@ -77,7 +77,7 @@ def feed(anthology: Anthology) -> str:
     """
     meta = anthology.meta
     site = meta.site_url
-    author = meta.author or meta.title
+    author = meta.author or meta.editor or meta.title
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{escape(meta.language)}">',
