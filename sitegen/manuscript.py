@@ -113,6 +113,16 @@ CHATBOT_PHRASES = re.compile(
     r")",
     re.IGNORECASE,
 )
+# What a chatbot writes about the story it is writing, at its end: a teaser for the next part,
+# in the voice of a blurb, not of the story ("The tension builds as Kei carries Nyra back").
+CHATBOT_TEASERS = re.compile(
+    r"^[*_]*(?:"
+    r"the (?:tension|suspense|stakes|danger) (?:builds|rises|mounts|grows|deepens|escalates)|"
+    r"little do (?:they|he|she|we) know|to be continued|stay tuned|"
+    r"in the next (?:chapter|part|installment|episode)"
+    r")\b",
+    re.IGNORECASE,
+)
 CODE_SPAN = re.compile(r"(`+[^`]*`+)")
 PLACEHOLDER = "\ue000"  # a private-use character: stands for a code span while typesetting
 
@@ -244,13 +254,14 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
 def _drop_chatbot_artifacts(
     source: Source, blocks: list[tuple[str, int, str]], found: list[Diagnostic], *, keep: bool
 ) -> list[tuple[str, int, str]]:
-    """Leave out a chatbot's words to its user at the start or end of a story, and say so."""
+    """Leave out a chatbot's words to its user at the start or end of a story, and its teaser
+    for what comes next at the end, and say so."""
     if keep:
         return blocks
     paragraphs = [i for i, (kind, _, _) in enumerate(blocks) if kind == "paragraph"]
     suspects: list[int] = []
     for i in reversed(paragraphs):
-        if not CHATBOT_PHRASES.match(blocks[i][2]):
+        if not (CHATBOT_PHRASES.match(blocks[i][2]) or CHATBOT_TEASERS.match(blocks[i][2])):
             break
         suspects.insert(0, i)
     if (

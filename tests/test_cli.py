@@ -118,7 +118,7 @@ def test_a_failed_build_leaves_the_last_good_site(project: Path) -> None:
 
 def test_quiet_prints_only_problems_and_verbose_prints_stages(project: Path) -> None:
     quiet = run_sitegen("build", "--quiet", cwd=project, check=True)
-    assert quiet.stdout == "" and len(quiet.stderr.splitlines()) == 2
+    assert quiet.stdout == "" and len(quiet.stderr.splitlines()) == 3
     verbose = run_sitegen("build", "--verbose", cwd=project, check=True)
     for stage in ("read+parse+scan", "characters+links", "render", "write"):
         assert re.search(rf"^  {re.escape(stage)} +[\d.]+ ms", verbose.stdout, re.MULTILINE)
@@ -126,7 +126,7 @@ def test_quiet_prints_only_problems_and_verbose_prints_stages(project: Path) -> 
 
 def test_check_writes_nothing_and_strict_fails_on_warnings(project: Path) -> None:
     result = run_sitegen("check", cwd=project)
-    assert result.returncode == 0 and "2 warnings, 0 errors" in result.stdout
+    assert result.returncode == 0 and "3 warnings, 0 errors" in result.stdout
     assert not (project / "output").exists()
     assert run_sitegen("check", "--strict", cwd=project).returncode == 1
 

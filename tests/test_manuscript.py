@@ -197,6 +197,8 @@ def test_lines_that_are_not_broken_paragraphs(pair: str) -> None:
         "Sure! Here's the next part of the story.",
         "I hope you enjoyed this story.",
         "If you'd like, I can write the sequel.",
+        "The tension builds as Kei carries Nyra back toward safety, but the city isn't done.",
+        "To be continued\u2026",
     ],
 )
 def test_chatbot_artifact_at_the_end_is_left_out_and_reported(artifact: str) -> None:
@@ -210,6 +212,13 @@ def test_chatbot_preamble_at_the_start_is_left_out() -> None:
     m = manuscript("Sure! Here's a story about a lighthouse:\nThe lamp was out.")
     assert [b.plain for b in m.blocks] == ["The lamp was out."]
     assert m.diagnostics[0].code == "W021"
+
+
+def test_a_teaser_is_left_out_only_at_the_end() -> None:
+    teaser = "The tension builds as the night closes in."
+    m = manuscript(f"{teaser}\nThe story.\nThe end.\n{teaser}\nWould you like me to go on?")
+    assert [b.plain for b in m.blocks] == [teaser, "The story.", "The end."]
+    assert [(d.code, d.line) for d in m.diagnostics] == [("W021", 4), ("W021", 5)]
 
 
 def test_dialogue_that_sounds_like_a_chatbot_is_kept() -> None:
