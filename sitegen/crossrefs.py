@@ -34,6 +34,7 @@ SHARED_LIMIT = 12  # "also appearing elsewhere": the chapters sharing the most c
 QUOTE_LIMIT = 220  # characters of context around a mention, at most
 QUOTED_PER_CHAPTER = 3  # a character's first mentions in each chapter are quoted in context
 SENTENCE_END = re.compile(r"[.!?\u2026][\u201d\u2019)\]]*\s+")
+OPENING_QUOTE, CLOSING_QUOTE = "\u201c", "\u201d"
 _CHAPTER = itemgetter(0)  # a mention's chapter
 
 
@@ -79,12 +80,13 @@ def link_chapters(chapters: tuple[Chapter, ...], index: CharacterIndex) -> tuple
 
 
 def quote(text: str, start: int, end: int, limit: int = QUOTE_LIMIT) -> tuple[str, str, str]:
-    """The sentence around `text[start:end]`, as (before, name, after), trimmed to `limit`."""
+    """The sentence around `text[start:end]`, as (before, name, after), trimmed to `limit`;
+    widened to whole quotations (see `_whole_speech`)."""
     begin = 0
     for match in SENTENCE_END.finditer(text, 0, start):
         begin = match.end()
     close = SENTENCE_END.search(text, end)
-    finish = close.end() if close else len(text)
+    begin, finish = _whole_speech(text, begin, close.end() if close else len(text))
     before, after = text[begin:start], text[end:finish].rstrip()
     room = max(0, limit - (end - start))
     if len(before) + len(after) > room:
@@ -97,6 +99,23 @@ def quote(text: str, start: int, end: int, limit: int = QUOTE_LIMIT) -> tuple[st
             cut = after[:keep_after]
             after = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "\u2026"
     return before, text[start:end], after
+
+
+def _whole_speech(text: str, begin: int, finish: int) -> tuple[int, int]:
+    """The sentence `text[begin:finish]`, widened so that its quotation marks pair up: back to
+    the opening mark of the speech it is part of, or that it tags (the tag "Jace barked." alone says
+    nothing; with the "Left!" before it, it does), and on to the closing mark of a speech it
+    begins. Only double marks count: a single closing mark is also an apostrophe."""
+    earlier = text[:begin]
+    inside = earlier.count(OPENING_QUOTE) > earlier.count(CLOSING_QUOTE)
+    if inside or earlier.rstrip().endswith(CLOSING_QUOTE):
+        opening = text.rfind(OPENING_QUOTE, 0, begin)
+        begin = begin if opening < 0 else opening
+    excerpt = text[begin:finish]
+    if excerpt.count(OPENING_QUOTE) > excerpt.count(CLOSING_QUOTE):
+        closing = text.find(CLOSING_QUOTE, finish)
+        finish = finish if closing < 0 else closing + 1
+    return begin, finish
 
 
 def scene_breaks(chapter: Chapter) -> list[int]:

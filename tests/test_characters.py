@@ -20,6 +20,7 @@ from sitegen.build import build, gather, load
 from sitegen.cache import BuildCache
 from sitegen.characters import detect
 from sitegen.config import load_config
+from sitegen.crossrefs import quote
 from sitegen.errors import Diagnostic
 from sitegen.model import Anthology, Chapter, Character, CharacterIndex, Mention
 
@@ -575,3 +576,25 @@ def test_a_rebuild_finds_the_same_characters_as_a_fresh_build(tmp_path: Path) ->
     fresh, _ = load(load_config(root=root))
     assert after == fresh
     assert wrens(after) == wrens(before) - 1
+
+
+def test_a_quote_takes_the_whole_speech_its_sentence_belongs_to() -> None:
+    """On a character page, a quote whose marks do not pair up, or a bare dialogue tag, reads
+    as nonsense: "Jace spat." means something only with what Jace spat."""
+    text = (
+        "\u201cYou think I\u2019m planning to?\u201d Jace spat. Ana turned away. "
+        "\u201cWe\u2019re all in the same boat. Trying to survive, stay off Sato\u2019s radar."
+        " You\u2019re welcome to stay.\u201d Grant nodded."
+    )
+
+    def around(name: str) -> str:
+        start = text.index(name)
+        return "".join(quote(text, start, start + len(name)))
+
+    assert around("Jace") == "\u201cYou think I\u2019m planning to?\u201d Jace spat."
+    assert around("Ana") == "Ana turned away."
+    assert around("Sato") == (
+        "\u201cWe\u2019re all in the same boat. Trying to survive, stay off Sato\u2019s radar."
+        " You\u2019re welcome to stay.\u201d"
+    )
+    assert around("Grant").endswith("welcome to stay.\u201d Grant nodded.")  # a tag, too
