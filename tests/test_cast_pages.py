@@ -129,6 +129,8 @@ def test_character_index_page(seeds_site: Built) -> None:
 def test_character_page(seeds_site: Built) -> None:
     page = parse(seeds_site.out / "characters/sergei-ivanov/index.html")
     assert page.h1.get_text() == "Sergei Ivanov"
+    description = page.select_one('meta[name="description"]')["content"]
+    assert description == "Every appearance of Sergei Ivanov in After the Lights Went Out."
     assert "Also called Sergei" in page.select_one(".aliases").get_text()
     strip = page.select_one("svg.strip")
     assert strip.title.get_text() == "Where Sergei Ivanov appears"

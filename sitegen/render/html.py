@@ -339,7 +339,8 @@ class SiteRenderer:
         page = self.page(
             path,
             f"{character.name} \u00b7 {self.anthology.meta.title}",
-            character.description or f"Every appearance of {character.name}.",
+            character.description
+            or f"Every appearance of {character.name} in {self.anthology.meta.title}.",
             "character",
         )
         return path, self.cached(
