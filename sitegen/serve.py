@@ -59,7 +59,7 @@ from .errors import (
     template_diagnostic,
 )
 from .sources import is_manuscript
-from .writer import set_aside
+from .writer import MANIFEST, set_aside
 
 WATCH_STEP_MS = 40
 """watchfiles reports a batch once a step passes without a new kind of change; while the same
@@ -123,6 +123,13 @@ class Places:
             out_dir=(options.out or root / "output").resolve(),
             base_path="/",
         )
+
+    @property
+    def has_site(self) -> bool:
+        """Whether the output folder holds a site sitegen wrote. Nothing else is served: a
+        build refuses an output folder that is the project, a home folder or `/`, and the
+        server must not then serve that folder's files in its place."""
+        return (self.out_dir / MANIFEST).is_file()
 
     @property
     def folders(self) -> tuple[Path, ...]:
@@ -364,9 +371,10 @@ class Preview:
         if not self.problems:
             return b""
         lines = "\n".join(html.escape(line) for line in self.problems)
+        shown = "this is the last good site" if self.places.has_site else "no site to show yet"
         return (
             f'<div id="sitegen-build-error" role="alert" style="{OVERLAY_STYLE}">'
-            "<strong>sitegen: the build failed; this is the last good site.</strong>\n"
+            f"<strong>sitegen: the build failed; {shown}.</strong>\n"
             f"{lines}\n<em>Fix it and save: this page reloads by itself.</em></div>"
         ).encode()
 
@@ -437,7 +445,7 @@ class SiteHandler(web.StaticFileHandler):
         if self.request.path in {"/", base.rstrip("/")} and base != "/":
             self.redirect(base)
             return
-        if not ("/" + path).startswith(base):
+        if not ("/" + path).startswith(base) or not self.preview.places.has_site:
             raise web.HTTPError(404)
         await super().get(("/" + path)[len(base) :], include_body)
 
@@ -461,8 +469,9 @@ class SiteHandler(web.StaticFileHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        page = self.preview.places.out_dir / "404.html"
-        if status_code == 404 and page.is_file():
+        places = self.preview.places
+        page = places.out_dir / "404.html"
+        if status_code == 404 and places.has_site and page.is_file():
             self.finish(page.read_bytes())
             return
         title = f"{status_code} {self._reason}"
@@ -556,9 +565,14 @@ class Session:
         for line in lines:
             print(line, file=sys.stderr, flush=True)
         errors = sum(d.severity is Severity.ERROR for d in outcome.problems)
+        serving = (
+            "still serving the last good site"
+            if self.preview.places.has_site
+            else "nothing to serve until a build succeeds"
+        )
         print(
-            f"sitegen: the build failed ({errors} error{'s' * (errors != 1)}); still serving "
-            "the last good site, with the errors shown in the browser",
+            f"sitegen: the build failed ({errors} error{'s' * (errors != 1)}); {serving},"
+            " with the errors shown in the browser",
             file=sys.stderr,
             flush=True,
         )

@@ -392,3 +392,16 @@ def test_a_port_in_use_is_one_line_and_exit_1(project: Path, serve) -> None:
     assert taken.stderr == (
         f"sitegen: port {server.port} on 127.0.0.1 is in use; try --port {server.port + 1}\n"
     )
+
+
+def test_an_output_folder_the_build_refuses_is_never_served(project: Path, serve) -> None:
+    """`--out .` is the project itself: the build refuses it, and the server must not serve
+    the project's files (its manuscripts, its config) in place of a site."""
+    server = serve(project, "--out", ".")
+    server.wait_for(r" E04\d refusing to write the site here", stream="stderr")
+    server.wait_for(r"nothing to serve until a build succeeds", stream="stderr")
+    for path in ("/anthology.toml", "/seeds/000_8e09d97cdccea25b.txt", "/"):
+        status, _, body = server.get(path)
+        assert status == 404, path
+        assert b"[[chapters]]" not in body and b"Kei" not in body, path
+        assert b"no site to show yet" in body and b"E04" in body, path
