@@ -242,6 +242,9 @@ class _Checker:
             if name not in known:
                 close = [k for k in known if k[:3] == name[:3]]
                 hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
+                if at and name in TOP_LEVEL_KEYS:  # written below a table, so read as part of it
+                    table_name = "[[chapters]]" if at[0] == "chapters" else f"[{at[0]}]"
+                    hint = f"it is an anthology setting: move it above the first {table_name}"
                 self.found.append(
                     warning("W001", self.path, self.line(*at, name), f"unknown key `{name}`", hint)
                 )

@@ -31,6 +31,16 @@ def test_unknown_keys_are_warnings_with_their_line_and_a_suggestion(tmp_path: Pa
     ]
 
 
+def test_a_setting_written_below_the_chapters_is_named_as_one(tmp_path: Path) -> None:
+    """TOML reads a key after a [[chapters]] table as part of that table: a writer who adds a
+    setting at the end of the file is told where it belongs."""
+    config = config_in(tmp_path, '[[chapters]]\nfile = "a.txt"\nkeep_artifacts = true\n')
+    assert [d.format(tmp_path) for d in config.warnings] == [
+        "anthology.toml:3: W001 unknown key `keep_artifacts`; it is an anthology setting: move"
+        " it above the first [[chapters]]"
+    ]
+
+
 def test_every_error_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
     text = 'title = 3\nwords_per_minute = 0\nbase_url = "example.org"\ncname = "https://x.org/"\n'
     assert problems(tmp_path, text) == [
