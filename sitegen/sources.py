@@ -73,21 +73,18 @@ def list_manuscripts(source_dir: Path) -> list[Path]:
     return _scan_folder(source_dir)[0]
 
 
-def _scan_folder(source_dir: Path) -> tuple[list[Path], list[Diagnostic], set[str]]:
-    """The manuscripts in `source_dir`; a warning for each thing there that looks like
-    manuscripts but is not read: a folder or a broken link with a manuscript's name, and a
-    folder holding manuscripts (only the source folder itself is read); and the names of the
-    manuscripts that are files of their own, not links (inside the folder, with no doubt)."""
+def _scan_folder(source_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
+    """The manuscripts in `source_dir`, files or links to files, and a warning for each thing
+    there that looks like manuscripts but is not read: a folder or a broken link with a
+    manuscript's name, and a folder holding manuscripts (only the source folder itself is
+    read)."""
     files: list[str] = []
     unread: list[Diagnostic] = []
-    own: set[str] = set()
     with os.scandir(source_dir) as entries:  # each entry knows its kind: no stat per file
         for entry in entries:
             if _is_manuscript_name(entry.name):
                 if _is_file(entry):
                     files.append(entry.path)
-                    if not entry.is_symlink():
-                        own.add(entry.name)
                     continue
                 why, hint = "it is not a file, or a link to one", "make it a file, or rename it"
             elif _holds_manuscripts(entry):
@@ -97,7 +94,7 @@ def _scan_folder(source_dir: Path) -> tuple[list[Path], list[Diagnostic], set[st
                 continue
             unread.append(warning("W016", Path(entry.path), None, f"not read: {why}", hint))
     unread.sort(key=lambda d: d.path)
-    return [Path(path) for path in sorted(files)], unread, own  # sorted as strings: one folder
+    return [Path(path) for path in sorted(files)], unread  # sorted as strings: one folder
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
@@ -277,7 +274,7 @@ def manuscript_order(
                 "create it, or point --source or `source` at your manuscripts",
             )
         ]
-    files, found, own = _scan_folder(config.source_dir)
+    files, found = _scan_folder(config.source_dir)
     on_disk = {p.name: p for p in files}
     ordered: list[tuple[Path, ChapterEntry | None]] = []
     listed: set[str] = set()
@@ -293,7 +290,7 @@ def manuscript_order(
                     "list each manuscript once",
                 )
             )
-        elif entry.file in own:  # as the folder was listed: a manuscript file, no link
+        elif entry.file in on_disk:  # a manuscript in the folder, as the folder was read
             ordered.append((path, entry))
         elif not _in_folder(path, config.source_dir) or not is_manuscript(path):
             found.append(
