@@ -492,6 +492,17 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
             )
             slug = None
         title = check.typed(entry, "title", str, None, *at)
+        if title is not None and not title.strip():
+            check.found.append(
+                error(
+                    "E002",
+                    check.path,
+                    check.line(*at, "title"),
+                    "a chapter's `title` must not be empty",
+                    "give the chapter its title, or delete the line to take the manuscript's",
+                )
+            )
+            title = None
         chapters.append(ChapterEntry(file, title, slug, index, check.lines))
     return tuple(chapters)
 

@@ -41,6 +41,16 @@ def test_a_setting_written_below_the_chapters_is_named_as_one(tmp_path: Path) ->
     ]
 
 
+def test_an_empty_chapter_title_is_an_error(tmp_path: Path) -> None:
+    text = '[[chapters]]\nfile = "a.txt"\ntitle = "   "\n\n'
+    text += '[[chapters]]\nfile = "b.txt"\ntitle = ""\n'
+    assert problems(tmp_path, text) == [
+        f"anthology.toml:{line}: E002 a chapter's `title` must not be empty; give the chapter"
+        " its title, or delete the line to take the manuscript's"
+        for line in (3, 7)
+    ]
+
+
 def test_every_error_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
     text = 'title = 3\nwords_per_minute = 0\nbase_url = "example.org"\ncname = "https://x.org/"\n'
     assert problems(tmp_path, text) == [
