@@ -187,9 +187,10 @@ CHAPTER_KEYS = {"file": str, "title": str, "slug": str}
 CHARACTER_KEYS = {"add": list, "ignore": list, "merge": list, "split": list, "describe": dict}
 CHARACTER_ENTRY_KEYS = {"name": str, "aliases": list, "description": str, "chapters": list}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-BASE_URL_RE = re.compile(r"(?:/|https?://[^/\s?#]+(?:/|$))[^\s?#]*")
+BASE_URL_RE = re.compile(r"(?:/(?!/)|https?://[^/\s?#<>\"'\\]+(?:/|$))[^\s?#<>\"'\\]*")
 """A path like /anthology/ or an http(s) URL, with no query or fragment: pages append their
-own paths to it."""
+own paths to it. Not //host/ (a browser reads that as another site), and none of the
+characters that would end an HTML attribute or a URL in it."""
 
 
 def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:

@@ -32,6 +32,8 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         ["build", "--base-url", "example.org"],
         ["build", "--base-url", "https://example.org/sub/?x=1"],
         ["build", "--base-url", "/sub/#top"],
+        ["build", "--base-url", "//example.org/"],
+        ["build", "--base-url", '/a"><script>/'],
         ["serve", "--port", "99999"],
         ["serve", "--port", "-1"],
     ):
