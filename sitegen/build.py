@@ -26,7 +26,15 @@ from jinja2 import TemplateError
 from . import characters, parallel
 from .config import ChapterEntry, Config
 from .crossrefs import link_chapters, link_characters
-from .errors import Diagnostic, Severity, SitegenError, error, template_diagnostic, warning
+from .errors import (
+    Diagnostic,
+    Severity,
+    SitegenError,
+    error,
+    raised_by_template,
+    template_diagnostic,
+    warning,
+)
 from .manuscript import Manuscript, parse, title_text
 from .model import (
     Anthology,
@@ -572,8 +580,10 @@ def _render_kept(
         made = {at: (chapters[at], texts[at]) for at in marks}
         documents = epub_book.chapter_documents(plan, made)
         return Rendered(texts, {**epub_book.book_matter(plan), **documents})
-    except TemplateError as exc:
-        raise SitegenError([template_diagnostic(exc)]) from None
+    except Exception as exc:
+        if isinstance(exc, TemplateError) or raised_by_template(exc):
+            raise SitegenError([template_diagnostic(exc)]) from None
+        raise
 
 
 def _compress(_: None, files: dict[str, bytes]) -> bytes:

@@ -18,7 +18,14 @@ from jinja2 import TemplateError
 
 from . import __version__
 from .config import BASE_URL_RE, Config, load_config
-from .errors import Diagnostic, Severity, SitegenError, os_error_diagnostic, template_diagnostic
+from .errors import (
+    Diagnostic,
+    Severity,
+    SitegenError,
+    os_error_diagnostic,
+    raised_by_template,
+    template_diagnostic,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -389,6 +396,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("SITEGEN_TRACEBACK"):
             raise
+        if raised_by_template(exc):
+            Printer().diagnostics([template_diagnostic(exc)])
+            print("sitegen: 1 error; nothing was written", file=sys.stderr)
+            return 1
         print(
             f"sitegen: internal error, a bug in sitegen: {type(exc).__name__}: {exc}; "
             "run again with SITEGEN_TRACEBACK=1 to see where, and report it",

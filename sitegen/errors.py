@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from jinja2 import TemplateError
+    pass
 
 
 class Severity(StrEnum):
@@ -82,21 +82,34 @@ def raise_if_errors(diagnostics: Iterable[Diagnostic]) -> None:
 TEMPLATE_SUFFIXES = {".html", ".xhtml", ".xml", ".opf", ".ncx", ".svg", ".txt", ".css"}
 
 
-def template_diagnostic(exc: TemplateError) -> Diagnostic:
-    """Point at the template line that failed; Jinja puts template lines in the traceback."""
+def _template_frames(exc: BaseException) -> list[traceback.FrameSummary]:
+    """The frames of `exc`'s traceback that are lines of templates: Jinja compiles each
+    template to code whose file name is the template's."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return [f for f in frames if Path(f.filename).suffix in TEMPLATE_SUFFIXES]
+
+
+def raised_by_template(exc: BaseException) -> bool:
+    """Whether a template's own code raised `exc` ({{ 1 // 0 }}, a loop over a number): a
+    mistake in the template, to point at, not a bug in sitegen."""
+    return bool(_template_frames(exc))
+
+
+def template_diagnostic(exc: Exception) -> Diagnostic:
+    """Point at the template line that failed: a TemplateError may know it; otherwise it is
+    the innermost template line in the traceback."""
     path, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
     if not path:
-        frames = [
-            f
-            for f in traceback.extract_tb(exc.__traceback__)
-            if Path(f.filename).suffix in TEMPLATE_SUFFIXES
-        ]
+        frames = _template_frames(exc)
         path, line = (frames[-1].filename, frames[-1].lineno) if frames else ("templates", None)
+    message = getattr(exc, "message", None) or (
+        str(exc) if type(exc).__module__.startswith("jinja2") else f"{type(exc).__name__}: {exc}"
+    )
     return error(
         "E090",
         path,
         line,
-        f"template error: {exc.message or exc}",
+        f"template error: {message}",
         "fix the template, or delete your copy to use the built-in one",
     )
 

@@ -189,6 +189,25 @@ def test_a_broken_template_is_one_line_in_build_and_check(project: Path) -> None
         assert "Traceback" not in result.stderr
 
 
+def test_a_template_whose_own_code_fails_is_one_line_at_its_template(project: Path) -> None:
+    """A loop over a number or a division by zero in a template is the template's mistake,
+    told at its line, not "a bug in sitegen"."""
+    templates = project / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    home = templates / "index.html"
+    lines = home.read_text("utf-8").splitlines()
+    at = next(n for n, line in enumerate(lines) if "<h1>" in line)
+    lines.insert(at + 1, "{% for x in 5 %}{{ x }}{% endfor %}")
+    home.write_text("\n".join(lines) + "\n", "utf-8")
+    result = run_sitegen("build", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].endswith(
+        f"templates/index.html:{at + 2}: E090 template error: TypeError: 'int' object is not"
+        " iterable; fix the template, or delete your copy to use the built-in one"
+    )
+    assert "bug in sitegen" not in result.stderr and not (project / "output").exists()
+
+
 def test_output_inside_the_theme_or_a_file_is_refused(project: Path) -> None:
     shutil.copytree(ROOT / "theme", project / "theme")
     (project / "a-file").write_text("keep me")
