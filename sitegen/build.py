@@ -461,6 +461,7 @@ def build(
     # Forked first, while this process is smallest (see `parallel`).
     worth_helpers = parallel.can_fork() and cache is None and _sizable(config)
     with (
+        template_mistakes_told(),
         parallel.Helper(Kept(), fork=worth_helpers) as helper,
         parallel.Helper(None, fork=worth_helpers and wants_book) as compressor,
         collector_paused() as model_built,
@@ -570,16 +571,28 @@ def _render_kept(
 ) -> Rendered:
     """In the helper: the text of each chapter it kept, at the positions `marks` (their
     mentions, by block) lists; with a `plan`, their documents in the book, and the book's
-    matter (see `epub.book_matter`). A template's error is told here, where its traceback
-    still says which line of which template failed: a pickled exception loses it."""
+    matter (see `epub.book_matter`). A template's mistake is told here (see
+    `template_mistakes_told`)."""
     chapters, kept.chapters = kept.chapters, {}
-    try:
+    with template_mistakes_told():
         texts = {at: render_blocks(chapters[at].blocks, marks[at]) for at in marks}
         if plan is None:
             return Rendered(texts, {})
         made = {at: (chapters[at], texts[at]) for at in marks}
         documents = epub_book.chapter_documents(plan, made)
         return Rendered(texts, {**epub_book.book_matter(plan), **documents})
+
+
+@contextmanager
+def template_mistakes_told() -> Iterator[None]:
+    """A template's mistake, in its syntax or its own code (`{% for x in 5 %}`), as the
+    writer's error at the template's line (see `errors.template_diagnostic`), not as a bug in
+    sitegen. Told where it happens: in a helper process too, since a pickled exception loses
+    the traceback that says which line of which template failed."""
+    try:
+        yield
+    except SitegenError:
+        raise
     except Exception as exc:
         if isinstance(exc, TemplateError) or raised_by_template(exc):
             raise SitegenError([template_diagnostic(exc)]) from None

@@ -23,7 +23,6 @@ from .errors import (
     Severity,
     SitegenError,
     os_error_diagnostic,
-    raised_by_template,
     template_diagnostic,
 )
 
@@ -396,10 +395,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("SITEGEN_TRACEBACK"):
             raise
-        if raised_by_template(exc):
-            Printer().diagnostics([template_diagnostic(exc)])
-            print("sitegen: 1 error; nothing was written", file=sys.stderr)
-            return 1
         print(
             f"sitegen: internal error, a bug in sitegen: {type(exc).__name__}: {exc}; "
             "run again with SITEGEN_TRACEBACK=1 to see where, and report it",

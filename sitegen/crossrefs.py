@@ -103,9 +103,9 @@ def quote(text: str, start: int, end: int, limit: int = QUOTE_LIMIT) -> tuple[st
 
 def _whole_speech(text: str, begin: int, finish: int) -> tuple[int, int]:
     """The sentence `text[begin:finish]`, widened so that its quotation marks pair up: back to
-    the opening mark of the speech it is part of, or that it tags (the tag "Jace barked." alone says
-    nothing; with the "Left!" before it, it does), and on to the closing mark of a speech it
-    begins. Only double marks count: a single closing mark is also an apostrophe."""
+    the opening mark of a speech it is part of or follows (a dialogue tag, "Jace barked.", says
+    little without the "Left!" before it), and on to the closing mark of a speech it begins.
+    Only double marks count: a single closing mark is also an apostrophe."""
     earlier = text[:begin]
     inside = earlier.count(OPENING_QUOTE) > earlier.count(CLOSING_QUOTE)
     if inside or earlier.rstrip().endswith(CLOSING_QUOTE):

@@ -56,7 +56,6 @@ from .errors import (
     SitegenError,
     error,
     os_error_diagnostic,
-    raised_by_template,
     template_diagnostic,
 )
 from .sources import is_manuscript
@@ -265,11 +264,7 @@ class Builder:
         except OSError as exc:
             problem = os_error_diagnostic(exc, config.out_dir if config else Path.cwd())
             return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
-        except Exception as exc:
-            if raised_by_template(exc):
-                problem = template_diagnostic(exc)
-                return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
-            # A bug in sitegen: report it in one line, keep serving.
+        except Exception as exc:  # a bug in sitegen: report it in one line, keep serving
             where = config.path or config.root if config else Path.cwd()
             problem = error(
                 "E071",
