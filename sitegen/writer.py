@@ -3,8 +3,9 @@
 A build is staged in a sibling folder and swapped in with two renames, so a reader (or
 `serve`) never sees a half-written site and a failed or killed build leaves the last good one.
 Unchanged files are hard-linked from the old site instead of rewritten. A manifest records
-what sitegen wrote: files someone else put in the output folder are carried over, never
-deleted, and a folder sitegen did not make is never replaced. A caller that writes again and
+what sitegen wrote: files and folders someone else put in the output folder are carried
+over, never deleted, every folder keeps its permissions, and a folder sitegen did not make is
+never replaced. A caller that writes again and
 again (`serve`) can keep the replaced site and stage the next write into it (see `Spare`).
 """
 
@@ -15,7 +16,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -32,7 +33,8 @@ class WriteReport:
     written: tuple[str, ...]  # every path in the new site
     changed: tuple[str, ...]  # paths whose bytes differ from the previous site (or are new)
     removed: tuple[str, ...]  # paths the previous build wrote that this one did not
-    kept: tuple[str, ...]  # files sitegen did not write, carried over untouched
+    # Files sitegen did not write, and folders holding none of its own ("name/"), carried over.
+    kept: tuple[str, ...]
     # The replaced site, left beside the new one (`keep_retired`) and holding what the
     # write's `last_written` said it held; None when there was none, or it was removed.
     retired: Path | None = None
@@ -47,7 +49,7 @@ class Spare:
 
     folder: Path
     files: Mapping[str, bytes]  # what sitegen wrote there
-    foreign: tuple[str, ...]  # files of someone else's, linked in
+    foreign: tuple[str, ...]  # files of someone else's, linked in, and their folders ("name/")
 
 
 def merge_outputs(*parts: dict[str, bytes]) -> dict[str, bytes]:
@@ -121,20 +123,36 @@ def _read_manifest(out: Path) -> set[str] | None:
         return None
 
 
-def _files_under(folder: Path) -> set[str]:
-    """Every file (or symlink) below `folder`, as a relative POSIX path. Each listing says
-    what kind each entry is, so this costs one listing per folder and no call per file."""
-    found: set[str] = set()
+def _survey(folder: Path) -> tuple[set[str], dict[str, int]]:
+    """Every file (or symlink) below `folder`, as a relative POSIX path, and the permissions
+    of every folder ("" for `folder` itself). Each listing says what kind each entry is, so
+    this costs one listing and one status per folder, and no call per file."""
+    files: set[str] = set()
+    modes = {"": stat.S_IMODE(folder.stat().st_mode)}
     pending = [("", str(folder))]
     while pending:
         prefix, path = pending.pop()
         with os.scandir(path) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
+                    modes[prefix + entry.name] = stat.S_IMODE(
+                        entry.stat(follow_symlinks=False).st_mode
+                    )
                     pending.append((prefix + entry.name + "/", entry.path))
                 else:
-                    found.add(prefix + entry.name)
-    return found
+                    files.add(prefix + entry.name)
+    return files, modes
+
+
+def _folders_of(paths: Iterable[str]) -> set[str]:
+    """Every folder that holds one of `paths`, at any depth."""
+    folders: set[str] = set()
+    for path in paths:
+        folder = path.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders
 
 
 def recover(out: Path, *, tidy: bool = True) -> bool:
@@ -237,7 +255,7 @@ def write(
                 ]
             )
         previous = set()
-    existing = _files_under(out) if out.exists() else set()
+    existing, modes = _survey(out) if out.exists() else (set(), {"": 0o755})
     theirs = existing - previous - {MANIFEST}
     # A file of someone else's where the site has one: the same bytes are simply taken over.
     in_the_way = sorted(
@@ -255,16 +273,26 @@ def write(
             for path in in_the_way
         )
     foreign = sorted(theirs - outputs.keys())
+    # Someone else's folders: those no page of sitegen's needs, that hold a file of theirs or
+    # that sitegen never made. A parent sorts before what it holds, so is made first.
+    site_folders = _folders_of(outputs)
+    made = modes.keys() - _folders_of(previous) - {""}
+    foreign_folders = sorted((made | _folders_of(foreign)) - site_folders)
+    kept_modes = {
+        folder: mode
+        for folder, mode in modes.items()
+        if folder in site_folders or folder in foreign_folders or not folder
+    }
 
     stage, held = _staging_folder(out, spare)
     try:
         changed = _stage(outputs, out, stage, last_written, held)
+        for folder in foreign_folders:
+            os.makedirs(stage / folder, exist_ok=True)
         for name in foreign:
-            target = stage / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(out / name, target, follow_symlinks=False)
+            os.link(out / name, stage / name, follow_symlinks=False)
         (stage / MANIFEST).write_text("\n".join(sorted(outputs)) + "\n", "utf-8")
-        stage.chmod(0o755)
+        _give_modes(stage, kept_modes)
         retired = _swap(stage, out, keep_retired)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -273,15 +301,15 @@ def write(
         written=tuple(sorted(outputs)),
         changed=tuple(changed),
         removed=tuple(sorted(previous - set(outputs))),
-        kept=tuple(foreign),
+        kept=tuple(sorted([*foreign, *(folder + "/" for folder in foreign_folders)])),
         retired=retired if last_written is not None else None,
     )
 
 
 def _staging_folder(out: Path, spare: Spare | None) -> tuple[Path, Mapping[str, bytes]]:
     """A folder to stage the new site in, and the files of sitegen's it already holds: the
-    `spare`, renamed, with others' files and the manifest taken out (they are linked and
-    written again), or else a new, empty folder."""
+    `spare`, renamed, with others' files and folders and the manifest taken out (they are
+    carried over and written again), or else a new, empty folder."""
     if spare is not None:
         stage = _unused_name(out, STAGING_PREFIX)
         try:
@@ -289,9 +317,12 @@ def _staging_folder(out: Path, spare: Spare | None) -> tuple[Path, Mapping[str, 
         except OSError:
             pass  # removed meanwhile: stage afresh
         else:
-            for name in (*spare.foreign, MANIFEST):
+            theirs = [name for name in spare.foreign if not name.endswith("/")]
+            for name in (*theirs, MANIFEST):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(stage / name)
+            folders = [name.rstrip("/") for name in spare.foreign if name.endswith("/")]
+            _remove_empty(str(stage), folders)
             return stage, spare.files
     return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + out.name + "-", dir=out.parent)), {}
 
@@ -344,18 +375,28 @@ def _stage(
 
 
 def _remove_stale(root: str, paths: set[str]) -> None:
-    """Remove `paths` below `root`, and then each folder they leave empty, deepest first."""
-    emptied: set[str] = set()
+    """Remove `paths` below `root`, and then each folder they leave empty."""
     for path in paths:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(root, path))
-        folder = path.rpartition("/")[0]
-        while folder:
-            emptied.add(folder)
-            folder = folder.rpartition("/")[0]
-    for folder in sorted(emptied, key=lambda f: f.count("/"), reverse=True):
+    _remove_empty(root, _folders_of(paths))
+
+
+def _remove_empty(root: str, folders: Iterable[str]) -> None:
+    """Remove each of `folders` below `root` that is empty, deepest first."""
+    for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):
         with contextlib.suppress(OSError):  # not empty: it holds a page of the new site
             os.rmdir(os.path.join(root, folder))
+
+
+def _give_modes(stage: Path, modes: Mapping[str, int]) -> None:
+    """Give each folder of `stage` the permissions of the folder of that name in the site it
+    replaces (`modes`, see `_survey`): a folder the writer opened or closed to others stays so."""
+    root = str(stage)
+    for folder, mode in modes.items():
+        path = os.path.join(root, folder) if folder else root
+        if stat.S_IMODE(os.lstat(path).st_mode) != mode:
+            os.chmod(path, mode)
 
 
 def _create(path: str, data: bytes) -> None:

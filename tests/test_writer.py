@@ -117,6 +117,45 @@ def test_files_sitegen_did_not_write_are_kept(tmp_path: Path) -> None:
     assert (out / MANIFEST).read_text() == "index.html\n"
 
 
+def test_folders_of_yours_and_the_permissions_you_gave_survive_a_build(tmp_path: Path) -> None:
+    """An empty folder you made in the site (for uploads, say) is yours: the next build keeps
+    it, and keeps the permissions you gave any folder, the site's own ones included."""
+    out = tmp_path / "out"
+    write({"index.html": b"one", "chapters/a/index.html": b"a"}, out)
+    (out / "uploads" / "later").mkdir(parents=True)
+    (out / "chapters").chmod(0o700)
+    out.chmod(0o750)
+    report = write({"index.html": b"two", "chapters/a/index.html": b"a"}, out)
+    assert (out / "uploads" / "later").is_dir()
+    assert report.kept == ("uploads/", "uploads/later/")
+    assert oct((out / "chapters").stat().st_mode & 0o777) == oct(0o700)
+    assert oct(out.stat().st_mode & 0o777) == oct(0o750)
+    assert oct((out / "chapters" / "a").stat().st_mode & 0o777) != oct(0o700)
+
+
+def test_a_write_staged_in_the_replaced_site_keeps_your_folders_as_they_are_now(
+    tmp_path: Path,
+) -> None:
+    """Staged in the site replaced earlier (as `serve` does), the new site still has exactly
+    your folders as they are now: one you removed since stays removed, one you made is kept,
+    and the permissions are the ones you gave last."""
+    out = tmp_path / "out"
+    pages = {"index.html": b"home", "a/index.html": b"a"}
+    write(pages, out, keep_retired=True)
+    (out / "drafts").mkdir()
+    (out / "a").chmod(0o700)
+    second = write(pages, out, keep_retired=True, last_written=pages)
+    assert second.retired is not None and (second.retired / "drafts").is_dir()
+    (out / "drafts").rmdir()
+    (out / "notes").mkdir()
+    (out / "a").chmod(0o751)
+    spare = Spare(second.retired, pages, second.kept)
+    third = write(pages, out, keep_retired=True, last_written=pages, spare=spare)
+    assert not (out / "drafts").exists() and (out / "notes").is_dir()
+    assert third.kept == ("notes/",)
+    assert oct((out / "a").stat().st_mode & 0o777) == oct(0o751)
+
+
 def test_a_file_of_yours_where_the_site_wants_one_stops_the_build(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write({"index.html": b"one"}, out)
@@ -130,7 +169,7 @@ def test_a_file_of_yours_where_the_site_wants_one_stops_the_build(tmp_path: Path
     assert (out / "index.html").read_bytes() == b"one"
     # The same bytes as the site's own are taken over, and from then on are sitegen's.
     report = write({"index.html": b"two", "CNAME": b"stories.example.org\n"}, out)
-    assert report.kept == ("about/index.html",)
+    assert report.kept == ("about/", "about/index.html")
     assert "CNAME" in (out / MANIFEST).read_text().split()
 
 
