@@ -369,8 +369,8 @@ def load_config(
         language=get("language", "en"),
         description=get("description", ""),
         base_url=resolved_base,
-        source_dir=(source or root / get("source", "seeds")).resolve(),
-        out_dir=(out or root / get("output", "output")).resolve(),
+        source_dir=(source or _configured_path(root, get("source", "seeds"))).resolve(),
+        out_dir=(out or _configured_path(root, get("output", "output"))).resolve(),
         templates_dir=root / "templates"
         if (root / "templates").is_dir()
         else _bundled("templates"),
@@ -389,6 +389,12 @@ def load_config(
     return config
 
 
+def _configured_path(root: Path, value: str) -> Path:
+    """A path the config gives: relative to the config's folder, and `~` is the home folder,
+    as it would be typed in a shell."""
+    return root / Path(value).expanduser()
+
+
 COVER_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # PNG, JPEG
 
 
@@ -396,7 +402,7 @@ def _cover(check: _Checker, root: Path, value: str) -> Path | None:
     """The configured cover image, relative to the config; it must be a PNG or JPEG file."""
     if not value:
         return None
-    path = (root / value).resolve()
+    path = _configured_path(root, value).resolve()
     try:
         with path.open("rb") as image:
             head = image.read(8)

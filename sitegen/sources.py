@@ -13,6 +13,8 @@ from .config import SLUG_RE, ChapterEntry, Config
 from .errors import Diagnostic, error, warning
 
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
+# Documents of word processors: a story saved as one of these is not read, and is named.
+DOCUMENT_SUFFIXES = (".doc", ".docx", ".odt", ".rtf", ".pages", ".wpd")
 FRONT_MATTER_KEYS = ("title", "author", "slug")
 # What XML 1.0 cannot hold (controls but tab and line breaks, lone surrogates, U+FFFE, U+FFFF):
 # no page or e-reader shows them, and one of them makes a whole EPUB document invalid. Listed,
@@ -76,8 +78,8 @@ def list_manuscripts(source_dir: Path) -> list[Path]:
 def _scan_folder(source_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
     """The manuscripts in `source_dir`, files or links to files, and a warning for each thing
     there that looks like manuscripts but is not read: a folder or a broken link with a
-    manuscript's name, and a folder holding manuscripts (only the source folder itself is
-    read)."""
+    manuscript's name, a folder holding manuscripts (only the source folder itself is read),
+    and a word processor's document."""
     files: list[str] = []
     unread: list[Diagnostic] = []
     with os.scandir(source_dir) as entries:  # each entry knows its kind: no stat per file
@@ -90,6 +92,9 @@ def _scan_folder(source_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
             elif _holds_manuscripts(entry):
                 why = "manuscripts in a folder of their own"
                 hint = f"move them straight into {source_dir.name}/ to publish them"
+            elif os.path.splitext(entry.name)[1].lower() in DOCUMENT_SUFFIXES:
+                why = "a word processor's document, not plain text"
+                hint = "save it as plain text (.txt, UTF-8) to publish it"
             else:
                 continue
             unread.append(warning("W016", Path(entry.path), None, f"not read: {why}", hint))
@@ -119,14 +124,34 @@ def _split_lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
 def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
-    """UTF-8 with or without a BOM; anything else is an error naming the line of the bad byte.
+    """UTF-8 with or without a BOM, or UTF-16 with one (what Windows' Notepad once called
+    Unicode); anything else is an error naming the line of the bad byte.
 
     Control characters (which no page or e-reader shows, and which make XML invalid) are left
     out, each with a warning naming its line, so nothing is dropped unseen.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif codec := UTF16_BOMS.get(data[:2]):
+        try:
+            return _without_controls(path, data[2:].decode(codec))
+        except UnicodeDecodeError:
+            return None, [error("E010", path, None, "not valid UTF-16", "save the file as UTF-8")]
+    if data.count(0, 0, 1000) * 4 > min(len(data), 1000):
+        # Every other byte zero: UTF-16 text, which would pass for UTF-8 full of controls.
+        return None, [
+            error(
+                "E010",
+                path,
+                None,
+                "UTF-16 without a byte-order mark",
+                "save the file as UTF-8",
+            )
+        ]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -140,6 +165,10 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
                 "save the file as UTF-8",
             )
         ]
+    return _without_controls(path, text)
+
+
+def _without_controls(path: Path, text: str) -> tuple[str, list[Diagnostic]]:
     found = [
         warning(
             "W013",

@@ -233,15 +233,22 @@ def test_what_looks_like_manuscripts_but_is_not_read_is_named(project: Path) -> 
     (seeds / "gone.txt").symlink_to("nowhere.txt")
     (seeds / "loop.txt").symlink_to("loop.txt")
     (seeds / "folder.txt").mkdir()
+    (seeds / "The Ferry.docx").write_bytes(b"PK\x03\x04")
+    (seeds / "notes.jpg").write_bytes(b"\xff\xd8\xff")
     result = run_sitegen("build", cwd=project, check=True)
     unread = [line for line in result.stderr.splitlines() if " W016 " in line]
     assert [line.split(":")[0] for line in unread] == [
+        "seeds/The Ferry.docx",
         "seeds/folder.txt",
         "seeds/gone.txt",
         "seeds/loop.txt",
         "seeds/part-two",
     ]
-    assert "manuscripts in a folder of their own; move them straight into seeds/" in unread[3]
+    assert unread[0].endswith(
+        "not read: a word processor's document, not plain text;"
+        " save it as plain text (.txt, UTF-8) to publish it"
+    )
+    assert "manuscripts in a folder of their own; move them straight into seeds/" in unread[4]
 
 
 def test_a_file_system_error_is_one_line_with_a_code(project: Path) -> None:

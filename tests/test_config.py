@@ -104,3 +104,14 @@ def test_an_unknown_dotted_key_has_its_line(tmp_path: Path) -> None:
     config = config_in(tmp_path, 'title = "T"\n\nfoo.bar = 1\n')
     found = [d.format(tmp_path) for d in config.warnings]
     assert len(found) == 1 and found[0].startswith("anthology.toml:3: W001 unknown key `foo`")
+
+
+def test_a_tilde_in_a_configured_path_is_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`output = "~/site"` means the site in your home folder, as in a shell, and not a
+    folder named `~` beside the config."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = config_in(tmp_path, 'output = "~/site"\nsource = "~/stories"\n')
+    assert config.out_dir == (tmp_path / "home" / "site").resolve()
+    assert config.source_dir == (tmp_path / "home" / "stories").resolve()

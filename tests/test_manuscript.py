@@ -134,6 +134,26 @@ def test_control_characters_are_left_out_with_a_warning() -> None:
     assert [(d.code, d.line) for d in found] == [("W013", 2)]
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_is_read(codec: str) -> None:
+    """Windows' Notepad long saved "Unicode" text as UTF-16 with a byte-order mark."""
+    data = "Zoë crossed.\r\nThe ferry waited.\r\n".encode(codec)
+    if codec == "utf-16-be":
+        data = b"\xfe\xff" + data
+    source, found = read_source(Path("s.txt"), data)
+    assert found == [] and source is not None
+    assert [line.text for line in source.lines[:2]] == ["Zoë crossed.", "The ferry waited."]
+
+
+def test_utf16_without_a_byte_order_mark_is_one_error_not_a_warning_per_letter() -> None:
+    data = "Zoë crossed.\nThe ferry waited.\n".encode("utf-16-le")
+    source, found = read_source(Path("s.txt"), data)
+    assert source is None
+    assert [d.format() for d in found] == [
+        "s.txt: E010 UTF-16 without a byte-order mark; save the file as UTF-8"
+    ]
+
+
 def test_invalid_utf8_line_counts_old_mac_line_endings() -> None:
     _, found = read_source(Path("s.txt"), b"Line one.\r\rLine three \xff")
     assert [(d.code, d.line) for d in found] == [("E010", 3)]
