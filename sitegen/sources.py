@@ -196,7 +196,8 @@ def split_front_matter(
     may go on over indented or `- ` lines, as in the front matter other tools write. It needs
     one key sitegen reads (`title`, `author`, `slug`): without one, the block is text (a scene
     break and dialogue such as `Kai: Go.`), never metadata, so nothing is taken out of a story
-    on a guess. The other keys are left out, with a warning that names them.
+    on a guess. The other keys are left out, with a warning that names them. A block with one
+    of sitegen's keys but no closing `---` stays text too, with a warning.
     """
     if not lines or lines[0].text.strip() != "---":
         return lines, (), []
@@ -223,7 +224,16 @@ def split_front_matter(
             pairs.append((key, _unquote(match.group(2).strip())))
         else:
             unused.append(match.group(1))
-    return lines, (), []
+    if not pairs:
+        return lines, (), []
+    unclosed = warning(
+        "W018",
+        path,
+        lines[0].number,
+        "front matter is never closed, so it is published as text",
+        "add a line `---` after its last key",
+    )
+    return lines, (), [unclosed]
 
 
 def _unused_keys(path: Path, line: int, keys: list[str]) -> Diagnostic:

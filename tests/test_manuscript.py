@@ -102,6 +102,20 @@ def test_dialogue_at_the_top_is_never_taken_for_front_matter() -> None:
     assert m.title is None
 
 
+def test_front_matter_never_closed_is_published_as_text_with_a_warning() -> None:
+    """Without its closing `---`, where the metadata ends is a guess: nothing is taken out of
+    the story, and the writer is told how to mend it."""
+    source, found = read_source(
+        Path("s.txt"), b"---\ntitle: The Ferry\n\nThe ferry waited at the pier.\n"
+    )
+    assert source is not None and source.front_matter == ()
+    assert [line.text for line in source.lines[:2]] == ["---", "title: The Ferry"]
+    assert [d.format() for d in found] == [
+        "s.txt:1: W018 front matter is never closed, so it is published as text;"
+        " add a line `---` after its last key"
+    ]
+
+
 def test_front_matter_other_tools_write_is_read_and_its_unused_keys_named() -> None:
     text = "---\ntitle: Foo\ndate: 2020-01-01\ntags:\n  - a\n  - b\nauthor: Me\n---\nHello there."
     source, found = read_source(Path("s.txt"), text.encode())
