@@ -98,6 +98,14 @@ def template_diagnostic(exc: Exception) -> Diagnostic:
     if not path:
         frames = _template_frames(exc)
         path, line = (frames[-1].filename, frames[-1].lineno) if frames else ("templates", None)
+    if type(exc).__name__ == "TemplateNotFound":  # an include or extends naming no template
+        return error(
+            "E090",
+            path,
+            line,
+            f"template `{getattr(exc, 'name', exc)}` not found",
+            "fix the name, or add that template to templates/",
+        )
     message = getattr(exc, "message", None) or (
         str(exc) if type(exc).__module__.startswith("jinja2") else f"{type(exc).__name__}: {exc}"
     )

@@ -208,6 +208,43 @@ def test_a_template_whose_own_code_fails_is_one_line_at_its_template(project: Pa
     assert "bug in sitegen" not in result.stderr and not (project / "output").exists()
 
 
+def test_a_templates_folder_overrides_only_the_templates_it_holds(project: Path) -> None:
+    """Like a theme override elsewhere: copy the one template to change, and every other page
+    (and the book) still comes from sitegen's own."""
+    (project / "templates").mkdir()
+    chapter = (ROOT / "templates" / "chapter.html").read_text("utf-8")
+    mine = chapter.replace("{{ chapter.title }}", "{{ chapter.title }} (my layout)", 1)
+    assert mine != chapter
+    (project / "templates" / "chapter.html").write_text(mine, "utf-8")
+    run_sitegen("build", cwd=project, check=True)
+    out = project / "output"
+    assert "(my layout)" in (out / "chapters" / "the-silence" / "index.html").read_text("utf-8")
+    home = (out / "index.html").read_text("utf-8")
+    assert "The Silence" in home and "(my layout)" not in home
+    assert list(out.glob("*.epub"))
+    # A template that includes one that exists nowhere is named, at the line that asks for it.
+    lines = mine.splitlines()
+    lines.insert(3, '{% include "nav.html" %}')
+    (project / "templates" / "chapter.html").write_text("\n".join(lines) + "\n", "utf-8")
+    result = run_sitegen("build", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].endswith(
+        "templates/chapter.html:4: E090 template `nav.html` not found;"
+        " fix the name, or add that template to templates/"
+    )
+
+
+def test_a_theme_folder_overrides_only_the_files_it_holds(project: Path) -> None:
+    (project / "theme").mkdir()
+    (project / "theme" / "style.css").write_text("body { color: rebeccapurple; }\n", "utf-8")
+    run_sitegen("build", cwd=project, check=True)
+    theme = project / "output" / "theme"
+    assert (theme / "style.css").read_text("utf-8") == "body { color: rebeccapurple; }\n"
+    assert sorted(p.name for p in (theme / "fonts").iterdir()) == sorted(
+        p.name for p in (ROOT / "theme" / "fonts").iterdir()
+    )
+
+
 def test_output_inside_the_theme_or_a_file_is_refused(project: Path) -> None:
     shutil.copytree(ROOT / "theme", project / "theme")
     (project / "a-file").write_text("keep me")

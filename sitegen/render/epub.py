@@ -13,20 +13,17 @@ fixed timestamps, permissions and entry order.
 
 from __future__ import annotations
 
-import errno
-import os
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from html import escape
 from io import BytesIO
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from ..config import Config, _bundled
+from ..config import Config
 from ..errors import Diagnostic
 from ..model import Anthology, Chapter, Meta
 from ..slugs import slugify
@@ -216,13 +213,6 @@ def _fonts(config: Config) -> dict[str, bytes]:
     return {f"fonts/{name}": (fonts / name).read_bytes() for name in FONTS}
 
 
-def templates_dir(config: Config) -> Path:
-    """The project's templates if they include `epub/`, else sitegen's own: a project that
-    customised only its site templates still gets a book."""
-    own = config.templates_dir
-    return own if (own / "epub").is_dir() else _bundled("templates")
-
-
 def describe_book(
     anthology: Anthology, cover: CoverImage, fonts: dict[str, bytes], index: tuple[IndexPart, ...]
 ) -> Book:
@@ -303,7 +293,6 @@ class BookPlan:
     book: Book
     index: tuple[IndexPart, ...]
     fonts: dict[str, bytes]
-    templates_dir: Path
     templates: TemplateFiles  # read once, so every document comes from the same templates
     entry_hrefs: tuple[str, ...]  # each character's entry in the book's index
     chapter_count: int
@@ -313,14 +302,12 @@ def plan_book(anthology: Anthology, config: Config, cover: CoverImage) -> BookPl
     fonts = _fonts(config)
     index = index_parts(index_entries(anthology))
     book = describe_book(anthology, cover, fonts, index)
-    templates = templates_dir(config)
     return BookPlan(
         meta=anthology.meta,
         book=book,
         index=index,
         fonts=fonts,
-        templates_dir=templates,
-        templates=read_templates(templates),
+        templates=read_templates(config.templates_dir),
         entry_hrefs=tuple(f"{part.item.href}#{e.id}" for part in index for e in part.entries),
         chapter_count=len(anthology.chapters),
     )
@@ -329,7 +316,7 @@ def plan_book(anthology: Anthology, config: Config, cover: CoverImage) -> BookPl
 class _Renderer:
     def __init__(self, plan: BookPlan) -> None:
         self.plan = plan
-        loaded = templates_from(plan.templates_dir, plan.templates)
+        loaded = templates_from(plan.templates)
         self.env, self.digest = loaded.env, loaded.digest
 
     def render(self, template: str, title: str, **context: object) -> bytes:
@@ -418,13 +405,8 @@ def book_matter(plan: BookPlan) -> dict[str, bytes]:
 
 
 def _stylesheet(plan: BookPlan) -> bytes:
-    """The book's stylesheet, as the templates were read; missing, it is reported like any
-    file that cannot be read."""
-    data = dict(plan.templates).get("epub/book.css")
-    if data is None:
-        path = plan.templates_dir / "epub" / "book.css"
-        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
-    return data
+    """The book's stylesheet, as the templates were read (a project's own, or sitegen's)."""
+    return next(data for name, _, data in plan.templates if name == "epub/book.css")
 
 
 def chapter_files(

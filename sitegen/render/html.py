@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, FunctionLoader, StrictUndefined, TemplateRuntimeError
 from markupsafe import Markup
 
-from ..config import Config
+from ..config import Config, _bundled
 from ..diskcache import template_cache
 from ..model import Anthology, Chapter, Character, SharedChapter
 from .cast import (
@@ -114,34 +114,47 @@ class Templates:
     digest: str
 
 
-TemplateFiles = tuple[tuple[str, bytes], ...]  # (name, bytes) of every file in a templates folder
+# (name, file, bytes) of every template: the file names where errors point
+TemplateFiles = tuple[tuple[str, str, bytes], ...]
 
 
 def load_templates(templates_dir: Path) -> Templates:
-    return templates_from(templates_dir, read_templates(templates_dir))
+    return templates_from(read_templates(templates_dir))
 
 
 def read_templates(templates_dir: Path) -> TemplateFiles:
     return tuple(
-        (path.relative_to(templates_dir).as_posix(), path.read_bytes())
-        for path in sorted(p for p in templates_dir.rglob("*") if p.is_file())
+        (name, str(path), path.read_bytes())
+        for name, path in overlaid_files(templates_dir, "templates").items()
     )
 
 
+def overlaid_files(folder: Path, built_in: str) -> dict[str, Path]:
+    """The files of sitegen's own `built_in` folder ("templates" or "theme") with those of the
+    project's `folder` over them, by relative path, sorted: a project overrides the files it
+    has, one by one, and the others stay sitegen's. A writer copies only what they change."""
+    files: dict[str, Path] = {}
+    for root in dict.fromkeys((_bundled(built_in), folder)):
+        for path in root.rglob("*"):
+            if path.is_file() and not path.name.startswith("."):
+                files[path.relative_to(root).as_posix()] = path
+    return dict(sorted(files.items()))
+
+
 @lru_cache(maxsize=8)
-def templates_from(templates_dir: Path, files: TemplateFiles) -> Templates:
+def templates_from(files: TemplateFiles) -> Templates:
     """One environment per set of template bytes: Jinja compiles each template once for it."""
     digest = hashlib.sha256()
-    for name, data in files:
-        digest.update(f"{name}\0{len(data)}\0".encode())
+    for name, file, data in files:
+        digest.update(f"{name}\0{file}\0{len(data)}\0".encode())
         digest.update(data)
-    sources = dict(files)
+    sources = {name: (file, data) for name, file, data in files}
 
     def load(name: str) -> tuple[str, str, Callable[[], bool]] | None:
-        data = sources.get(name)
-        if data is None:
+        if name not in sources:
             return None
-        return data.decode("utf-8"), str(templates_dir / name), lambda: True
+        file, data = sources[name]
+        return data.decode("utf-8"), file, lambda: True
 
     env = Environment(
         loader=FunctionLoader(load),
@@ -160,9 +173,8 @@ def templates_from(templates_dir: Path, files: TemplateFiles) -> Templates:
 def theme_files(theme_dir: Path) -> dict[str, bytes]:
     """Every file of the theme, keyed by its output path under `theme/`."""
     return {
-        "theme/" + p.relative_to(theme_dir).as_posix(): p.read_bytes()
-        for p in sorted(theme_dir.rglob("*"))
-        if p.is_file() and not p.name.startswith(".")
+        "theme/" + name: path.read_bytes()
+        for name, path in overlaid_files(theme_dir, "theme").items()
     }
 
 
