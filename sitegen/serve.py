@@ -35,7 +35,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from livereload.server import LiveScriptInjector
 from livereload.watcher import Watcher as LiveReloadWatcher
 from tornado import web
 from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
 from watchfiles import Change, DefaultFilter, watch
 
 from .build import BuildResult, build
@@ -595,10 +596,8 @@ async def run(options: ServeOptions) -> int:
         places = Places.of(options.load())
     except SitegenError:
         places = Places.guess(options)  # the builder reports why, in the terminal and browser
-    preview = Preview(places, options.port)
-    server = HTTPServer(application(preview))
     try:
-        server.listen(options.port, address=options.host)
+        sockets = bind_sockets(options.port, address=options.host)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             print(
@@ -612,6 +611,11 @@ async def run(options: ServeOptions) -> int:
                 file=sys.stderr,
             )
         return 1
+    # --port 0 asks the system for a free port: the one it gave is the one to show and serve.
+    options = replace(options, port=sockets[0].getsockname()[1])
+    preview = Preview(places, options.port)
+    server = HTTPServer(application(preview))
+    server.add_sockets(sockets)
     loop = asyncio.get_running_loop()
     session: Session
     builder = Builder(options, lambda outcome: loop.call_soon_threadsafe(session.finished, outcome))

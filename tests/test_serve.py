@@ -39,7 +39,7 @@ class Serving:
 
     def __init__(self, root: Path, *args: str, port: int | None = None) -> None:
         self.root = root
-        self.port = port or free_port()
+        self.port = free_port() if port is None else port
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sitegen", "serve", "--port", str(self.port), *args],
             cwd=root,
@@ -56,6 +56,7 @@ class Serving:
         ):
             threading.Thread(target=self._collect, args=(stream, lines), daemon=True).start()
         self.url = self.wait_for(r"^Serving (\S+) ").group(1)
+        self.port = int(re.match(r"http://[^/]+:(\d+)/", self.url).group(1))  # type: ignore[union-attr]
 
     def _collect(self, stream, lines: list[str]) -> None:
         for line in stream:
@@ -383,6 +384,13 @@ def test_ctrl_c_stops_the_server_cleanly(project: Path) -> None:
     assert server.stop() == 0
     assert server.stdout[-1] == "Stopped serving."
     assert not any("Traceback" in line for line in server.stderr)
+
+
+def test_port_0_serves_on_a_free_port_and_says_which(project: Path, serve) -> None:
+    server = serve(project, port=0)
+    assert server.port != 0 and server.url == f"http://127.0.0.1:{server.port}/"
+    status, _, body = server.get("/")
+    assert status == 200 and b"After the Lights Went Out" in body
 
 
 def test_a_port_in_use_is_one_line_and_exit_1(project: Path, serve) -> None:
