@@ -464,6 +464,11 @@ def _is_name_word(word: str) -> bool:
     )
 
 
+# More capitalised words in a row than any name has ("Sir Arthur Ignatius Conan Doyle" has
+# five) are title-cased prose, a sign or a headline, and name no one.
+MAX_NAME_WORDS = 6
+
+
 def _segments(text: str, span: re.Match[str]) -> Iterator[list[_Token]]:
     """The tokens of a run of capitals, cut at words that are never part of a name ("Then
     Ana"), at a full stop that ends a sentence ("Ana. Leo") and around particles (de, van)
@@ -547,7 +552,12 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
                 if _names_a_place(group.split(), in_names):
                     continue
                 found_here = filter(
-                    None, (_candidate(c, b, text, t, in_names) for t in _segments(text, span))
+                    None,
+                    (
+                        _candidate(c, b, text, t, in_names)
+                        for t in _segments(text, span)
+                        if len(t) <= MAX_NAME_WORDS
+                    ),
                 )
             else:  # the common case, one word: "Ana", "Ana." or "Sparks"
                 word = group.rstrip(".")

@@ -598,3 +598,21 @@ def test_a_quote_takes_the_whole_speech_its_sentence_belongs_to() -> None:
         " You\u2019re welcome to stay.\u201d"
     )
     assert around("Grant").endswith("welcome to stay.\u201d Grant nodded.")  # a tag, too
+
+
+def test_a_long_run_of_capitals_names_no_one_and_costs_no_more_than_prose(
+    tmp_path: Path,
+) -> None:
+    """A title-cased sign or headline, or a name pasted over and over, is not a character:
+    a name has at most six words. (Such a run once made a "character" whose page's file name
+    was too long to write.)"""
+    source = tmp_path / "seeds"
+    source.mkdir()
+    (source / "a.txt").write_text(
+        "Kai went home. " + "Kai " * 5000 + "\nThe Night We All Went Down To The River Again"
+        " was painted on the wall. Kai smiled at Mara, and Mara nodded.\n",
+        "utf-8",
+    )
+    found = run(source, tmp_path)
+    assert sorted(c.name for c in found.index.characters) == ["Kai", "Mara"]
+    assert all(len(c.slug) <= 80 for c in found.index.characters)

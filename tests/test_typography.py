@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen.slugs import MAX_SLUG, slugify
 from sitegen.typography import NBSP, smarten
 
 GOLDEN = Path(__file__).parent / "golden" / "typography.tsv"
@@ -52,3 +53,9 @@ def test_only_punctuation_and_spacing_change() -> None:
     raw = "\"Well--I don't know...\" 'tis what Kai's friend said - twice."
     letters = [c for c in raw if c.isalnum()]
     assert [c for c in smarten(raw) if c.isalnum()] == letters
+
+
+def test_a_long_title_gives_a_slug_a_file_system_can_hold() -> None:
+    slug = slugify("The Ballad of " + "a Very Long Road " * 20)
+    assert len(slug) <= MAX_SLUG and slug.startswith("the-ballad-of-a-very-long-road")
+    assert not slug.endswith("-") and slug.split("-")[-1] in {"a", "very", "long", "road"}
