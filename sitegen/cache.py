@@ -82,7 +82,6 @@ class Written:
 
     out_dir: Path
     outputs: Mapping[str, bytes]
-    foreign: tuple[str, ...]  # files of someone else's the writer carried over
 
 
 @dataclass
@@ -169,11 +168,13 @@ class BuildCache:
         the previous build's), and forget what it no longer uses."""
         previous = self.written
         self.spare = (
-            Spare(report.retired, previous.outputs, previous.foreign)
+            # The replaced site holds the previous build's files and what was someone else's
+            # when this build looked, which it carried over.
+            Spare(report.retired, previous.outputs, report.kept)
             if report.retired and previous and previous.out_dir == out_dir
             else None
         )
-        self.written = Written(out_dir, outputs, report.kept)
+        self.written = Written(out_dir, outputs)
         parsed, pages = self.manuscripts, self.pages
         self.reuse = Reuse(
             parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused

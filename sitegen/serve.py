@@ -29,7 +29,6 @@ import hashlib
 import html
 import os
 import re
-import shutil
 import sys
 import threading
 import time
@@ -60,7 +59,7 @@ from .errors import (
     template_diagnostic,
 )
 from .sources import is_manuscript
-from .writer import MANIFEST, set_aside
+from .writer import MANIFEST, remove_tree, set_aside
 
 WATCH_STEP_MS = 40
 """watchfiles reports a batch once a step passes without a new kind of change; while the same
@@ -216,7 +215,7 @@ class Builder:
         if self._thread.is_alive():
             self._thread.join()
         if self.cache.spare:  # kept for the next build, and there is none
-            shutil.rmtree(self.cache.spare.folder, ignore_errors=True)
+            remove_tree(self.cache.spare.folder)
 
     def _next(self) -> tuple[Path, ...] | None:
         """Wait for changes to settle; the changed files, or None when stopping."""
@@ -285,7 +284,7 @@ def remove_in_background(folders: list[Path]) -> None:
     removal cut short by Ctrl-C leaves, the next `sitegen build` removes."""
     if folders:
         threading.Thread(
-            target=lambda: [shutil.rmtree(f, ignore_errors=True) for f in folders],
+            target=lambda: [remove_tree(f) for f in folders],
             name="sitegen-tidy",
             daemon=True,
         ).start()

@@ -4,8 +4,8 @@ A build is staged in a sibling folder and swapped in with two renames, so a read
 `serve`) never sees a half-written site and a failed or killed build leaves the last good one.
 Unchanged files are hard-linked from the old site instead of rewritten. A manifest records
 what sitegen wrote: files and folders someone else put in the output folder are carried
-over, never deleted, every folder keeps its permissions, and a folder sitegen did not make is
-never replaced. A caller that writes again and
+over, never deleted, every folder keeps its permissions (but its owner's right to change it),
+and a folder sitegen did not make is never replaced. A caller that writes again and
 again (`serve`) can keep the replaced site and stage the next write into it (see `Spare`).
 """
 
@@ -123,25 +123,28 @@ def _read_manifest(out: Path) -> set[str] | None:
         return None
 
 
-def _survey(folder: Path) -> tuple[set[str], dict[str, int]]:
+Access = tuple[int, int]  # a folder's permission bits and group
+
+
+def _survey(folder: Path) -> tuple[set[str], dict[str, Access]]:
     """Every file (or symlink) below `folder`, as a relative POSIX path, and the permissions
-    of every folder ("" for `folder` itself). Each listing says what kind each entry is, so
-    this costs one listing and one status per folder, and no call per file."""
+    and group of every folder ("" for `folder` itself). Each listing says what kind each entry
+    is, so this costs one listing and one status per folder, and no call per file."""
     files: set[str] = set()
-    modes = {"": stat.S_IMODE(folder.stat().st_mode)}
+    root = folder.stat()
+    access = {"": (stat.S_IMODE(root.st_mode), root.st_gid)}
     pending = [("", str(folder))]
     while pending:
         prefix, path = pending.pop()
         with os.scandir(path) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    modes[prefix + entry.name] = stat.S_IMODE(
-                        entry.stat(follow_symlinks=False).st_mode
-                    )
+                    status = entry.stat(follow_symlinks=False)
+                    access[prefix + entry.name] = (stat.S_IMODE(status.st_mode), status.st_gid)
                     pending.append((prefix + entry.name + "/", entry.path))
                 else:
                     files.add(prefix + entry.name)
-    return files, modes
+    return files, access
 
 
 def _folders_of(paths: Iterable[str]) -> set[str]:
@@ -171,7 +174,7 @@ def recover(out: Path, *, tidy: bool = True) -> bool:
     if tidy:
         aside = out.parent.glob(ASIDE_PREFIX + out.name + "-*")
         for stale in [*retired, *_staging(out), *aside]:
-            shutil.rmtree(stale, ignore_errors=True)
+            remove_tree(stale)
     return restored
 
 
@@ -255,11 +258,19 @@ def write(
                 ]
             )
         previous = set()
-    existing, modes = _survey(out) if out.exists() else (set(), {"": 0o755})
+    existing, access = _survey(out) if out.exists() else (set(), {"": (0o755, -1)})
     theirs = existing - previous - {MANIFEST}
-    # A file of someone else's where the site has one: the same bytes are simply taken over.
+    site_folders = _folders_of(outputs)
+    # Someone else's folders: those no page of sitegen's needs, that hold something of theirs
+    # or that sitegen never made. A parent sorts before what it holds, so is made first.
+    made = access.keys() - _folders_of(previous) - {""}
+    foreign_folders = sorted((made | _folders_of(made) | _folders_of(theirs)) - site_folders)
+    # Something of someone else's where the site has a file or a folder (a file with the same
+    # bytes as the site's own is simply taken over).
     in_the_way = sorted(
-        p for p in theirs & outputs.keys() if not _same_bytes(str(out / p), outputs[p])
+        {p for p in theirs & outputs.keys() if not _same_bytes(str(out / p), outputs[p])}
+        | (theirs & site_folders)
+        | (outputs.keys() & set(foreign_folders))
     )
     if in_the_way:
         raise SitegenError(
@@ -267,20 +278,15 @@ def write(
                 "E043",
                 out_dir / path,
                 None,
-                "this file was not written by sitegen, and the new site has a file here",
+                "this was not written by sitegen, and the new site needs this path",
                 "move it out of the output folder, or give the page that wants it another slug",
             )
             for path in in_the_way
         )
     foreign = sorted(theirs - outputs.keys())
-    # Someone else's folders: those no page of sitegen's needs, that hold a file of theirs or
-    # that sitegen never made. A parent sorts before what it holds, so is made first.
-    site_folders = _folders_of(outputs)
-    made = modes.keys() - _folders_of(previous) - {""}
-    foreign_folders = sorted((made | _folders_of(foreign)) - site_folders)
-    kept_modes = {
-        folder: mode
-        for folder, mode in modes.items()
+    kept_access = {
+        folder: value
+        for folder, value in access.items()
         if folder in site_folders or folder in foreign_folders or not folder
     }
 
@@ -292,10 +298,10 @@ def write(
         for name in foreign:
             os.link(out / name, stage / name, follow_symlinks=False)
         (stage / MANIFEST).write_text("\n".join(sorted(outputs)) + "\n", "utf-8")
-        _give_modes(stage, kept_modes)
+        _give_access(stage, kept_access)
         retired = _swap(stage, out, keep_retired)
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        remove_tree(stage)
         raise
     return WriteReport(
         written=tuple(sorted(outputs)),
@@ -317,14 +323,23 @@ def _staging_folder(out: Path, spare: Spare | None) -> tuple[Path, Mapping[str, 
         except OSError:
             pass  # removed meanwhile: stage afresh
         else:
-            theirs = [name for name in spare.foreign if not name.endswith("/")]
-            for name in (*theirs, MANIFEST):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(stage / name)
-            folders = [name.rstrip("/") for name in spare.foreign if name.endswith("/")]
-            _remove_empty(str(stage), folders)
-            return stage, spare.files
+            try:
+                _take_out_theirs(stage, spare.foreign)
+            except OSError:  # a folder of theirs that may not be changed: stage afresh
+                remove_tree(stage)
+            else:
+                return stage, spare.files
     return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + out.name + "-", dir=out.parent)), {}
+
+
+def _take_out_theirs(stage: Path, theirs: Iterable[str]) -> None:
+    """Take out of `stage` the manifest and `theirs`, files and ("name/") folders of someone
+    else's, which the write carries over as they are now."""
+    files = [name for name in theirs if not name.endswith("/")]
+    for name in (*files, MANIFEST):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(stage / name)
+    _remove_empty(str(stage), [name.rstrip("/") for name in theirs if name.endswith("/")])
 
 
 def _stage(
@@ -389,14 +404,36 @@ def _remove_empty(root: str, folders: Iterable[str]) -> None:
             os.rmdir(os.path.join(root, folder))
 
 
-def _give_modes(stage: Path, modes: Mapping[str, int]) -> None:
-    """Give each folder of `stage` the permissions of the folder of that name in the site it
-    replaces (`modes`, see `_survey`): a folder the writer opened or closed to others stays so."""
+def _give_access(stage: Path, access: Mapping[str, Access]) -> None:
+    """Give each folder of `stage` the permissions and group of the folder of that name in the
+    site it replaces (see `_survey`): a folder the writer shared with a web server's group, or
+    closed to others, stays so. Its owner keeps the right to change it, which the next build
+    needs; a group its owner may not give is left as it is."""
     root = str(stage)
-    for folder, mode in modes.items():
+    for folder, (mode, group) in access.items():
         path = os.path.join(root, folder) if folder else root
-        if stat.S_IMODE(os.lstat(path).st_mode) != mode:
-            os.chmod(path, mode)
+        status = os.lstat(path)
+        regroup = group >= 0 and status.st_gid != group
+        if regroup:
+            with contextlib.suppress(PermissionError):
+                os.chown(path, -1, group)
+        wanted = mode | stat.S_IRWXU
+        if regroup or stat.S_IMODE(status.st_mode) != wanted:
+            os.chmod(path, wanted)  # after a change of group too, which may clear set-gid
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove `folder` and all it holds, as far as can be: a folder inside that its owner may
+    not change (one made read-only before it came into the site) is opened first."""
+    try:
+        shutil.rmtree(folder)
+    except FileNotFoundError:
+        return
+    except OSError:
+        for inside, _, _ in os.walk(folder):
+            with contextlib.suppress(OSError):
+                os.chmod(inside, stat.S_IRWXU)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _create(path: str, data: bytes) -> None:
@@ -437,8 +474,12 @@ def _swap(stage: Path, out: Path, keep_retired: bool) -> Path | None:
         return None
     retired = _unused_name(out, RETIRED_PREFIX)
     out.rename(retired)
-    stage.rename(out)
+    try:
+        stage.rename(out)
+    except BaseException:
+        retired.rename(out)  # the last good site back in its place at once
+        raise
     if keep_retired:
         return retired
-    shutil.rmtree(retired, ignore_errors=True)
+    remove_tree(retired)
     return None

@@ -27,3 +27,30 @@ def test_a_manuscript_is_read_again_only_when_the_file_system_says_it_changed(
     manuscript.write_text("Ana left.\n", "utf-8")  # the same size
     changed = cache.read_manuscript(manuscript)
     assert changed.source is not None and changed.source.lines[0].text == "Ana left."
+
+
+def test_files_of_yours_added_or_removed_while_serving_stay_as_you_left_them(
+    tmp_path: Path,
+) -> None:
+    """`serve` stages each build in the site the one before replaced: what of yours that site
+    held must be what you had when it was replaced, not a build earlier."""
+    from conftest import copy_project
+
+    from sitegen.build import build
+    from sitegen.config import load_config
+
+    project = copy_project(tmp_path / "anthology")
+    config = load_config(root=project)
+    cache = BuildCache()
+    out = config.out_dir
+    build(config, epub=False, cache=cache)
+    (out / "notes.txt").write_text("mine\n", "utf-8")
+    (out / "drafts").mkdir()
+    for _ in range(3):
+        build(config, epub=False, cache=cache)
+        assert (out / "notes.txt").read_text("utf-8") == "mine\n" and (out / "drafts").is_dir()
+    (out / "notes.txt").unlink()
+    (out / "drafts").rmdir()
+    for _ in range(3):
+        build(config, epub=False, cache=cache)
+        assert not (out / "notes.txt").exists() and not (out / "drafts").exists()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -131,6 +134,101 @@ def test_folders_of_yours_and_the_permissions_you_gave_survive_a_build(tmp_path:
     assert oct((out / "chapters").stat().st_mode & 0o777) == oct(0o700)
     assert oct(out.stat().st_mode & 0o777) == oct(0o750)
     assert oct((out / "chapters" / "a").stat().st_mode & 0o777) != oct(0o700)
+
+
+def as_another_user(work: Callable[[], None], *folders: Path) -> None:
+    """Run `work` as a user who is not root (for whom permissions are no obstacle), in a
+    forked process given `folders`; an exception there fails the test here."""
+    if os.getuid() != 0:
+        work()
+        return
+    nobody = 65534
+    for folder in folders:
+        for inside, _, files in os.walk(folder):
+            os.chown(inside, nobody, nobody)
+            for name in files:
+                os.chown(os.path.join(inside, name), nobody, nobody, follow_symlinks=False)
+    child = os.fork()
+    if child == 0:
+        status = 1
+        try:
+            os.setgroups([])
+            os.setgid(nobody)
+            os.setuid(nobody)
+            work()
+            status = 0
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the write failed as an ordinary user"
+
+
+def test_a_read_only_folder_of_yours_neither_stops_a_build_nor_leaves_debris() -> None:
+    """sitegen must be able to replace what it made: a folder made read-only keeps its other
+    permissions, but its owner may write in it again, and the replaced site is removed whole
+    (also when `serve` stages the next site in it)."""
+    place = Path(tempfile.mkdtemp(prefix="sitegen-writer-"))  # not below root's own folder
+    out = place / "out"
+    pages = {"index.html": b"home"}
+
+    def builds() -> None:
+        write(pages, out, keep_retired=True)
+        (out / "locked").mkdir()
+        (out / "locked" / "photo.jpg").write_bytes(b"\xff\xd8")
+        (out / "locked").chmod(0o555)
+        second = write(pages, out, keep_retired=True, last_written=pages)
+        assert oct((out / "locked").stat().st_mode & 0o777) == oct(0o755)
+        assert second.retired is not None
+        spare = Spare(second.retired, pages, second.kept)
+        write({"index.html": b"2"}, out, keep_retired=True, last_written=pages, spare=spare)
+        write({"index.html": b"3"}, out)
+        assert (out / "locked" / "photo.jpg").read_bytes() == b"\xff\xd8"
+        assert sorted(p.name for p in place.iterdir()) == ["out"]
+
+    try:
+        as_another_user(builds, place)
+    finally:
+        subprocess.run(["chmod", "-R", "u+rwx", str(place)], check=False)
+        shutil.rmtree(place, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="giving a folder another group takes root")
+def test_a_folder_shared_with_a_group_stays_shared(tmp_path: Path) -> None:
+    """A site folder given to a web server's group (www-data is 33 on Debian), set-gid so
+    that what is made inside joins it, stays so."""
+    out = tmp_path / "out"
+    write({"index.html": b"one", "a/index.html": b"a"}, out)
+    for folder in (out, out / "a"):
+        os.chown(folder, -1, 33)
+        folder.chmod(0o2750)
+    write({"index.html": b"two", "a/index.html": b"a"}, out)
+    for folder in (out, out / "a"):
+        assert (folder.stat().st_gid, oct(folder.stat().st_mode & 0o7777)) == (33, oct(0o2750))
+
+
+def test_what_of_yours_is_in_the_way_of_a_page_stops_the_build(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write({"index.html": b"one"}, out)
+    (out / "feed.xml").mkdir()  # a folder where the site needs a file
+    (out / "about").write_bytes(b"notes")  # a file where the site needs a folder
+    with pytest.raises(SitegenError, match="E043") as raised:
+        write({"index.html": b"two", "feed.xml": b"<feed/>", "about/index.html": b"a"}, out)
+    assert sorted(d.path for d in raised.value.diagnostics) == [
+        str(out / "about"),
+        str(out / "feed.xml"),
+    ]
+    assert (out / "index.html").read_bytes() == b"one"
+
+
+def test_a_page_folder_left_holding_only_yours_keeps_its_permissions(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write({"index.html": b"one", "chapters/old/index.html": b"old"}, out)
+    (out / "chapters" / "old" / "extra").mkdir()
+    (out / "chapters" / "old").chmod(0o711)
+    report = write({"index.html": b"two"}, out)
+    assert (out / "chapters" / "old" / "extra").is_dir()
+    assert oct((out / "chapters" / "old").stat().st_mode & 0o777) == oct(0o711)
+    assert report.kept == ("chapters/", "chapters/old/", "chapters/old/extra/")
 
 
 def test_a_write_staged_in_the_replaced_site_keeps_your_folders_as_they_are_now(
