@@ -369,8 +369,10 @@ def load_config(
         language=get("language", "en"),
         description=get("description", ""),
         base_url=resolved_base,
-        source_dir=(source or _configured_path(root, get("source", "seeds"))).resolve(),
-        out_dir=(out or _configured_path(root, get("output", "output"))).resolve(),
+        source_dir=(
+            source or _configured_path(check, root, "source", get("source", "seeds"))
+        ).resolve(),
+        out_dir=(out or _configured_path(check, root, "output", get("output", "output"))).resolve(),
         templates_dir=root / "templates"
         if (root / "templates").is_dir()
         else _bundled("templates"),
@@ -389,10 +391,22 @@ def load_config(
     return config
 
 
-def _configured_path(root: Path, value: str) -> Path:
+def _configured_path(check: _Checker, root: Path, key: str, value: str) -> Path:
     """A path the config gives: relative to the config's folder, and `~` is the home folder,
     as it would be typed in a shell."""
-    return root / Path(value).expanduser()
+    try:
+        return root / Path(value).expanduser()
+    except RuntimeError:  # "~someone" where there is no such user
+        check.found.append(
+            error(
+                "E002",
+                check.path,
+                check.line(key),
+                f"`{key}`: no home folder for `{value.split('/')[0]}`",
+                "write the path in full, or relative to the config",
+            )
+        )
+        return root / value
 
 
 COVER_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # PNG, JPEG
@@ -402,7 +416,7 @@ def _cover(check: _Checker, root: Path, value: str) -> Path | None:
     """The configured cover image, relative to the config; it must be a PNG or JPEG file."""
     if not value:
         return None
-    path = _configured_path(root, value).resolve()
+    path = _configured_path(check, root, "cover", value).resolve()
     try:
         with path.open("rb") as image:
             head = image.read(8)

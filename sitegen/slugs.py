@@ -14,5 +14,6 @@ def slugify(text: str) -> str:
     cleaned = folded.lower().replace("'", "").replace("\u2019", "")
     slug = "-".join("".join(c if c.isalnum() else " " for c in cleaned).split())
     if len(slug) > MAX_SLUG:
-        slug = slug[: MAX_SLUG + 1].rsplit("-", 1)[0] or slug[:MAX_SLUG]
+        cut = slug[: MAX_SLUG + 1]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:MAX_SLUG]
     return slug

@@ -124,7 +124,13 @@ def _split_lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
-UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+# Byte-order marks, the longer first: UTF-32's little-endian mark begins with UTF-16's.
+UNICODE_BOMS = {
+    b"\xff\xfe\x00\x00": "utf-32-le",
+    b"\x00\x00\xfe\xff": "utf-32-be",
+    b"\xff\xfe": "utf-16-le",
+    b"\xfe\xff": "utf-16-be",
+}
 
 
 def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
@@ -136,13 +142,14 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    elif codec := UTF16_BOMS.get(data[:2]):
+    elif mark := next((m for m in UNICODE_BOMS if data.startswith(m)), None):
+        codec = UNICODE_BOMS[mark]
         try:
-            return _without_controls(path, data[2:].decode(codec))
+            return _without_controls(path, data[len(mark) :].decode(codec))
         except UnicodeDecodeError:
-            return None, [error("E010", path, None, "not valid UTF-16", "save the file as UTF-8")]
-    if data.count(0, 0, 1000) * 4 > min(len(data), 1000):
-        # Every other byte zero: UTF-16 text, which would pass for UTF-8 full of controls.
+            problem = f"not valid {codec[:6].upper()}"
+            return None, [error("E010", path, None, problem, "save the file as UTF-8")]
+    if _looks_like_utf16(data[:1000]):  # it would pass for UTF-8 full of controls
         return None, [
             error(
                 "E010",
@@ -166,6 +173,14 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
             )
         ]
     return _without_controls(path, text)
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """Most letters of Latin text in UTF-16 are a zero byte and an ASCII one: zeros at every
+    other place, odd or even, and hardly any at the others (unlike a file padded with zeros)."""
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    pairs = len(head) // 2
+    return pairs >= 8 and max(odd, even) * 2 > pairs and min(odd, even) * 10 < pairs
 
 
 def _without_controls(path: Path, text: str) -> tuple[str, list[Diagnostic]]:
@@ -203,6 +218,7 @@ def split_front_matter(
         return lines, (), []
     pairs: list[tuple[str, str]] = []
     unused: list[str] = []
+    stop: Line | None = None  # the line that ended the block, if not a closing `---`
     for index, line in enumerate(lines[1:], start=1):
         text = line.text
         if text.strip() == "---":
@@ -218,6 +234,7 @@ def split_front_matter(
             continue  # more of the value above
         match = _FRONT_MATTER_LINE.match(text)
         if not match:
+            stop = line
             break
         key = match.group(1).lower()
         if key in FRONT_MATTER_KEYS:
@@ -226,14 +243,13 @@ def split_front_matter(
             unused.append(match.group(1))
     if not pairs:
         return lines, (), []
-    unclosed = warning(
-        "W018",
-        path,
-        lines[0].number,
-        "front matter is never closed, so it is published as text",
-        "add a line `---` after its last key",
-    )
-    return lines, (), [unclosed]
+    if stop is None:
+        why = "front matter is never closed, so it is published as text"
+        where, hint = lines[0].number, "add a line `---` after its last key"
+    else:
+        why = "front matter has no closing `---` before this line, so it is published as text"
+        where, hint = stop.number, "add a line `---` above it, or write it as key: value"
+    return lines, (), [warning("W018", path, where, why, hint)]
 
 
 def _unused_keys(path: Path, line: int, keys: list[str]) -> Diagnostic:

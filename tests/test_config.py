@@ -115,3 +115,10 @@ def test_a_tilde_in_a_configured_path_is_the_home_folder(
     config = config_in(tmp_path, 'output = "~/site"\nsource = "~/stories"\n')
     assert config.out_dir == (tmp_path / "home" / "site").resolve()
     assert config.source_dir == (tmp_path / "home" / "stories").resolve()
+
+
+def test_a_tilde_naming_no_user_is_an_error_at_its_line(tmp_path: Path) -> None:
+    assert problems(tmp_path, 'title = "T"\noutput = "~nosuchuser-sitegen/site"\n') == [
+        "anthology.toml:2: E002 `output`: no home folder for `~nosuchuser-sitegen`;"
+        " write the path in full, or relative to the config"
+    ]

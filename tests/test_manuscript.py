@@ -111,8 +111,22 @@ def test_front_matter_never_closed_is_published_as_text_with_a_warning() -> None
     assert source is not None and source.front_matter == ()
     assert [line.text for line in source.lines[:2]] == ["---", "title: The Ferry"]
     assert [d.format() for d in found] == [
+        "s.txt:4: W018 front matter has no closing `---` before this line, so it is published"
+        " as text; add a line `---` above it, or write it as key: value"
+    ]
+    _, found = read_source(Path("s.txt"), b"---\ntitle: The Ferry\n")
+    assert [d.format() for d in found] == [
         "s.txt:1: W018 front matter is never closed, so it is published as text;"
         " add a line `---` after its last key"
+    ]
+
+
+def test_front_matter_cut_short_by_a_line_that_is_no_key_is_named_at_that_line() -> None:
+    source, found = read_source(Path("s.txt"), b"---\ntitle: X\n# draft 2\nauthor: A\n---\nText.\n")
+    assert source is not None and source.front_matter == ()
+    assert [d.format() for d in found] == [
+        "s.txt:3: W018 front matter has no closing `---` before this line, so it is published"
+        " as text; add a line `---` above it, or write it as key: value"
     ]
 
 
@@ -166,6 +180,18 @@ def test_utf16_without_a_byte_order_mark_is_one_error_not_a_warning_per_letter()
     assert [d.format() for d in found] == [
         "s.txt: E010 UTF-16 without a byte-order mark; save the file as UTF-8"
     ]
+
+
+def test_utf32_with_a_byte_order_mark_is_read() -> None:
+    source, found = read_source(Path("s.txt"), "Zoë crossed.\n".encode("utf-32"))
+    assert found == [] and source is not None and source.lines[0].text == "Zoë crossed."
+
+
+def test_a_file_padded_with_zero_bytes_is_not_taken_for_utf16() -> None:
+    """A crash can leave a file's end as zero bytes: they are controls, named and left out."""
+    source, found = read_source(Path("s.txt"), b"Fine.\n" + b"\x00" * 40)
+    assert source is not None and source.lines[0].text == "Fine."
+    assert {d.code for d in found} == {"W013"}
 
 
 def test_invalid_utf8_line_counts_old_mac_line_endings() -> None:

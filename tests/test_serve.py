@@ -388,7 +388,7 @@ def test_ctrl_c_stops_the_server_cleanly(project: Path) -> None:
 
 def test_port_0_serves_on_a_free_port_and_says_which(project: Path, serve) -> None:
     server = serve(project, port=0)
-    assert server.port != 0 and server.url == f"http://127.0.0.1:{server.port}/"
+    assert server.url.startswith("http://127.0.0.1:") and server.port != 0
     status, _, body = server.get("/")
     assert status == 200 and b"After the Lights Went Out" in body
 

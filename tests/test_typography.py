@@ -59,3 +59,4 @@ def test_a_long_title_gives_a_slug_a_file_system_can_hold() -> None:
     slug = slugify("The Ballad of " + "a Very Long Road " * 20)
     assert len(slug) <= MAX_SLUG and slug.startswith("the-ballad-of-a-very-long-road")
     assert not slug.endswith("-") and slug.split("-")[-1] in {"a", "very", "long", "road"}
+    assert slugify("A" + "a" * 200) == "a" * MAX_SLUG  # no hyphen to cut at
