@@ -165,6 +165,18 @@ def _bundled(name: str) -> Path:
     return inside if inside.is_dir() else PACKAGE_DIR.parent / name
 
 
+def overlaid_files(folder: Path, built_in: str) -> dict[str, Path]:
+    """The files of sitegen's own `built_in` folder ("templates" or "theme") with those of the
+    project's `folder` over them, by relative path, sorted: a project overrides the files it
+    has, one by one, and the others stay sitegen's. A writer copies only what they change."""
+    files: dict[str, Path] = {}
+    for root in dict.fromkeys((_bundled(built_in), folder)):
+        for path in root.rglob("*"):
+            if path.is_file() and not path.name.startswith("."):
+                files[path.relative_to(root).as_posix()] = path
+    return dict(sorted(files.items()))
+
+
 TOP_LEVEL_KEYS = {
     "title": str,
     "author": str,

@@ -412,6 +412,24 @@ def test_a_project_with_its_own_templates_and_theme_still_gets_the_book(tmp_path
     )
 
 
+def test_a_font_file_of_the_projects_own_is_used_by_the_site_and_the_book_alike(
+    tmp_path: Path,
+) -> None:
+    root = copy_project(tmp_path)
+    fonts = ROOT / "theme" / "fonts"
+    mine = "literata-latin-wght-normal.woff2"
+    (root / "theme" / "fonts").mkdir(parents=True)
+    replacement = (fonts / "literata-latin-wght-italic.woff2").read_bytes()
+    (root / "theme" / "fonts" / mine).write_bytes(replacement)
+    run_sitegen("build", cwd=root, check=True)
+    book = Book.open(root / "output" / BOOK_NAME)
+    assert (root / "output" / "theme" / "fonts" / mine).read_bytes() == replacement
+    assert book.read(f"EPUB/fonts/{mine}") == replacement
+    others = [n for n in book.archive.namelist() if n.endswith(".woff2") and mine not in n]
+    assert len(others) == 3
+    assert all(book.read(n) == (fonts / Path(n).name).read_bytes() for n in others)
+
+
 # --- The text ---------------------------------------------------------------------------------
 
 

@@ -5,20 +5,21 @@ all show a PNG thumbnail, several show an SVG cover as a blank tile, and the web
 a PNG as its Open Graph image. It is set in Literata, the site's own typeface, read from the
 theme's fonts folder, so nothing is downloaded and the cover matches the pages.
 
-A custom theme without Literata still gets a cover (and an EPUB) in it: `fonts_dir` falls
-back to the fonts sitegen ships.
+A theme of the project's own takes the fonts it has over sitegen's, file by file, like the
+site (see `config.overlaid_files`): one without Literata still gets a cover, and an EPUB, in it.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import Config, _bundled
+from ..config import Config, overlaid_files
 from ..diskcache import remembered
 from ..errors import Diagnostic, warning
 from ..model import Meta
@@ -41,10 +42,13 @@ ITALIC_FONTS = ("literata-latin-wght-italic.woff2", "literata-latin-ext-wght-ita
 LITERATA = (*ROMAN_FONTS, *ITALIC_FONTS)
 
 
-def fonts_dir(config: Config) -> Path:
-    """The theme's fonts folder, or sitegen's own when a custom theme leaves Literata out."""
-    own = config.theme_dir / "fonts"
-    return own if all((own / name).is_file() for name in LITERATA) else _bundled("theme") / "fonts"
+Fonts = Mapping[str, Path]  # Literata's files, by name
+
+
+def literata(config: Config) -> Fonts:
+    """Where the theme's Literata files are: the project's own, or else sitegen's."""
+    theme = overlaid_files(config.theme_dir, "theme")
+    return {name: theme[f"fonts/{name}"] for name in LITERATA}
 
 
 @dataclass(frozen=True)
@@ -66,16 +70,16 @@ def cover_image(meta: Meta, config: Config) -> CoverImage:
             data,
             generated=False,
         )
-    fonts = fonts_dir(config)
+    fonts = literata(config)
     data = remembered(
         "covers", _key(meta, fonts), lambda: typographic_cover(meta.title, meta.credit, fonts)
     )
     return CoverImage("cover.png", "image/png", data, generated=True)
 
 
-def _key(meta: Meta, fonts: Path) -> bytes:
+def _key(meta: Meta, fonts: Fonts) -> bytes:
     """What a generated cover depends on: its words and the exact fonts that draw them."""
-    return "\0".join((meta.title, meta.credit, *(_digest(fonts / n) for n in LITERATA))).encode()
+    return "\0".join((meta.title, meta.credit, *(_digest(fonts[n]) for n in LITERATA))).encode()
 
 
 def _digest(path: Path) -> str:
@@ -86,7 +90,7 @@ def cover_warnings(meta: Meta, config: Config) -> list[Diagnostic]:
     """W050 when the generated cover would show boxes for characters its typeface lacks."""
     if config.cover is not None:
         return []
-    fonts = fonts_dir(config)
+    fonts = literata(config)
     lacking = remembered(
         "cover-glyphs", _key(meta, fonts), lambda: "".join(_lacking(meta, fonts)).encode()
     ).decode()
@@ -104,7 +108,7 @@ def cover_warnings(meta: Meta, config: Config) -> list[Diagnostic]:
     ]
 
 
-def typographic_cover(title: str, author: str, fonts: Path) -> bytes:
+def typographic_cover(title: str, author: str, fonts: Fonts) -> bytes:
     """Title large and centred, an ornament, the author below."""
     from PIL import Image, ImageDraw
 
@@ -140,7 +144,7 @@ def typographic_cover(title: str, author: str, fonts: Path) -> bytes:
     return out.getvalue()
 
 
-def _lacking(meta: Meta, fonts: Path) -> list[str]:
+def _lacking(meta: Meta, fonts: Fonts) -> list[str]:
     roman = _faces(fonts, ROMAN_FONTS, 40, 400)
     italic = _faces(fonts, ITALIC_FONTS, 40, 400)
     return sorted(
@@ -149,8 +153,8 @@ def _lacking(meta: Meta, fonts: Path) -> list[str]:
     )
 
 
-def _faces(fonts: Path, names: tuple[str, ...], size: int, weight: int) -> Faces:
-    return tuple(_face(str(fonts / name), size, weight) for name in names)
+def _faces(fonts: Fonts, names: tuple[str, ...], size: int, weight: int) -> Faces:
+    return tuple(_face(str(fonts[name]), size, weight) for name in names)
 
 
 @lru_cache(maxsize=64)
@@ -215,7 +219,7 @@ def _wrap(text: str, faces: Faces, measure: int) -> list[str]:
     return lines or [""]
 
 
-def _fit(title: str, fonts: Path, measure: int) -> tuple[int, list[str]]:
+def _fit(title: str, fonts: Fonts, measure: int) -> tuple[int, list[str]]:
     """The largest size, from 220 px down, at which the title fits in five lines."""
     size = 220
     while True:

@@ -28,7 +28,7 @@ from ..errors import Diagnostic
 from ..model import Anthology, Chapter, Meta
 from ..slugs import slugify
 from ..sources import NOT_IN_XML
-from .cover import LITERATA, CoverImage, cover_image, cover_warnings, fonts_dir
+from .cover import LITERATA, CoverImage, cover_image, cover_warnings, literata
 from .html import Link, TemplateFiles, read_templates, templates_from
 from .prose import ChapterText, ChapterTexts
 
@@ -209,8 +209,8 @@ def _contributors(chapters: tuple[Chapter, ...], meta: Meta) -> tuple[str, ...]:
 
 def _fonts(config: Config) -> dict[str, bytes]:
     """Literata, embedded so the book reads in the site's typeface on any reading system."""
-    fonts = fonts_dir(config)
-    return {f"fonts/{name}": (fonts / name).read_bytes() for name in FONTS}
+    fonts = literata(config)
+    return {f"fonts/{name}": fonts[name].read_bytes() for name in FONTS}
 
 
 def describe_book(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, FunctionLoader, StrictUndefined, TemplateRuntimeError
 from markupsafe import Markup
 
-from ..config import Config, _bundled
+from ..config import Config, overlaid_files
 from ..diskcache import template_cache
 from ..model import Anthology, Chapter, Character, SharedChapter
 from .cast import (
@@ -127,18 +127,6 @@ def read_templates(templates_dir: Path) -> TemplateFiles:
         (name, str(path), path.read_bytes())
         for name, path in overlaid_files(templates_dir, "templates").items()
     )
-
-
-def overlaid_files(folder: Path, built_in: str) -> dict[str, Path]:
-    """The files of sitegen's own `built_in` folder ("templates" or "theme") with those of the
-    project's `folder` over them, by relative path, sorted: a project overrides the files it
-    has, one by one, and the others stay sitegen's. A writer copies only what they change."""
-    files: dict[str, Path] = {}
-    for root in dict.fromkeys((_bundled(built_in), folder)):
-        for path in root.rglob("*"):
-            if path.is_file() and not path.name.startswith("."):
-                files[path.relative_to(root).as_posix()] = path
-    return dict(sorted(files.items()))
 
 
 @lru_cache(maxsize=8)
