@@ -22,6 +22,7 @@ the parent it was copied from.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import os
 import pickle
@@ -39,6 +40,7 @@ T = TypeVar("T")
 V = TypeVar("V")
 
 _BUFFER = 1 << 16  # bytes read from or written to a pipe at a time
+_PIPE_SIZE = 1 << 20  # bytes a pipe holds (Linux's default limit for a user)
 _HELPER_ENDS: weakref.WeakSet[BinaryIO] = weakref.WeakSet()
 """This process's ends of its helpers' pipes. A helper forked later closes its copies: a
 helper reads calls until its pipe is closed, and a copy elsewhere would keep it open."""
@@ -133,6 +135,7 @@ class Helper(Generic[S]):
             return
         calls_in, calls_out = os.pipe()
         answers_in, answers_out = os.pipe()
+        _widen(calls_out, answers_out)
         try:
             self.pid = os.fork()
         except OSError:  # no process to be had: calls will run here
@@ -277,6 +280,16 @@ def _closed(end: BinaryIO | None) -> None:
         _HELPER_ENDS.discard(end)
         with contextlib.suppress(OSError):  # a writer to a helper that has gone
             end.close()
+
+
+def _widen(*pipes: int) -> None:
+    """Let each pipe hold `_PIPE_SIZE` bytes, where the system allows: a build's results are
+    megabytes, and a pipe of the usual 64 KB passes them with a switch between the processes
+    for every 64 KB."""
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        for pipe in pipes:
+            with contextlib.suppress(OSError):  # more than an unprivileged user may have
+                fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
 
 
 def _close(*pipes: int) -> None:
