@@ -187,6 +187,14 @@ def test_utf32_with_a_byte_order_mark_is_read() -> None:
     assert found == [] and source is not None and source.lines[0].text == "Zoë crossed."
 
 
+def test_noncharacters_xml_cannot_hold_are_named_and_left_out() -> None:
+    """U+FFFE and U+FFFF are valid UTF-8 but not XML: each is left out with a warning."""
+    data = "Kai\ufffe stood.\nThe end\uffff.".encode()
+    source, found = read_source(Path("s.txt"), data)
+    assert [(d.code, d.line) for d in found] == [("W013", 1), ("W013", 2)]
+    assert source is not None and [line.text for line in source.lines] == ["Kai stood.", "The end."]
+
+
 def test_a_file_padded_with_zero_bytes_is_not_taken_for_utf16() -> None:
     """A crash can leave a file's end as zero bytes: they are controls, named and left out."""
     source, found = read_source(Path("s.txt"), b"Fine.\n" + b"\x00" * 40)

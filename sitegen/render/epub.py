@@ -27,7 +27,7 @@ from ..config import Config
 from ..errors import Diagnostic
 from ..model import Anthology, Chapter, Meta
 from ..slugs import slugify
-from ..sources import NOT_IN_XML
+from ..sources import NOT_IN_XML, fit_for_xml
 from .cover import LITERATA, CoverImage, cover_image, cover_warnings, literata
 from .html import Link, TemplateFiles, read_templates, templates_from
 from .prose import ChapterText, ChapterTexts
@@ -344,22 +344,14 @@ class _Renderer:
         )
 
 
-_CONTROLS = bytes(code for code in range(32) if code not in b"\t\n\r")
-
-
 def xml_bytes(text: str) -> bytes:
     """`text` as UTF-8, less the characters XML cannot hold (`NOT_IN_XML`). A book has a
-    thousand documents and nearly all are clean, so the bytes are checked first, at the speed
-    of a copy: the controls are bytes of their own in UTF-8, U+FFFE and U+FFFF are EF BF BE
-    and EF BF BF, and a lone surrogate cannot be encoded at all."""
+    thousand documents and nearly all are clean, so the bytes are checked first."""
     try:
         data = text.encode("utf-8")
-    except UnicodeEncodeError:
+    except UnicodeEncodeError:  # a lone surrogate
         return NOT_IN_XML.sub("", text).encode("utf-8")
-    clean = len(data.translate(None, _CONTROLS)) == len(data)
-    if clean and b"\xef\xbf\xbe" not in data and b"\xef\xbf\xbf" not in data:
-        return data
-    return NOT_IN_XML.sub("", text).encode("utf-8")
+    return data if fit_for_xml(data) else NOT_IN_XML.sub("", text).encode("utf-8")
 
 
 def render_epub(
