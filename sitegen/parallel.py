@@ -22,7 +22,6 @@ the parent it was copied from.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
 import os
 import pickle
@@ -285,7 +284,10 @@ def _closed(end: BinaryIO | None) -> None:
 def _widen(*pipes: int) -> None:
     """Let each pipe hold `_PIPE_SIZE` bytes, where the system allows: a build's results are
     megabytes, and a pipe of the usual 64 KB passes them with a switch between the processes
-    for every 64 KB."""
+    for every 64 KB. Only called where processes fork, so never on Windows, which has no
+    `fcntl`."""
+    import fcntl
+
     if hasattr(fcntl, "F_SETPIPE_SZ"):
         for pipe in pipes:
             with contextlib.suppress(OSError):  # more than an unprivileged user may have
