@@ -382,6 +382,9 @@ def _stage(
             if folder not in folders:
                 os.makedirs(os.path.join(new_root, folder), exist_ok=True)
                 folders.add(folder)
+            if held:  # a spare may hold a file sitegen took over from someone, listed nowhere
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(target)
         if unchanged:
             os.link(old, target)
         else:

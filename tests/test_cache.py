@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,11 @@ def test_a_manuscript_is_read_again_only_when_the_file_system_says_it_changed(
     monkeypatch.setattr(cache_module, "SETTLED_NS", 0)  # as if it had been saved long ago
     settled = cache.read_manuscript(manuscript)
     assert cache.read_manuscript(manuscript) is settled
-    manuscript.write_text("Ana left.\n", "utf-8")  # the same size
+    before = manuscript.stat().st_mtime_ns
+    manuscript.write_text("Ana rested.\n", "utf-8")  # the same size, saved a moment later
+    os.utime(manuscript, ns=(before + 10_000_000, before + 10_000_000))
     changed = cache.read_manuscript(manuscript)
-    assert changed.source is not None and changed.source.lines[0].text == "Ana left."
+    assert changed.source is not None and changed.source.lines[0].text == "Ana rested."
 
 
 def test_files_of_yours_added_or_removed_while_serving_stay_as_you_left_them(
@@ -54,3 +57,26 @@ def test_files_of_yours_added_or_removed_while_serving_stay_as_you_left_them(
     for _ in range(3):
         build(config, epub=False, cache=cache)
         assert not (out / "notes.txt").exists() and not (out / "drafts").exists()
+
+
+def test_a_file_of_yours_that_the_site_takes_over_does_not_stop_the_next_rebuild(
+    tmp_path: Path,
+) -> None:
+    """A CNAME written by hand, which the config then asks for with the same bytes, becomes
+    the site's. The site it replaced, which `serve` stages the next build in, still holds the
+    hand-made copy: that rebuild must write over it, not fail."""
+    from conftest import copy_project
+
+    from sitegen.build import build
+    from sitegen.config import load_config
+
+    project = copy_project(tmp_path / "anthology")
+    cache = BuildCache()
+    build(load_config(root=project), epub=False, cache=cache)
+    out = project / "output"
+    (out / "CNAME").write_text("stories.example.org\n", "utf-8")
+    config = project / "anthology.toml"
+    config.write_text('cname = "stories.example.org"\n' + config.read_text("utf-8"), "utf-8")
+    for _ in range(3):
+        build(load_config(root=project), epub=False, cache=cache)
+        assert (out / "CNAME").read_text("utf-8") == "stories.example.org\n"
