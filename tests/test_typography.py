@@ -58,5 +58,11 @@ def test_only_punctuation_and_spacing_change() -> None:
 def test_a_long_title_gives_a_slug_a_file_system_can_hold() -> None:
     slug = slugify("The Ballad of " + "a Very Long Road " * 20)
     assert len(slug) <= MAX_SLUG and slug.startswith("the-ballad-of-a-very-long-road")
-    assert not slug.endswith("-") and slug.split("-")[-1] in {"a", "very", "long", "road"}
-    assert slugify("A" + "a" * 200) == "a" * MAX_SLUG  # no hyphen to cut at
+    words, mark = slug.rsplit("-", 1)
+    assert words.split("-")[-1] in {"a", "very", "long", "road"}  # cut between words
+    assert len(mark) == 6 and all(c in "0123456789abcdef" for c in mark)
+    no_hyphen = slugify("A" + "a" * 200)
+    assert len(no_hyphen) == MAX_SLUG and no_hyphen.startswith("a" * 70)
+    start = "The Long Road Home Through the Hills and Valleys of the Old Country and Beyond, "
+    one, two = slugify(start + "Part One"), slugify(start + "Part Two")
+    assert one != two and len(one) <= MAX_SLUG and len(two) <= MAX_SLUG
