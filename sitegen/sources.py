@@ -226,8 +226,11 @@ def split_front_matter(
     may go on over indented or `- ` lines, as in the front matter other tools write. It needs
     one key sitegen reads (`title`, `author`, `slug`): without one, the block is text (a scene
     break and dialogue such as `Kai: Go.`), never metadata, so nothing is taken out of a story
-    on a guess. The other keys are left out, with a warning that names them. A block with one
-    of sitegen's keys but no closing `---` stays text too, with a warning.
+    on a guess. Other tools write their keys in lower case; a capitalised word that is not one
+    of sitegen's keys is a speaker, and ends the block as text (`Author: I did.` among lines of
+    dialogue is not the story's author). The other keys are left out, with a warning that
+    names them. A block with one of sitegen's keys but no closing `---` stays text too, with a
+    warning.
     """
     if not lines or lines[0].text.strip() != "---":
         return lines, (), []
@@ -248,10 +251,10 @@ def split_front_matter(
         if (pairs or unused) and (text[:1].isspace() or text.startswith("- ")):
             continue  # more of the value above
         match = _FRONT_MATTER_LINE.match(text)
-        if not match:
-            stop = line
+        key = match.group(1).lower() if match else ""
+        if not match or (key not in FRONT_MATTER_KEYS and match.group(1)[0].isupper()):
+            stop = line  # not a key, or a speaker: "Kai: Who wrote this?"
             break
-        key = match.group(1).lower()
         if key in FRONT_MATTER_KEYS:
             pairs.append((key, _unquote(match.group(2).strip())))
         else:

@@ -102,6 +102,17 @@ def test_dialogue_at_the_top_is_never_taken_for_front_matter() -> None:
     assert m.title is None
 
 
+def test_dialogue_naming_an_author_at_the_top_stays_in_the_story() -> None:
+    m = manuscript("---\nKai: Who wrote this?\nAuthor: I did.\nKai: Then sign it.\n---\nAfter.")
+    assert [b.plain for b in m.blocks if isinstance(b, Paragraph)] == [
+        "Kai: Who wrote this?",
+        "Author: I did.",
+        "Kai: Then sign it.",
+        "After.",
+    ]
+    assert m.author is None
+
+
 def test_front_matter_never_closed_is_published_as_text_with_a_warning() -> None:
     """Without its closing `---`, where the metadata ends is a guess: nothing is taken out of
     the story, and the writer is told how to mend it."""
