@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from jinja2 import TemplateError
-
 from . import __version__
 from .config import BASE_URL_RE, Config, load_config
 from .errors import (
@@ -23,7 +21,6 @@ from .errors import (
     Severity,
     SitegenError,
     os_error_diagnostic,
-    template_diagnostic,
 )
 
 Handler = Callable[[argparse.Namespace], int]
@@ -378,10 +375,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         Printer().diagnostics(exc.diagnostics)
         errors = sum(d.severity is Severity.ERROR for d in exc.diagnostics)
         print(f"sitegen: {errors} error{'s' * (errors != 1)}; nothing was written", file=sys.stderr)
-        return 1
-    except TemplateError as exc:
-        Printer().diagnostics([template_diagnostic(exc)])
-        print("sitegen: 1 error; nothing was written", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("sitegen: interrupted", file=sys.stderr)

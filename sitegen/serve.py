@@ -38,7 +38,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from livereload.server import LiveScriptInjector
 from livereload.watcher import Watcher as LiveReloadWatcher
@@ -56,7 +55,6 @@ from .errors import (
     SitegenError,
     error,
     os_error_diagnostic,
-    template_diagnostic,
 )
 from .sources import is_manuscript
 from .writer import MANIFEST, remove_tree, set_aside
@@ -258,9 +256,6 @@ class Builder:
             result = build(config, epub=self.options.epub, cache=self.cache)
         except SitegenError as exc:
             return Outcome(changed, time.perf_counter() - started, config, None, exc.diagnostics)
-        except TemplateError as exc:
-            problem = template_diagnostic(exc)
-            return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
         except OSError as exc:
             problem = os_error_diagnostic(exc, config.out_dir if config else Path.cwd())
             return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
