@@ -76,6 +76,7 @@ def raise_if_errors(diagnostics: Iterable[Diagnostic]) -> None:
 
 
 TEMPLATE_SUFFIXES = {".html", ".xhtml", ".xml", ".opf", ".ncx", ".svg", ".txt", ".css"}
+_TEMPLATE_LIBRARIES = {"jinja2", "markupsafe"}  # code a template's line runs through
 
 
 def _template_frames(exc: BaseException) -> list[traceback.FrameSummary]:
@@ -87,8 +88,15 @@ def _template_frames(exc: BaseException) -> list[traceback.FrameSummary]:
 
 def raised_by_template(exc: BaseException) -> bool:
     """Whether a template's own code raised `exc` ({{ 1 // 0 }}, a loop over a number): a
-    mistake in the template, to point at, not a bug in sitegen."""
-    return bool(_template_frames(exc))
+    mistake in the template, to point at. That is so when the innermost line outside Jinja's
+    own code is a template's; an exception raised in sitegen's code that a template called is
+    a bug in sitegen, not the writer's mistake."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if Path(frame.filename).suffix in TEMPLATE_SUFFIXES:
+            return True
+        if not _TEMPLATE_LIBRARIES.intersection(Path(frame.filename).parts):
+            return False
+    return False
 
 
 def template_diagnostic(exc: Exception) -> Diagnostic:

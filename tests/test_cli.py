@@ -208,6 +208,30 @@ def test_a_template_whose_own_code_fails_is_one_line_at_its_template(project: Pa
     assert "bug in sitegen" not in result.stderr and not (project / "output").exists()
 
 
+def test_a_failure_in_python_a_template_calls_is_not_blamed_on_the_template() -> None:
+    """The template's own line failing is its mistake; sitegen's code failing when a template
+    calls it is a bug in sitegen, and must not send the writer to fix a template."""
+    from sitegen.errors import raised_by_template
+    from sitegen.render.html import templates_from
+
+    def broken() -> str:
+        raise KeyError("editor")
+
+    env = templates_from(
+        (
+            ("own.html", "own.html", b"{% for x in 5 %}{% endfor %}"),
+            ("calls.html", "calls.html", b"{{ broken() }}"),
+        )
+    ).env
+    failures = []
+    for name in ("own.html", "calls.html"):
+        try:
+            env.get_template(name).render(broken=broken)
+        except Exception as exc:
+            failures.append(raised_by_template(exc))
+    assert failures == [True, False]
+
+
 def test_a_templates_folder_overrides_only_the_templates_it_holds(project: Path) -> None:
     """Like a theme override elsewhere: copy the one template to change, and every other page
     (and the book) still comes from sitegen's own."""
