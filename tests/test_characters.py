@@ -600,7 +600,7 @@ def test_a_quote_takes_the_whole_speech_its_sentence_belongs_to() -> None:
     assert around("Grant").endswith("welcome to stay.\u201d Grant nodded.")  # a tag, too
 
 
-def test_a_long_run_of_capitals_names_no_one_and_costs_no_more_than_prose(
+def test_a_long_run_of_capitals_names_no_one_and_makes_no_page(
     tmp_path: Path,
 ) -> None:
     """A title-cased sign or headline, or a name pasted over and over, is not a character:
