@@ -11,7 +11,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from functools import partial
-from itertools import accumulate, groupby, islice
+from itertools import accumulate, groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -144,44 +144,49 @@ def link_characters(
         running = before[-1][-1]
     breaks = [scene_breaks(chapter) for chapter in chapters]
 
-    # Where each mention falls, and who shares each scene (chapter, scene) with whom.
+    # One pass over each character's mentions, a chapter at a time: where each falls, the
+    # scenes (chapter, scene) they are present in, and their first mentions quoted.
     present: dict[tuple[int, int], set[int]] = {}
     positions: list[tuple[float, ...]] = []
+    quoted: list[tuple[Quote, ...]] = []
     for number, character in enumerate(index.characters):
-        found = []
-        current = -1
-        for c, b, start, _, _ in character.mentions:
-            if c != current:
-                current, blocks, block_words, words_before, scenes = (
-                    c,
-                    chapters[c].blocks,
-                    chapters[c].block_words,
-                    before[c],
-                    breaks[c],
+        found: list[float] = []
+        quotes: list[Quote] = []
+        for c, in_chapter in groupby(character.mentions, _CHAPTER):  # in reading order
+            here = tuple(in_chapter)
+            blocks, block_words, words_before = (
+                chapters[c].blocks,
+                chapters[c].block_words,
+                before[c],
+            )
+            for scene in {bisect_right(breaks[c], mention.block) for mention in here}:
+                present.setdefault((c, scene), set()).add(number)
+            # How far into the anthology each mention falls, 0 to 1, measured in words.
+            found += [
+                min(
+                    1.0,
+                    (words_before[b] + block_words[b] * start / max(1, len(blocks[b].plain)))
+                    / total_words,
                 )
-            present.setdefault((c, bisect_right(scenes, b)), set()).add(number)
-            # How far into the anthology the mention falls, 0 to 1, measured in words.
-            where = words_before[b] + block_words[b] * start / max(1, len(blocks[b].plain))
-            found.append(min(1.0, where / total_words))
+                for _, b, start, _, _ in here
+            ]
+            first = here[:QUOTED_PER_CHAPTER]
+            make = partial(_quotes, blocks, first)
+            slot = (character.slug, c)
+            quotes += make() if cache is None else cache.get(slot, (first, blocks), make)
         positions.append(tuple(found))
+        quoted.append(tuple(quotes))
     shared: list[Counter[int]] = [Counter() for _ in index.characters]
     for cast in present.values():
         for one in cast:
             shared[one].update(other for other in cast if other != one)
 
     links = []
-    for number, character in enumerate(index.characters):
-        quotes: list[Quote] = []
-        for c, in_chapter in groupby(character.mentions, _CHAPTER):  # in reading order
-            first = tuple(islice(in_chapter, QUOTED_PER_CHAPTER))
-            blocks = chapters[c].blocks
-            make = partial(_quotes, blocks, first)
-            slot = (character.slug, c)
-            quotes += make() if cache is None else cache.get(slot, (first, blocks), make)
+    for number in range(len(index.characters)):
         companions = sorted(shared[number].items(), key=lambda item: (-item[1], item[0]))
         links.append(
             CharacterLinks(
-                quotes=tuple(quotes),
+                quotes=quoted[number],
                 companions=tuple(Companion(other, count) for other, count in companions),
                 positions=positions[number],
             )
