@@ -87,14 +87,15 @@ def _in_folder(path: Path, folder: Path) -> bool:
 
 
 def list_manuscripts(source_dir: Path) -> list[Path]:
-    return _scan_folder(source_dir)[0]
+    return _scan_folder(source_dir, frozenset())[0]
 
 
-def _scan_folder(source_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
+def _scan_folder(source_dir: Path, listed: frozenset[str]) -> tuple[list[Path], list[Diagnostic]]:
     """The manuscripts in `source_dir`, files or links to files, and a warning for each thing
     there that looks like manuscripts but is not read: a folder or a broken link with a
-    manuscript's name, a folder holding manuscripts (only the source folder itself is read),
-    and a word processor's document."""
+    manuscript's name, a folder holding manuscripts the config does not list by their
+    `listed` paths (only the source folder itself is read for the rest), and a word
+    processor's document."""
     files: list[str] = []
     unread: list[Diagnostic] = []
     with os.scandir(source_dir) as entries:  # each entry knows its kind: no stat per file
@@ -104,9 +105,12 @@ def _scan_folder(source_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
                     files.append(entry.path)
                     continue
                 why, hint = "it is not a file, or a link to one", "make it a file, or rename it"
-            elif _holds_manuscripts(entry):
+            elif _holds_unlisted_manuscripts(entry, listed):
                 why = "manuscripts in a folder of their own"
-                hint = f"move them straight into {source_dir.name}/ to publish them"
+                hint = (
+                    f"move them straight into {source_dir.name}/, or list them in the config,"
+                    " to publish them"
+                )
             elif os.path.splitext(entry.name)[1].lower() in DOCUMENT_SUFFIXES:
                 why = "a word processor's document, not plain text"
                 hint = "save it as plain text (.txt, UTF-8) to publish it"
@@ -124,11 +128,14 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _holds_manuscripts(entry: os.DirEntry[str]) -> bool:
+def _holds_unlisted_manuscripts(entry: os.DirEntry[str], listed: frozenset[str]) -> bool:
     if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
         return False
     try:
-        return any(_is_manuscript_name(name) for name in os.listdir(entry.path))
+        return any(
+            _is_manuscript_name(name) and f"{entry.name}/{name}" not in listed
+            for name in os.listdir(entry.path)
+        )
     except OSError:  # unreadable: nothing to say about what it holds
         return False
 
@@ -347,7 +354,10 @@ def manuscript_order(
                 "create it, or point --source or `source` at your manuscripts",
             )
         ]
-    files, found = _scan_folder(config.source_dir)
+    listed_paths = frozenset(  # as "folder/name.txt", to compare with what a folder holds
+        os.path.normpath(entry.file).replace(os.sep, "/") for entry in config.chapters
+    )
+    files, found = _scan_folder(config.source_dir, listed_paths)
     on_disk = {p.name: p for p in files}
     ordered: list[tuple[Path, ChapterEntry | None]] = []
     listed: set[str] = set()

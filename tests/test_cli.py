@@ -312,6 +312,29 @@ def test_what_looks_like_manuscripts_but_is_not_read_is_named(project: Path) -> 
     assert "manuscripts in a folder of their own; move them straight into seeds/" in unread[4]
 
 
+def test_a_folder_is_named_unread_only_for_manuscripts_the_config_does_not_list(
+    project: Path,
+) -> None:
+    part = project / "seeds" / "part-two"
+    part.mkdir()
+    (part / "later.txt").write_text("Mara kept this story in a folder of its own.\n")
+    config = project / "anthology.toml"
+    with config.open("a", encoding="utf-8") as entries:
+        entries.write('\n[[chapters]]\nfile = "part-two/later.txt"\ntitle = "Later"\n')
+    result = run_sitegen("build", cwd=project, check=True)
+    assert " W016 " not in result.stderr
+    assert "kept this story in a folder" in (
+        project / "output" / "chapters" / "later" / "index.html"
+    ).read_text("utf-8")
+
+    (part / "draft.txt").write_text("A draft nobody listed.\n")
+    result = run_sitegen("build", cwd=project, check=True)
+    assert [line for line in result.stderr.splitlines() if " W016 " in line] == [
+        "seeds/part-two: W016 not read: manuscripts in a folder of their own; move them"
+        " straight into seeds/, or list them in the config, to publish them"
+    ]
+
+
 def test_a_file_system_error_is_one_line_with_a_code(project: Path) -> None:
     (project / "a-file").write_text("keep me")
     result = run_sitegen("build", "--out", "a-file/site", cwd=project)
