@@ -255,6 +255,8 @@ def gather(
         modified = max(modified, prepared.modified)
         found.extend(prepared.diagnostics)
         if prepared.empty:
+            # Not "published after the listed chapters", as an unlisted manuscript is told.
+            found[:] = [d for d in found if (d.code, d.path) != ("W012", str(prepared.path))]
             found.append(  # a warning: a story just started (an empty new file) stops nothing
                 warning(
                     "W014",

@@ -285,6 +285,7 @@ def test_an_empty_new_manuscript_is_left_out_with_a_warning(project: Path) -> No
     assert "seeds/zz_new.txt: W014 manuscript has no text yet; left out of the site" in (
         result.stderr
     )
+    assert "W012" not in result.stderr  # unlisted, but not "published after the listed"
 
 
 def test_what_looks_like_manuscripts_but_is_not_read_is_named(project: Path) -> None:
