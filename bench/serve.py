@@ -69,7 +69,7 @@ def free_port() -> int:
 @contextmanager
 def serving(folder: Path, port: int):
     process = subprocess.Popen(
-        [sys.executable, "-m", "sitegen", "serve", "--port", str(port)],
+        [sys.executable, "-m", "sitegen", "serve", "--port", str(port), "--out", "output"],
         cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -101,10 +101,10 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--out", type=Path, metavar="DIR", help="where to write the site (default: output/)"
-    )
+def _add_output_options(
+    parser: argparse.ArgumentParser, out_help: str = "where to write the site (default: output/)"
+) -> None:
+    parser.add_argument("--out", type=Path, metavar="DIR", help=out_help)
     parser.add_argument(
         "--base-url",
         type=_base_url,
@@ -320,7 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the browser reloads by itself, and shows the errors of a failed build.",
     )
     _add_config_options(serve)
-    _add_output_options(serve)
+    _add_output_options(
+        serve,
+        "where to write the preview (default: a temporary folder, removed on stop, so that"
+        " output/ stays as the last build made it)",
+    )
     _add_serve_options(serve)
     serve.set_defaults(handler=cmd_serve)
 

@@ -1,7 +1,7 @@
 """`sitegen serve`: the normal build in a loop, a preview server, and a browser that reloads.
 
 Three kinds of thread, each owning one thing:
-- The main thread runs the event loop: it serves the built site from the output folder under
+- The main thread runs the event loop: it serves the built site from the preview's folder under
   the configured base path, speaks the LiveReload protocol with the browser (livereload's
   websocket handler, its livereload.js and its script injection, on its tornado server), and is
   the only thread that touches the preview's state.
@@ -30,10 +30,12 @@ import html
 import os
 import re
 import sys
+import tempfile
 import threading
 import time
 import webbrowser
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -72,7 +74,7 @@ JUNK = DefaultFilter()  # editor swap and backup files, VCS folders and the like
 class ServeOptions:
     config: Path | None = None
     source: Path | None = None
-    out: Path | None = None
+    out: Path | None = None  # None: a private folder (see `previewed`)
     base_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
@@ -585,6 +587,22 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+@contextmanager
+def previewed(options: ServeOptions) -> Iterator[ServeOptions]:
+    """`options`, writing the preview to a temporary folder of its own unless `--out` names
+    one. The preview is built without the book (unless `--epub`), and into the output folder
+    it would remove the book a `sitegen build` left there for publishing; so, like MkDocs'
+    and Hugo's servers, it leaves that folder alone. The folder is removed on the way out."""
+    if options.out is not None:
+        yield options
+        return
+    home = Path(tempfile.mkdtemp(prefix="sitegen-preview-"))
+    try:
+        yield replace(options, out=home / "site")
+    finally:
+        remove_tree(home)
+
+
 async def run(options: ServeOptions) -> int:
     try:
         places = Places.of(options.load())
@@ -628,7 +646,8 @@ async def run(options: ServeOptions) -> int:
 
 def serve(options: ServeOptions) -> int:
     try:
-        return asyncio.run(run(options))
+        with previewed(options) as previewing:
+            return asyncio.run(run(previewing))
     except KeyboardInterrupt:
         print("\nStopped serving.", flush=True)
         return 0

@@ -430,8 +430,8 @@ def remove_tree(folder: Path) -> None:
     not change (one made read-only before it came into the site) is opened first."""
     try:
         shutil.rmtree(folder)
-    except FileNotFoundError:
-        return
+    except FileNotFoundError:  # gone, or going under another remover: what is left goes too
+        shutil.rmtree(folder, ignore_errors=True)
     except OSError:
         for inside, _, _ in os.walk(folder):
             with contextlib.suppress(OSError):

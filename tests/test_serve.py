@@ -37,12 +37,15 @@ def free_port() -> int:
 class Serving:
     """`sitegen serve` running in `root`, its output collected line by line."""
 
-    def __init__(self, root: Path, *args: str, port: int | None = None) -> None:
+    def __init__(
+        self, root: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.root = root
         self.port = free_port() if port is None else port
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sitegen", "serve", "--port", str(self.port), *args],
             cwd=root,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -197,7 +200,7 @@ def test_an_edit_renders_again_only_the_pages_that_show_it(project: Path, serve)
 def test_rebuilds_write_the_same_site_as_a_fresh_build(
     project: Path, serve, tmp_path: Path
 ) -> None:
-    server = serve(project)
+    server = serve(project, "--out", "output")
     seeds = project / "seeds"
     edited = seeds / "002_ef6fb1f138db9e8e.txt"
     save(edited, edited.read_text("utf-8") + "\nOne more line, quietly.\n")
@@ -220,6 +223,31 @@ def test_rebuilds_write_the_same_site_as_a_fresh_build(
     # leaves nothing beside the output folder.
     assert server.stop() == 0
     assert not [p.name for p in project.iterdir() if p.name.startswith(".output")]
+
+
+def test_the_preview_leaves_the_built_site_and_its_book_alone(
+    project: Path, serve, tmp_path: Path
+) -> None:
+    """A preview without the book, written over `sitegen build`'s site, would remove the book
+    that site is published with."""
+    run_sitegen("build", cwd=project, check=True)
+    out = project / "output"
+    built = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert any(p.suffix == ".epub" for p in built)
+    previews = tmp_path / "previews"
+    previews.mkdir()
+    server = serve(project, env={**os.environ, "TMPDIR": str(previews)})
+    manuscript = project / "seeds" / "000_8e09d97cdccea25b.txt"
+    save(manuscript, manuscript.read_text("utf-8") + "\nA sentence for the preview only.\n")
+    server.wait_for(r"^Rebuilt ")
+    status, _, body = server.get(
+        first_chapter(server).removeprefix(f"http://127.0.0.1:{server.port}")
+    )
+    assert status == 200 and b"A sentence for the preview only." in body
+    assert len(list(previews.iterdir())) == 1  # the preview's own folder
+    assert server.stop() == 0
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == built
+    assert list(previews.iterdir()) == []
 
 
 def differences(left: Path, right: Path) -> list[str]:
@@ -324,7 +352,7 @@ def test_with_epub_the_preview_offers_the_book(project: Path, serve) -> None:
 def test_paths_outside_the_site_are_refused(project: Path, serve, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("the secret that must not be served", "utf-8")
-    server = serve(project)
+    server = serve(project, "--out", "output")
     out = project / "output"
     (out / "linked.txt").symlink_to(secret)
     (out / "linked-folder").symlink_to(tmp_path, target_is_directory=True)
