@@ -143,8 +143,8 @@ class Places:
             return True
         if path.is_relative_to(self.out_dir):
             return False
-        if path.parent == self.source_dir and is_manuscript(path):
-            return True
+        if path.is_relative_to(self.source_dir) and is_manuscript(path):
+            return True  # in a subfolder too: the config may list it, or the build warns of it
         if path.is_relative_to(self.templates_dir) or path.is_relative_to(self.theme_dir):
             return not path.name.startswith(".") and JUNK(change, str(path))
         # A folder appearing or going where the config looks for one: the next config differs.

@@ -250,6 +250,23 @@ def test_the_preview_leaves_the_built_site_and_its_book_alone(
     assert list(previews.iterdir()) == []
 
 
+def test_a_manuscript_the_config_lists_in_a_subfolder_is_rebuilt_on_save(
+    project: Path, serve
+) -> None:
+    part = project / "seeds" / "part-two"
+    part.mkdir()
+    later = part / "later.txt"
+    later.write_text("Mara kept this story in a folder of its own.\n", "utf-8")
+    config = project / "anthology.toml"
+    with config.open("a", encoding="utf-8") as entries:
+        entries.write('\n[[chapters]]\nfile = "part-two/later.txt"\ntitle = "Later"\n')
+    server = serve(project)
+    save(later, "Mara moved the story back out, one day.\n")
+    server.wait_for(r"^Rebuilt .*part-two/later\.txt")
+    status, _, body = server.get("/chapters/later/")
+    assert status == 200 and b"Mara moved the story back out" in body
+
+
 def differences(left: Path, right: Path) -> list[str]:
     compared = filecmp.dircmp(left, right, ignore=[])
     found = [*compared.left_only, *compared.right_only]
