@@ -100,8 +100,12 @@ def make_chapter(
     number: int, manuscript: Manuscript, entry: ChapterEntry | None, config: Config
 ) -> Chapter:
     source = manuscript.source
-    given_title = (entry and entry.title) or manuscript.title
-    title = given_title or title_from_file(source.path)
+    configured = entry.title if entry and entry.title else None
+    given_title = configured or manuscript.title
+    # Typeset as a `# Title` line is: curly quotes, its markup dropped.
+    title = (title_text(configured) if configured else manuscript.title) or title_from_file(
+        source.path
+    )
     # A title derived from the file name is not unique ("01_x", "02_x"); the file name is.
     slug = (
         (entry and entry.slug)
@@ -348,11 +352,11 @@ def _size(path: Path) -> int:
 def meta_from(config: Config, modified: int) -> Meta:
     """The anthology's metadata; `modified` is when its newest manuscript last changed."""
     return Meta(
-        title=config.title,
+        title=title_text(config.title),
         author=config.author,
         editor=config.editor,
         language=config.language,
-        description=config.description,
+        description=title_text(config.description),
         base_url=config.base_url,
         base_path=config.base_path,
         site_url=config.site_url,

@@ -165,3 +165,25 @@ def test_fenced_code_is_highlighted_and_escaped(tmp_path: Path) -> None:
     block = page.select_one(".prose .highlight pre")
     assert block.get_text() == 'print("<b>hi</b>")\n'
     assert block.select("span.nb") and not block.select("b")
+
+
+def test_titles_from_the_config_are_typeset_like_a_title_line(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("Ana walked home.\n", "utf-8")
+    (seeds / "b.txt").write_text('# Ben\'s "Short" *Day*\n\nBen walked home.\n', "utf-8")
+    (tmp_path / "anthology.toml").write_text(
+        'title = "Two \\"Walks\\" Home"\n'
+        'description = "It\'s *late* -- and they walk."\n'
+        '[[chapters]]\nfile = "a.txt"\ntitle = "Ana\'s \\"Long\\" *Night*"\n'
+        '[[chapters]]\nfile = "b.txt"\n',
+        "utf-8",
+    )
+    run_sitegen("build", "--no-epub", cwd=tmp_path, check=True)
+    out = tmp_path / "output"
+    titles = [title_of(page) for page in sorted((out / "chapters").glob("*/index.html"))]
+    assert titles == ["Ana\u2019s \u201cLong\u201d Night", "Ben\u2019s \u201cShort\u201d Day"]
+    home = BeautifulSoup((out / "index.html").read_bytes(), "html.parser")
+    assert home.h1.get_text() == "Two \u201cWalks\u201d Home"
+    description = home.find("meta", attrs={"name": "description"})
+    assert description["content"] == "It\u2019s late\u2014and they walk."
