@@ -44,6 +44,10 @@ class KeyLines:
         return None
 
 
+LANGUAGE_TAG = re.compile(r"(?:[A-Za-z]{2,3}|[xX](?=-))(?:-[A-Za-z0-9]{1,8})*")
+"""A language tag's form (BCP 47): "en", "en-GB", "zh-Hant-TW", "sr-Latn"."""
+
+
 @dataclass(frozen=True)
 class ChapterEntry:
     """One `[[chapters]]` entry: which manuscript, and what the editor says about it; it is
@@ -360,11 +364,32 @@ def load_config(
     characters = _characters(check, get("characters", {}))
     config_base = get("base_url", "/")
     resolved_base = _normalise_base_url(check, base_url if base_url is not None else config_base)
-    for required in ("title", "language"):
+    for required, example in (("title", "the anthology's title"), ("language", '"en"')):
         if required in raw and not str(raw[required]).strip():
             check.found.append(
-                error("E002", check.path, check.line(required), f"`{required}` must not be empty")
+                error(
+                    "E002",
+                    check.path,
+                    check.line(required),
+                    f"`{required}` must not be empty",
+                    f"write {example}, or remove the line for the default",
+                )
             )
+    language = get("language", "en")
+    if language.strip() and not LANGUAGE_TAG.fullmatch(language):
+        dashed = language.strip().replace("_", "-")
+        check.found.append(
+            error(
+                "E002",
+                check.path,
+                check.line("language"),
+                f"`language` \u201c{language}\u201d is not a language tag; browsers, e-readers"
+                " and the EPUB's checker would not understand it",
+                f'write "{dashed}"'
+                if LANGUAGE_TAG.fullmatch(dashed)
+                else 'write a BCP 47 tag, such as "en", "en-GB" or "pt-BR"',
+            )
+        )
     words_per_minute = get("words_per_minute", 230)
     if words_per_minute <= 0:
         check.found.append(
@@ -378,7 +403,7 @@ def load_config(
         title=get("title", root.name.replace("-", " ").replace("_", " ").title()),
         author=get("author", ""),
         editor=get("editor", ""),
-        language=get("language", "en"),
+        language=language,
         description=get("description", ""),
         base_url=resolved_base,
         source_dir=(

@@ -122,3 +122,19 @@ def test_a_tilde_naming_no_user_is_an_error_at_its_line(tmp_path: Path) -> None:
         "anthology.toml:2: E002 `output`: no home folder for `~nosuchuser-sitegen`;"
         " write the path in full, or relative to the config"
     ]
+
+
+def test_a_language_that_is_no_language_tag_is_an_error_that_says_what_to_write(
+    tmp_path: Path,
+) -> None:
+    assert problems(tmp_path, 'title = "T"\nlanguage = "en_US"\n') == [
+        "anthology.toml:2: E002 `language` \u201cen_US\u201d is not a language tag; browsers,"
+        ' e-readers and the EPUB\'s checker would not understand it; write "en-US"'
+    ]
+    assert problems(tmp_path, 'title = "T"\nlanguage = "English"\n') == [
+        "anthology.toml:2: E002 `language` \u201cEnglish\u201d is not a language tag; browsers,"
+        " e-readers and the EPUB's checker would not understand it; write a BCP 47 tag, such"
+        ' as "en", "en-GB" or "pt-BR"'
+    ]
+    for tag in ("en", "en-GB", "zh-Hant-TW", "sr-Latn", "es-419", "x-elvish"):
+        assert config_in(tmp_path, f'title = "T"\nlanguage = "{tag}"\n').language == tag
