@@ -104,8 +104,10 @@ CHATBOT_PHRASES = re.compile(
     r"would you like me to|do you want me to|want me to (?:continue|write|keep)|"
     r"shall i (?:continue|write|go on|keep)|should i (?:continue|write|go on|keep)|"
     r"let me know (?:if|whether|what|how)|feel free to (?:ask|let me)|"
-    r"(?:sure|certainly|absolutely|of course)[!,.]?\s+"
-    r"(?:here['\u2019]s|here is|i['\u2019]ll|i will|i can)|"
+    r"(?:sure|certainly|absolutely|of course)[!,.]?\s+(?:here['\u2019]s|here is)|"
+    # "Sure, I can tell you about the war" is a narrator's; a chatbot offers its writing.
+    r"(?:sure|certainly|absolutely|of course)[!,.]?\s+(?:i['\u2019]ll|i will|i can)\b.*"
+    r"\b(?:story|chapter|continu|next part|scene|version|draft|rewrite|rewriting)|"
     r"here(?:['\u2019]s| is) (?:the|a|your) "
     r"(?:next|continuation|revised|rewritten|story|chapter|part)|"
     r"i hope you enjoy|as an ai\b|i can (?:also )?(?:continue|write|expand)|"
@@ -118,7 +120,9 @@ CHATBOT_PHRASES = re.compile(
 CHATBOT_TEASERS = re.compile(
     r"^[*_]*(?:"
     r"the (?:tension|suspense|stakes|danger) (?:builds|rises|mounts|grows|deepens|escalates)|"
-    r"little do (?:they|he|she|we) know|to be continued|stay tuned|"
+    r"little do (?:they|he|she|we) know|"
+    # Alone, or of the next part: not "To be continued, the last page said".
+    r"(?:to be continued|stay tuned)(?=[\s.!?\u2026*_]*$|\s+(?:in|for|with)\b)|"
     r"in the next (?:chapter|part|installment|episode)"
     r")\b",
     re.IGNORECASE,

@@ -278,6 +278,8 @@ def test_lines_that_are_not_broken_paragraphs(pair: str) -> None:
         "If you'd like, I can write the sequel.",
         "The tension builds as Kei carries Nyra back toward safety, but the city isn't done.",
         "To be continued\u2026",
+        "*To be continued in Part Two.*",
+        "Certainly! I'll continue the story from where we left off.",
     ],
 )
 def test_chatbot_artifact_at_the_end_is_left_out_and_reported(artifact: str) -> None:
@@ -304,6 +306,23 @@ def test_dialogue_that_sounds_like_a_chatbot_is_kept() -> None:
     ending = '"Would you like me to stay?" she asked.'
     m = manuscript(f"The story.\n{ending}")
     assert len(m.blocks) == 2 and not m.diagnostics
+
+
+@pytest.mark.parametrize(
+    ("opening", "ending"),
+    [
+        ("Sure, I can tell you about the war.", "Of course I will remember her. Always."),
+        (
+            "Of course, I can still hear it.",
+            "To be continued, the last page said, but nothing was.",
+        ),
+        ("Certainly I will go, I said.", "Stay tuned, the radio said, and then it said nothing."),
+    ],
+)
+def test_a_narrator_who_sounds_like_a_chatbot_is_kept(opening: str, ending: str) -> None:
+    m = manuscript(f"{opening}\nThe story.\n{ending}")
+    assert [b.plain for b in m.blocks] == [opening, "The story.", ending]
+    assert not m.diagnostics
 
 
 def test_keep_artifacts_publishes_the_line() -> None:
