@@ -230,14 +230,13 @@ def split_front_matter(
     path: Path, lines: list[Line]
 ) -> tuple[list[Line], tuple[tuple[str, str], ...], list[Diagnostic]]:
     """Front matter is `---` on the first line, then `key: value` lines, then `---`; a value
-    may go on over indented or `- ` lines, as in the front matter other tools write. It needs
-    one key sitegen reads (`title`, `author`, `slug`): without one, the block is text (a scene
-    break and dialogue such as `Kai: Go.`), never metadata, so nothing is taken out of a story
-    on a guess. Other tools write their keys in lower case; a capitalised word that is not one
-    of sitegen's keys is a speaker, and ends the block as text (`Author: I did.` among lines of
-    dialogue is not the story's author). The other keys are left out, with a warning that
-    names them. A block with one of sitegen's keys but no closing `---` stays text too, with a
-    warning.
+    may go on over indented or `- ` lines, as in the front matter other tools write. Tools
+    write their keys in lower case; a capitalised word that is not one of sitegen's keys
+    (`title`, `author`, `slug`) is a speaker, and ends the block as text: a scene break and
+    dialogue (`Kai: Go.`, or `Author: I did.`, which is not the story's author), never
+    metadata, so nothing is taken out of a story on a guess. The keys sitegen does not read
+    (Jekyll's `layout`, `date`, `tags`) are left out, with a warning that names them. A block
+    with one of sitegen's keys but no closing `---` stays text, with a warning.
     """
     if not lines or lines[0].text.strip() != "---":
         return lines, (), []
@@ -247,7 +246,7 @@ def split_front_matter(
     for index, line in enumerate(lines[1:], start=1):
         text = line.text
         if text.strip() == "---":
-            if not pairs:
+            if not pairs and not unused:
                 break
             found = _check_slug(path, pairs, lines)
             if unused:

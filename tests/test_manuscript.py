@@ -152,6 +152,17 @@ def test_front_matter_other_tools_write_is_read_and_its_unused_keys_named() -> N
     assert "`date`, `tags`" in found[0].message
 
 
+def test_front_matter_with_only_another_tools_keys_is_left_out_and_named() -> None:
+    text = "---\nlayout: post\ndate: 2024-01-01\ntags: [a, b]\n---\nBen said hi."
+    source, found = read_source(Path("s.txt"), text.encode())
+    assert source is not None
+    m = parse(source)
+    assert [b.plain for b in m.blocks] == ["Ben said hi."]
+    assert [(d.code, d.line) for d in found] == [("W015", 1)]
+    assert "`layout`, `date`, `tags` left out" in found[0].message
+    assert not m.diagnostics
+
+
 def test_front_matter_values_lose_only_matching_quotes() -> None:
     m = manuscript('---\ntitle: \'Tis the Season\nauthor: "A. Writer"\n---\nText.')
     assert (m.title, m.author) == ("\u2019Tis the Season", "A. Writer")
