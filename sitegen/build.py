@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import re
 import resource
 import time
 from collections.abc import Callable, Iterator
@@ -87,13 +88,27 @@ class _Stopwatch:
         self.timings.append(StageTiming(name, time.perf_counter() - start, peak))
 
 
+ORDER_PREFIX = re.compile(r"\d+[\s._-]+(?=\S)")  # "003_", "01-", "1. "
+MINOR_WORDS = frozenset(  # not capitalised inside a title
+    ("a", "an", "and", "as", "at", "but", "by", "for", "in", "nor", "of", "on", "or", "the", "to")
+)
+
+
 def title_from_file(path: Path) -> str:
-    """ "003_the_silence.txt" -> "The Silence": drop an order prefix, un-snake, title-case."""
-    stem = path.stem
-    head, _, rest = stem.partition("_")
-    if head.isdigit() and rest:
-        stem = rest
-    return stem.replace("_", " ").replace("-", " ").strip().title() or path.stem
+    """ "003_the_weight_of_leaving.txt" -> "The Weight of Leaving": drop an order prefix,
+    un-snake, and capitalise the words written in lower case but the minor ones inside the
+    title; a word with a capital already ("USA", "McKay") and an apostrophe's "s" are kept."""
+    words = ORDER_PREFIX.sub("", path.stem, count=1).replace("_", " ").replace("-", " ").split()
+    last = len(words) - 1
+    return (
+        " ".join(
+            word[:1].upper() + word[1:]
+            if word.islower() and not (0 < at < last and word in MINOR_WORDS)
+            else word
+            for at, word in enumerate(words)
+        )
+        or path.stem
+    )
 
 
 def make_chapter(

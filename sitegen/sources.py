@@ -62,6 +62,9 @@ class Source:
         return dict(self.front_matter).get(key)
 
 
+DIGITS = re.compile(r"(\d+)")
+
+
 def is_manuscript(path: Path) -> bool:
     """Manuscripts are visible .txt/.md files; editor backups and temp files are not."""
     return _is_manuscript_name(path.name)
@@ -118,7 +121,14 @@ def _scan_folder(source_dir: Path, listed: frozenset[str]) -> tuple[list[Path], 
                 continue
             unread.append(warning("W016", Path(entry.path), None, f"not read: {why}", hint))
     unread.sort(key=lambda d: d.path)
-    return [Path(path) for path in sorted(files)], unread  # sorted as strings: one folder
+    return [Path(path) for path in sorted(files, key=reading_order)], unread
+
+
+def reading_order(name: str) -> tuple[tuple[str | int, ...], str]:
+    """A sort key that puts "2_x.txt" before "10_x.txt", as a writer numbering files means,
+    and ignores case; the name itself breaks a tie ("01" and "1")."""
+    parts = DIGITS.split(name.casefold())  # text at even places, numbers at odd: comparable
+    return tuple(int(part) if at % 2 else part for at, part in enumerate(parts)), name
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:

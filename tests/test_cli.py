@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from conftest import ROOT, copy_project, run_sitegen
 
 
@@ -141,9 +142,28 @@ def test_builds_without_a_config(tmp_path: Path) -> None:
     result = run_sitegen("build", cwd=project, check=True)
     assert "Built 6 chapters" in result.stdout
     home = (project / "output" / "index.html").read_text("utf-8")
-    titles = [t for t in ("8E09D97Cdccea25B", "The Night Shift") if t in home]
-    assert titles == ["8E09D97Cdccea25B", "The Night Shift"]
-    assert home.index("8E09D97Cdccea25B") < home.index("The Night Shift")
+    titles = [t for t in ("8e09d97cdccea25b", "The Night Shift") if t in home]
+    assert titles == ["8e09d97cdccea25b", "The Night Shift"]
+    assert home.index("8e09d97cdccea25b") < home.index("The Night Shift")
+
+
+def test_without_a_config_files_go_in_their_numbers_order_titled_from_their_names(
+    tmp_path: Path,
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    names = ["10_the_tenth_day", "2_the_USA_trip", "1_it's_over", "3-a-tale-of-two-cities"]
+    for name in names:
+        (seeds / f"{name}.txt").write_text(f"Ana walked in {name[:2]}.\n", "utf-8")
+    run_sitegen("build", "--no-epub", cwd=tmp_path, check=True)
+    home = BeautifulSoup((tmp_path / "output" / "index.html").read_bytes(), "html.parser")
+    contents = [a.get_text(" ", strip=True) for a in home.select("ol.contents h2 a, ol.contents a")]
+    assert [title for title in contents if title][:4] == [
+        "It's Over",
+        "The USA Trip",
+        "A Tale of Two Cities",
+        "The Tenth Day",
+    ]
 
 
 def test_source_out_and_base_url_options(tmp_path: Path, project: Path) -> None:
