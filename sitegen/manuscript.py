@@ -241,8 +241,11 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
             previous_line_was_paragraph = True
     kept = _trim_breaks(_drop_chatbot_artifacts(source, raw_blocks, found, keep=keep_artifacts))
     # A `# Title` before any text (once a chatbot's preamble is gone) is the story's title.
-    if kept and kept[0][0] == "title" and title is None:
-        _, title_line, title = kept.pop(0)
+    if kept and kept[0][0] == "title":
+        if title is None:
+            _, title_line, title = kept.pop(0)
+        elif title_text(kept[0][2]).casefold() == title_text(title).casefold():
+            kept.pop(0)  # the front matter's title again: shown once, as the title
     kept = [("heading" if kind == "title" else kind, number, text) for kind, number, text in kept]
     blocks = tuple(_block(kind, number, text) for kind, number, text in _typeset(kept))
     return Manuscript(

@@ -163,6 +163,14 @@ def test_front_matter_with_only_another_tools_keys_is_left_out_and_named() -> No
     assert not m.diagnostics
 
 
+def test_a_title_line_repeating_the_front_matters_title_is_not_shown_twice() -> None:
+    m = manuscript("---\ntitle: The Night\n---\n# The Night\nIt was dark.")
+    assert m.title == "The Night"
+    assert [b.plain for b in m.blocks] == ["It was dark."]
+    other = manuscript("---\ntitle: The Night\n---\n# Part One\nIt was dark.")
+    assert [b.plain for b in other.blocks] == ["Part One", "It was dark."]
+
+
 def test_front_matter_values_lose_only_matching_quotes() -> None:
     m = manuscript('---\ntitle: \'Tis the Season\nauthor: "A. Writer"\n---\nText.')
     assert (m.title, m.author) == ("\u2019Tis the Season", "A. Writer")
