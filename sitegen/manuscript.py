@@ -142,19 +142,29 @@ def _has_markup(text: str) -> bool:
     return "*" in text or "_" in text or "`" in text or "\\" in text
 
 
+MAX_EMPHASIS_DEPTH = 8
+"""Emphasis inside emphasis deeper than this is shown at this depth: no one nests it so, and
+hundreds of levels would overflow the stack of every function that walks the tree."""
+
+
 def parse_inline(raw: str) -> tuple[Inline, ...]:
     """Inline markup to a tree; text without markup characters skips the parser entirely."""
     if not _has_markup(raw):
         return (Text(raw),)
     root: list[Inline] = []
-    stack: list[tuple[list[Inline], bool]] = []
+    stack: list[tuple[list[Inline], bool] | None] = []  # None: emphasis nested too deep
     current = root
     for token in _markdown.parseInline(raw)[0].children or ():
         if token.type in ("em_open", "strong_open"):
+            if len(stack) >= MAX_EMPHASIS_DEPTH:
+                stack.append(None)  # its words join the emphasis around them
+                continue
             stack.append((current, token.type == "strong_open"))
             current = []
         elif token.type in ("em_close", "strong_close"):
-            parent, strong = stack.pop()
+            if (opened := stack.pop()) is None:
+                continue
+            parent, strong = opened
             parent.append(Emphasis(tuple(current), strong))
             current = parent
         elif token.type == "code_inline":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from conftest import run_sitegen
 
 from sitegen.manuscript import (
     CodeBlock,
@@ -360,6 +362,16 @@ def test_fenced_code_is_a_code_block() -> None:
 def test_inline_parser_is_skipped_only_where_it_would_change_nothing() -> None:
     plain = "No markup here, just <b> & \u201cquotes\u201d."
     assert parse_inline(plain) == (Text(plain),)
+
+
+def test_emphasis_nested_hundreds_deep_keeps_every_word(tmp_path: Path) -> None:
+    line = "*a " * 500 + "core" + " b*" * 500
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "deep.txt").write_text(f"{line}\nThe end.\n", "utf-8")
+    result = run_sitegen("build", "--no-epub", cwd=tmp_path, check=True)
+    assert "internal error" not in result.stderr
+    page = (tmp_path / "output" / "chapters" / "deep" / "index.html").read_text("utf-8")
+    assert re.sub(r"<[^>]+>", "", page).count("a ") >= 500 and "core" in page
 
 
 def test_scene_break_block_has_no_text() -> None:
