@@ -5,6 +5,7 @@ Loading the program takes a moment; Ctrl-C then ends it as quietly as Ctrl-C dur
 """
 
 import gc
+import signal
 import sys
 
 
@@ -13,7 +14,10 @@ def run() -> int:
         from .cli import main
 
         code = main()
+        # Done: a Ctrl-C from here on has nothing left to stop, and must not be a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("sitegen: interrupted", file=sys.stderr)
         code = 130
     # The program ends here. Frozen, the objects it made are left out of the collection the
