@@ -268,14 +268,12 @@ def gather(
     claimed: dict[str, Chapter] = {}
     modified = 0
 
-    def take(prepared: Prepared) -> bool:
+    def take(prepared: Prepared, entry: ChapterEntry | None) -> bool:
         """Add the chapter, if it made one; whether it did."""
         nonlocal modified
         modified = max(modified, prepared.modified)
         found.extend(prepared.diagnostics)
         if prepared.empty:
-            # Not "published after the listed chapters", as an unlisted manuscript is told.
-            found[:] = [d for d in found if (d.code, d.path) != ("W012", str(prepared.path))]
             found.append(  # a warning: a story just started (an empty new file) stops nothing
                 warning(
                     "W014",
@@ -303,20 +301,30 @@ def gather(
         claimed[chapter.slug] = chapter
         chapters.append(chapter)
         scans.append(prepared.scan)
+        if entry is None and config.chapters:
+            found.append(
+                warning(
+                    "W012",
+                    prepared.path,
+                    None,
+                    "not listed in the config's chapters",
+                    "published after the listed chapters; add a [[chapters]] entry",
+                )
+            )
         return True
 
     split = _split_point(order) if helper.forked else len(order)
     later = helper.run(_prepare_part, steps, order[split:], split + 1) if order[split:] else None
     kept: list[int] = []
     for path, entry in order[:split]:
-        take(steps.prepare(len(chapters) + 1, path, entry))
+        take(steps.prepare(len(chapters) + 1, path, entry), entry)
     theirs: list[Prepared] = pickle.loads(later.result()) if later else []
     for (path, entry), prepared in zip(order[split:], theirs, strict=True):
         number = len(chapters) + 1
         misnumbered = prepared.chapter is not None and prepared.chapter.number != number
         if misnumbered:
             prepared = prepared.renumbered(number) or steps.prepare(number, path, entry)
-        if take(prepared) and not misnumbered:
+        if take(prepared, entry) and not misnumbered:
             kept.append(number - 1)  # the helper holds this very chapter
     return Gathered(tuple(chapters), tuple(scans), found, modified, frozenset(kept))
 

@@ -350,8 +350,9 @@ def manuscript_order(
     """Every manuscript file in reading order, with its config entry: those the config lists
     first, then the rest by name.
 
-    A listed file that is missing is an error; an unlisted one is published after the listed
-    ones, with a warning, so that a new manuscript shows up rather than vanishing silently.
+    A listed file that is missing is an error; an unlisted one comes after the listed ones,
+    so that a new manuscript shows up rather than vanishing silently (the build warns of it
+    once it makes a chapter, see `build.gather`).
     """
     if not config.source_dir.is_dir():
         return [], [
@@ -407,17 +408,5 @@ def manuscript_order(
         else:
             ordered.append((path, entry))
         listed.add(entry.file)
-    for name, path in on_disk.items():
-        if name not in listed:
-            if config.chapters:
-                found.append(
-                    warning(
-                        "W012",
-                        path,
-                        None,
-                        "not listed in the config's chapters",
-                        "published after the listed chapters; add a [[chapters]] entry",
-                    )
-                )
-            ordered.append((path, None))
+    ordered += [(path, None) for name, path in on_disk.items() if name not in listed]
     return ordered, found
