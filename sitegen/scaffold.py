@@ -80,24 +80,25 @@ def title_for(target: Path) -> str:
     return target.resolve().name.replace("-", " ").replace("_", " ").strip().title() or "Stories"
 
 
-def create(target: Path, package: str | None = None) -> tuple[list[Path], list[Diagnostic]]:
-    """Write a new anthology into `target`, which must be missing or empty.
+HOUSEKEEPING = re.compile(r"^(?:\.|(?:README|LICEN[CS]E|COPYING)(?:\.|$))", re.IGNORECASE)
+"""Names a folder made by `git init` or by GitHub's "new repository" may hold (`.git`, a
+README, a licence, a `.gitignore`): `sitegen new .` may write beside them."""
+KEPT_IF_PRESENT = frozenset({"README.md"})
+"""Files of the new project that the writer's own copy stands in for."""
+MERGED_IF_PRESENT = frozenset({".gitignore"})
+"""Files of the new project whose lines are added to the writer's own copy where missing."""
 
-    `package` is what the workflow installs; by default, wherever this sitegen came from.
-    Returns the files written and a warning when that place is not known.
+
+def create(target: Path, package: str | None = None) -> tuple[list[Path], list[Diagnostic]]:
+    """Write a new anthology into `target`: a new folder, an empty one, or one holding only a
+    repository's housekeeping (`.git`, a README, a licence, `.gitignore`: see `HOUSEKEEPING`).
+
+    A README already there is kept, and a `.gitignore` gets only the lines it lacks; any other
+    file of the new project already there stops it, before anything is written. `package` is
+    what the workflow installs; by default, wherever this sitegen came from. Returns the files
+    written and a warning when that place is not known.
     """
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise SitegenError(
-            [
-                error(
-                    "E065",
-                    target,
-                    None,
-                    "already exists and is not empty; refusing to write over it",
-                    "name a new or empty folder: sitegen new my-anthology",
-                )
-            ]
-        )
+    _refuse_unless_fresh(target)
     found: list[Diagnostic] = []
     if package is None:
         package = install_requirement(installed_direct_url())
@@ -126,7 +127,51 @@ def create(target: Path, package: str | None = None) -> tuple[list[Path], list[D
     written = []
     for name, text in contents.items():
         path = target / name
+        if path.exists() and name in KEPT_IF_PRESENT:
+            continue
+        if path.exists() and name in MERGED_IF_PRESENT:
+            text = with_lines_of(path.read_text("utf-8"), text)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, "utf-8")
         written.append(path)
     return written, found
+
+
+def _refuse_unless_fresh(target: Path) -> None:
+    """E065 unless `target` is missing, empty, or holds only housekeeping that no file of the
+    new project would overwrite (a README and `.gitignore` are kept: see `create`)."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        problem, other = "exists and is not a folder", None
+    else:
+        other = next((p for p in sorted(target.iterdir()) if not HOUSEKEEPING.match(p.name)), None)
+        clash = [
+            name
+            for name, _ in (*FILES, (WORKFLOW, None))
+            if (target / name).exists() and name not in KEPT_IF_PRESENT | MERGED_IF_PRESENT
+        ]
+        if other is None and not clash:
+            return
+        problem = f"already holds {(other or target / clash[0]).relative_to(target).as_posix()}"
+    raise SitegenError(
+        [
+            error(
+                "E065",
+                target,
+                None,
+                f"{problem}; refusing to write over it",
+                "name a new or empty folder (a repository holding only .git, a README, "
+                "a licence or .gitignore will do): sitegen new my-anthology",
+            )
+        ]
+    )
+
+
+def with_lines_of(mine: str, ours: str) -> str:
+    """The writer's `mine` with the lines of `ours` it lacks added at the end."""
+    have = {line.strip() for line in mine.splitlines()}
+    missing = [line for line in ours.splitlines() if line.strip() and line.strip() not in have]
+    if not missing:
+        return mine
+    return mine + ("" if mine.endswith("\n") or not mine else "\n") + "\n".join(missing) + "\n"

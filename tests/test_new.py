@@ -127,6 +127,40 @@ def test_new_accepts_an_empty_folder(tmp_path: Path) -> None:
     assert files_in(tmp_path / "empty") == PROJECT_FILES
 
 
+def test_new_writes_into_a_fresh_repository_keeping_its_readme_and_ignores(
+    tmp_path: Path,
+) -> None:
+    """A repository made on GitHub and cloned holds .git, a README, a licence and a
+    .gitignore: `sitegen new .` writes beside them, keeps the README and the licence as they
+    are, and adds to .gitignore only the lines it lacks."""
+    repo = tmp_path / "stories"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "README.md").write_text("# My stories\n", "utf-8")
+    (repo / "LICENSE").write_text("All rights reserved.\n", "utf-8")
+    (repo / ".gitignore").write_text("*.swp\n/output/", "utf-8")
+    result = run_sitegen("new", ".", "--package", "x", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert (repo / "README.md").read_text("utf-8") == "# My stories\n"
+    assert (repo / "LICENSE").read_text("utf-8") == "All rights reserved.\n"
+    ignored = (repo / ".gitignore").read_text("utf-8").splitlines()
+    assert ignored[:2] == ["*.swp", "/output/"]
+    assert ignored.count("/output/") == 1 and "/.output.*" in ignored
+    assert PROJECT_FILES <= files_in(repo)
+    assert run_sitegen("build", "-q", cwd=repo).returncode == 0
+    assert (repo / "output" / "index.html").is_file()
+
+
+def test_new_refuses_a_repository_with_its_own_pages_workflow(tmp_path: Path) -> None:
+    workflow = tmp_path / "stories" / ".github" / "workflows" / "pages.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("name: mine\n", "utf-8")
+    result = run_sitegen("new", "stories", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "E065 already holds .github/workflows/pages.yml" in result.stderr
+    assert files_in(tmp_path / "stories") == {".github/workflows/pages.yml"}
+    assert workflow.read_text("utf-8") == "name: mine\n"
+
+
 def test_new_without_package_uses_where_this_sitegen_came_from(tmp_path: Path) -> None:
     """An editable or local install cannot be reached from GitHub's runners: the workflow
     then gets a placeholder, and the writer is told to set it."""
