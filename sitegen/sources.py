@@ -51,7 +51,7 @@ class Source:
 
     path: Path
     lines: tuple[Line, ...]
-    front_matter: tuple[tuple[str, str], ...]
+    front_matter: tuple[tuple[str, str, int], ...]  # (key, value, the line it is on)
     digest: str
 
     @property
@@ -59,7 +59,19 @@ class Source:
         return self.path.name
 
     def meta(self, key: str) -> str | None:
-        return dict(self.front_matter).get(key)
+        return self._meta(key)[0]
+
+    def meta_line(self, key: str) -> int | None:
+        """The line `key` is set on in the front matter, if it is."""
+        return self._meta(key)[1]
+
+    def _meta(self, key: str) -> tuple[str | None, int | None]:
+        """The value and line of the last `key` in the front matter (a later one wins)."""
+        found: tuple[str | None, int | None] = (None, None)
+        for name, value, line in self.front_matter:
+            if name == key:
+                found = (value, line)
+        return found
 
 
 DIGITS = re.compile(r"(\d+)")
@@ -238,29 +250,31 @@ def _unquote(value: str) -> str:
 
 def split_front_matter(
     path: Path, lines: list[Line]
-) -> tuple[list[Line], tuple[tuple[str, str], ...], list[Diagnostic]]:
-    """Front matter is `---` on the first line, then `key: value` lines, then `---`; a value
-    may go on over indented or `- ` lines, as in the front matter other tools write. Tools
-    write their keys in lower case; a capitalised word that is not one of sitegen's keys
-    (`title`, `author`, `slug`) is a speaker, and ends the block as text: a scene break and
-    dialogue (`Kai: Go.`, or `Author: I did.`, which is not the story's author), never
-    metadata, so nothing is taken out of a story on a guess. The keys sitegen does not read
-    (Jekyll's `layout`, `date`, `tags`) are left out, with a warning that names them. A block
-    with one of sitegen's keys but no closing `---` stays text, with a warning.
+) -> tuple[list[Line], tuple[tuple[str, str, int], ...], list[Diagnostic]]:
+    """Front matter is `---` on the first line that is not blank, then `key: value` lines, then
+    `---`; a value may go on over indented or `- ` lines, as in the front matter other tools
+    write. Tools write their keys in lower case; a capitalised word that is not one of sitegen's
+    keys (`title`, `author`, `slug`) is a speaker, and ends the block as text: a scene break and
+    dialogue (`Kai: Go.`, or `Author: I did.`, which is not the story's author), never metadata,
+    so nothing is taken out of a story on a guess. The keys sitegen does not read (Jekyll's
+    `layout`, `date`, `tags`) are left out, with a warning that names them. A block with one of
+    sitegen's keys but no closing `---` stays text, with a warning.
     """
-    if not lines or lines[0].text.strip() != "---":
+    start = next((index for index, line in enumerate(lines) if line.text.strip()), len(lines))
+    if start == len(lines) or lines[start].text.strip() != "---":
         return lines, (), []
-    pairs: list[tuple[str, str]] = []
+    opening = lines[start].number
+    pairs: list[tuple[str, str, int]] = []
     unused: list[str] = []
     stop: Line | None = None  # the line that ended the block, if not a closing `---`
-    for index, line in enumerate(lines[1:], start=1):
+    for index, line in enumerate(lines[start + 1 :], start=start + 1):
         text = line.text
         if text.strip() == "---":
             if not pairs and not unused:
                 break
-            found = _check_slug(path, pairs, lines)
+            found = _check_slug(path, pairs)
             if unused:
-                found.append(_unused_keys(path, lines[0].number, unused))
+                found.append(_unused_keys(path, opening, unused))
             return lines[index + 1 :], tuple(pairs), found
         if not text.strip():
             continue
@@ -272,14 +286,14 @@ def split_front_matter(
             stop = line  # not a key, or a speaker: "Kai: Who wrote this?"
             break
         if key in FRONT_MATTER_KEYS:
-            pairs.append((key, _unquote(match.group(2).strip())))
+            pairs.append((key, _unquote(match.group(2).strip()), line.number))
         else:
             unused.append(match.group(1))
     if not pairs:
         return lines, (), []
     if stop is None:
         why = "front matter is never closed, so it is published as text"
-        where, hint = lines[0].number, "add a line `---` after its last key"
+        where, hint = opening, "add a line `---` after its last key"
     else:
         why = "front matter has no closing `---` before this line, so it is published as text"
         where, hint = stop.number, "add a line `---` above it, or write it as key: value"
@@ -297,11 +311,10 @@ def _unused_keys(path: Path, line: int, keys: list[str]) -> Diagnostic:
     )
 
 
-def _check_slug(path: Path, pairs: list[tuple[str, str]], lines: list[Line]) -> list[Diagnostic]:
-    slug = dict(pairs).get("slug")
+def _check_slug(path: Path, pairs: list[tuple[str, str, int]]) -> list[Diagnostic]:
+    slug, line = next(((v, n) for key, v, n in reversed(pairs) if key == "slug"), (None, None))
     if slug is None or SLUG_RE.match(slug):
         return []
-    line = next(li.number for li in lines if li.text.strip().lower().startswith("slug"))
     return [
         error(
             "E017",

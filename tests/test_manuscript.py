@@ -183,6 +183,19 @@ def test_a_bad_slug_in_front_matter_is_an_error_with_its_line() -> None:
     assert [(d.code, d.line) for d in found] == [("E017", 3)]
 
 
+def test_front_matter_after_blank_lines_is_read_and_its_title_found_at_its_line() -> None:
+    m = manuscript("\n\n---\nauthor: A. Writer\ntitle: The Long Night\n---\nIt was night.")
+    assert (m.title, m.author, m.title_line) == ("The Long Night", "A. Writer", 5)
+    assert [b.plain for b in m.blocks] == ["It was night."]
+    _, found = read_source(Path("s.txt"), b"\n---\ntitle: T\nslug: Bad Slug\n---\nText.")
+    assert [(d.code, d.line) for d in found] == [("E017", 4)]
+
+
+def test_a_later_front_matter_key_wins_as_it_did() -> None:
+    m = manuscript("---\ntitle: First\ntitle: Second\n---\nText.")
+    assert (m.title, m.title_line) == ("Second", 3)
+
+
 def test_a_title_heading_keeps_a_trailing_hash_and_drops_markup() -> None:
     assert manuscript("# Learning C#\nText.").title == "Learning C#"
     assert manuscript("# The *Long* Night\nText.").title == "The Long Night"
