@@ -135,7 +135,7 @@ def make_chapter(
         slug=slug,
         title=title,
         author=manuscript.author,
-        source_name=source.name,
+        source_name=_source_name(source.path, config),
         source_path=source.path,
         blocks=manuscript.blocks,
         block_words=block_words,
@@ -143,6 +143,16 @@ def make_chapter(
         reading_minutes=reading_minutes(words, config.words_per_minute),
         teaser=teaser(manuscript.blocks),
     )
+
+
+def _source_name(path: Path, config: Config) -> str:
+    """How the config names a manuscript: its path in the source folder (`part-one/a.txt`)."""
+    if path.parent == config.source_dir:
+        return path.name
+    try:
+        return path.relative_to(config.source_dir).as_posix()
+    except ValueError:  # named in the config by a path that leaves the folder
+        return path.name
 
 
 def _parse(source: Source, keep_artifacts: bool) -> Manuscript:

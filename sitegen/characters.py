@@ -931,7 +931,8 @@ class _Curator:
                     "W032",
                     (kind, at, "chapters", wanted),
                     f"`{wanted}` in characters.{kind} names no chapter",
-                    "give a chapter's slug (its URL folder) or its manuscript's file name",
+                    "give a chapter's slug (its URL folder), or its manuscript's `file` as"
+                    " [[chapters]] gives it",
                 )
             indexes |= hits
         return indexes

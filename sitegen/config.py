@@ -76,8 +76,8 @@ class CharacterEntry:
     split: one name, several people. The mentions of `name` in `chapters` become a character of
     their own, shown as `name`; the name's other chapters keep the detected character.
 
-    `chapters` holds chapter slugs or manuscript file names; for `add` it limits where the
-    phrases are looked for.
+    `chapters` holds chapter slugs or manuscripts' paths in the source folder (as `file` in
+    `[[chapters]]`); for `add` it limits where the phrases are looked for.
     """
 
     name: str

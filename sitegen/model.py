@@ -48,7 +48,7 @@ class Chapter:
     slug: str
     title: str
     author: str | None
-    source_name: str  # the manuscript's file name in the source folder
+    source_name: str  # the manuscript's path in the source folder, as the config names it
     source_path: Path
     blocks: tuple[Block, ...]
     block_words: tuple[int, ...]  # words in each block

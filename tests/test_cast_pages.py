@@ -153,6 +153,27 @@ def test_characters_command_prints_the_index(seeds_site: Built) -> None:
     assert json.loads(as_json) == json.loads((seeds_site.out / "characters.json").read_text())
 
 
+def test_a_manuscript_in_a_subfolder_is_named_by_its_path_as_the_config_names_it(
+    tmp_path: Path,
+) -> None:
+    """`characters.json` and a character's `chapters` use the path the config's `file` gives,
+    so a story in `part-two/` is told apart from a namesake elsewhere, and can be named."""
+    project = tmp_path / "parts"
+    (project / "seeds" / "part-two").mkdir(parents=True)
+    (project / "seeds" / "part-two" / "later.txt").write_text(
+        "Zora came back. Zora stayed.\n", "utf-8"
+    )
+    (project / "anthology.toml").write_text(
+        'title = "Parts"\nlanguage = "en"\n\n[[chapters]]\nfile = "part-two/later.txt"\n'
+        '\n[[characters.add]]\nname = "Wren"\nchapters = ["part-two/later.txt"]\n',
+        "utf-8",
+    )
+    result = run_sitegen("characters", "--json", cwd=project, check=True)
+    assert " W032 " not in result.stderr
+    sources = {a["source"] for c in json.loads(result.stdout) for a in c["appearances"]}
+    assert sources == {"part-two/later.txt"}
+
+
 def test_a_name_inside_code_still_has_its_anchor(tmp_path: Path) -> None:
     project = tmp_path / "code"
     (project / "seeds").mkdir(parents=True)
