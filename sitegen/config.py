@@ -217,7 +217,9 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
     table: tuple[str | int, ...] = ()
     current: tuple[str | int, ...] = ()  # the key the values on this line belong to
     counts: dict[tuple[str, ...], int] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # TOML ends a line only at "\n" (or "\r\n"); `splitlines` would also end one at a U+2028
+    # or a U+0085 inside a string, and every later line would be named one too far on.
+    for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if header := re.match(r"^\[\[\s*([\w.\-\" ]+?)\s*\]\]\s*(?:#.*)?$", line):
             parts = tuple(p.strip().strip('"') for p in header.group(1).split("."))
@@ -277,6 +279,7 @@ class _Checker:
                     self.path,
                     self.line(*at, key),
                     f"`{key}` must be {_kind_name(kind)}, not {_kind_name(type(value))}",
+                    _kind_hint(kind, key),
                 )
             )
             return default
@@ -285,7 +288,15 @@ class _Checker:
     def strings(self, values: list[Any], *at: str | int) -> tuple[str, ...]:
         if all(isinstance(v, str) for v in values):
             return tuple(values)
-        self.found.append(error("E002", self.path, self.line(*at), "must be a list of strings"))
+        self.found.append(
+            error(
+                "E002",
+                self.path,
+                self.line(*at),
+                f"`{at[-1]}` must be a list of strings",
+                f'put each one in quotes: {at[-1]} = ["...", "..."]',
+            )
+        )
         return ()
 
 
@@ -297,6 +308,17 @@ def _kind_name(kind: type) -> str:
         list: "a list",
         dict: "a table",
     }.get(kind, kind.__name__)
+
+
+def _kind_hint(kind: type, key: str) -> str:
+    """How to write a value of `kind`, shown with `key` itself."""
+    return {
+        str: f'put it in quotes: {key} = "..."',
+        bool: f"write {key} = true or {key} = false, without quotes",
+        int: f"write a number without quotes: {key} = 250",
+        list: f'write it in brackets: {key} = ["..."]',
+        dict: f"write it as a table: a line [{key}], then name = value lines",
+    }.get(kind, "")
 
 
 def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> Diagnostic:
@@ -394,7 +416,11 @@ def load_config(
     if words_per_minute <= 0:
         check.found.append(
             error(
-                "E002", check.path, check.line("words_per_minute"), "`words_per_minute` must be > 0"
+                "E002",
+                check.path,
+                check.line("words_per_minute"),
+                "`words_per_minute` must be > 0",
+                "an adult reads about 230 words a minute: words_per_minute = 230",
             )
         )
     config = Config(
@@ -522,7 +548,13 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
         at = ("chapters", index)
         if not isinstance(entry, dict):
             check.found.append(
-                error("E002", check.path, check.line(*at), "each chapter must be a table")
+                error(
+                    "E002",
+                    check.path,
+                    check.line(*at) or check.line("chapters"),
+                    "each chapter must be a table",
+                    'write each as a line [[chapters]], then file = "story.txt" below it',
+                )
             )
             continue
         check.unknown_keys(entry, CHAPTER_KEYS, *at)
@@ -546,6 +578,7 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
                     check.path,
                     check.line(*at, "slug"),
                     f"slug `{slug}` must be lower-case letters, digits and single hyphens",
+                    'write it like slug = "the-long-night"',
                 )
             )
             slug = None
@@ -601,7 +634,19 @@ def _character_entries(
 def _characters(check: _Checker, table: dict[str, Any]) -> CharacterConfig:
     check.unknown_keys(table, CHARACTER_KEYS, "characters")
     merge: list[tuple[str, ...]] = []
-    for index, group in enumerate(check.typed(table, "merge", list, [], "characters")):
+    groups = check.typed(table, "merge", list, [], "characters")
+    if groups and not any(isinstance(group, list) for group in groups):
+        check.found.append(
+            error(
+                "E002",
+                check.path,
+                check.line("characters", "merge"),
+                "`merge` is a list of groups, each a list of names for one character",
+                'put each group in its own brackets: merge = [["Ana", "Ana Ruiz"]]',
+            )
+        )
+        groups = []
+    for index, group in enumerate(groups):
         names = check.strings(group if isinstance(group, list) else [group], "characters", "merge")
         if len(names) < 2:
             check.found.append(
@@ -610,11 +655,17 @@ def _characters(check: _Checker, table: dict[str, Any]) -> CharacterConfig:
                     check.path,
                     check.line("characters", "merge"),
                     f"merge group {index + 1} must list at least two names",
+                    "list every name the group joins into one character",
                 )
             )
         else:
             merge.append(names)
-    describe = check.typed(table, "describe", dict, {}, "characters")
+    described = check.typed(table, "describe", dict, {}, "characters")
+    describe = {
+        name: text
+        for name in described
+        if (text := check.typed(described, name, str, None, "characters", "describe")) is not None
+    }
     return CharacterConfig(
         add=_character_entries(check, table, "add"),
         ignore=check.strings(
@@ -622,7 +673,7 @@ def _characters(check: _Checker, table: dict[str, Any]) -> CharacterConfig:
         ),
         merge=tuple(merge),
         split=_character_entries(check, table, "split"),
-        describe=tuple((str(k), str(v)) for k, v in describe.items()),
+        describe=tuple(describe.items()),
         path=str(check.path),
         lines=check.lines,
     )

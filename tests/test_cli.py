@@ -65,9 +65,10 @@ def test_config_problems_are_reported_together(project: Path) -> None:
     result = run_sitegen("build", cwd=project)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "anthology.toml:5: E002 `language` must be a string, not a whole number",
+        "anthology.toml:5: E002 `language` must be a string, not a whole number; put it in"
+        ' quotes: language = "..."',
         "anthology.toml:25: E002 slug `No Way` must be lower-case letters, digits and single"
-        " hyphens",
+        ' hyphens; write it like slug = "the-long-night"',
         "sitegen: 2 errors; nothing was written",
     ]
 

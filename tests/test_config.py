@@ -54,8 +54,10 @@ def test_an_empty_chapter_title_is_an_error(tmp_path: Path) -> None:
 def test_every_error_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
     text = 'title = 3\nwords_per_minute = 0\nbase_url = "example.org"\ncname = "https://x.org/"\n'
     assert problems(tmp_path, text) == [
-        "anthology.toml:1: E002 `title` must be a string, not a whole number",
-        "anthology.toml:2: E002 `words_per_minute` must be > 0",
+        "anthology.toml:1: E002 `title` must be a string, not a whole number; put it in quotes:"
+        ' title = "..."',
+        "anthology.toml:2: E002 `words_per_minute` must be > 0; an adult reads about 230 words a"
+        " minute: words_per_minute = 230",
         "anthology.toml:3: E002 base_url `example.org` is neither a path nor an http(s) URL;"
         " write it like https://user.github.io/anthology/ or /anthology/, with no ? or #",
         "anthology.toml:4: E002 cname `https://x.org/` is not a domain name;"
@@ -90,6 +92,33 @@ def test_without_a_config_file_the_defaults_hold(tmp_path: Path) -> None:
         "/",
     )
     assert config.source_dir == project / "seeds" and config.out_dir == project / "output"
+
+
+def test_each_wrongly_typed_setting_says_how_to_write_it(tmp_path: Path) -> None:
+    text = (
+        'title = "T"\nepub = "yes"\n\n[characters]\nmerge = ["Ana", "Ben"]\n'
+        'ignore = ["Ok", 5]\n\n[characters.describe]\nAna = 5\nBen = "A baker."\n'
+    )
+    assert problems(tmp_path, text) == [
+        "anthology.toml:2: E002 `epub` must be true or false, not a string; write epub = true"
+        " or epub = false, without quotes",
+        "anthology.toml:5: E002 `merge` is a list of groups, each a list of names for one"
+        ' character; put each group in its own brackets: merge = [["Ana", "Ana Ruiz"]]',
+        "anthology.toml:6: E002 `ignore` must be a list of strings; put each one in quotes:"
+        ' ignore = ["...", "..."]',
+        "anthology.toml:9: E002 `Ana` must be a string, not a whole number; put it in quotes:"
+        ' Ana = "..."',
+    ]
+    assert problems(tmp_path, 'title = "T"\nchapters = ["a.txt"]\n') == [
+        "anthology.toml:2: E002 each chapter must be a table; write each as a line [[chapters]],"
+        ' then file = "story.txt" below it'
+    ]
+
+
+def test_a_line_separator_inside_a_string_does_not_shift_later_lines(tmp_path: Path) -> None:
+    text = 'title = "A\u2028B"\ndescription = "C\u0085D"\nwords_per_minute = 0\n'
+    (line,) = problems(tmp_path, text)
+    assert line.startswith("anthology.toml:3: E002 `words_per_minute` must be > 0")
 
 
 def test_a_character_entry_with_an_empty_name_is_an_error(tmp_path: Path) -> None:
