@@ -12,6 +12,7 @@ again (`serve`) can keep the replaced site and stage the next write into it (see
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .errors import SitegenError, error
+from .errors import Diagnostic, SitegenError, error
 
 MANIFEST = ".sitegen-manifest"
 STAGING_PREFIX = ".output.staging-"
@@ -238,6 +239,8 @@ def write(
     """
     out = out_dir.resolve()
     check_output_dir(out, protected, sealed)
+    if os.path.ismount(out):  # another file system's: the site is staged beside it, in this one
+        raise SitegenError([_mount_point(out)])
     out.parent.mkdir(parents=True, exist_ok=True)
     if recover(out, tidy=not keep_retired):
         last_written = None  # the site put back is not the one the caller remembers
@@ -470,13 +473,30 @@ def _same_size(path: str, size: int) -> bool:
     return stat.S_ISREG(status.st_mode) and status.st_size == size
 
 
+def _mount_point(out: Path) -> Diagnostic:
+    """What to do when `out` cannot be renamed: it is a mount point (a container's volume)."""
+    return error(
+        "E044",
+        out,
+        None,
+        "the output folder is a mount point, and the new site takes its place by renaming it,"
+        " which a mount point refuses; the last site is untouched",
+        "build into a folder inside it, e.g. --out output/site, or set `output` in the config",
+    )
+
+
 def _swap(stage: Path, out: Path, keep_retired: bool) -> Path | None:
     """Put `stage` in the place of `out`; the replaced site, when it is kept."""
     if not out.exists():
         stage.rename(out)
         return None
     retired = _unused_name(out, RETIRED_PREFIX)
-    out.rename(retired)
+    try:
+        out.rename(retired)
+    except OSError as exc:
+        if exc.errno != errno.EBUSY:  # a mount point of this same file system (a bind mount)
+            raise
+        raise SitegenError([_mount_point(out)]) from None
     try:
         stage.rename(out)
     except BaseException:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -204,6 +204,36 @@ def test_a_folder_shared_with_a_group_stays_shared(tmp_path: Path) -> None:
     write({"index.html": b"two", "a/index.html": b"a"}, out)
     for folder in (out, out / "a"):
         assert (folder.stat().st_gid, oct(folder.stat().st_mode & 0o7777)) == (33, oct(0o2750))
+
+
+@pytest.fixture(params=["bind", "tmpfs"])
+def mounted_output(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """An output folder that is a mount point, as a container's volume is: a folder of this
+    file system bound there, or another file system."""
+    out, elsewhere = tmp_path / "out", tmp_path / "volume"
+    out.mkdir()
+    elsewhere.mkdir()
+    how = ["--bind", elsewhere] if request.param == "bind" else ["-t", "tmpfs", "sitegen-test"]
+    if subprocess.run(["mount", *how, out], capture_output=True).returncode:
+        pytest.skip("mounting a folder takes root and a system that allows it")
+    try:
+        yield out
+    finally:
+        subprocess.run(["umount", out], check=True)
+
+
+def test_an_output_folder_that_is_a_mount_point_says_so_and_keeps_its_site(
+    mounted_output: Path,
+) -> None:
+    (mounted_output / "index.html").write_bytes(b"one")
+    (mounted_output / MANIFEST).write_text("index.html\n", "utf-8")
+    with pytest.raises(SitegenError) as raised:
+        write({"index.html": b"two"}, mounted_output)
+    (problem,) = raised.value.diagnostics
+    assert problem.code == "E044" and "mount point" in problem.message
+    assert "--out output/site" in problem.hint
+    assert (mounted_output / "index.html").read_bytes() == b"one"
+    assert sorted(p.name for p in mounted_output.parent.iterdir()) == ["out", "volume"]
 
 
 def test_what_of_yours_is_in_the_way_of_a_page_stops_the_build(tmp_path: Path) -> None:
