@@ -80,3 +80,37 @@ def test_a_file_of_yours_that_the_site_takes_over_does_not_stop_the_next_rebuild
     for _ in range(3):
         build(load_config(root=project), epub=False, cache=cache)
         assert (out / "CNAME").read_text("utf-8") == "stories.example.org\n"
+
+
+def test_a_name_decided_by_another_chapter_changes_the_mentions_of_an_unchanged_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alone, "Wren" opening sentences of one chapter is no one; once another chapter has
+    Wren speak, those are mentions of her. The unchanged chapter's kept mentions must follow,
+    and the rebuilt index be the one a cold build makes."""
+    from sitegen.build import build, load
+    from sitegen.config import load_config
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "b.txt").write_text(
+        "Wren. The hedge was quiet that year.\nWren watched the road.\n", "utf-8"
+    )
+    farm = tmp_path / "seeds" / "a.txt"
+    stories = (
+        "Nothing happened at the farm.\n",
+        'Nothing happened at the farm until Mara met Wren.\n"Stay," said Wren.\n',
+        "Nothing happened at the farm.\n",
+    )
+    cache = BuildCache()
+    for number, story in enumerate(stories):
+        farm.write_text(story, "utf-8")
+        os.utime(farm, ns=(number * 10**9, number * 10**9))  # a later save each time
+        config = load_config(root=tmp_path)
+        rebuilt = build(config, epub=False, cache=cache).anthology.characters
+        cold, _ = load(config)
+        assert rebuilt == cold.characters
+        wren = [c for c in rebuilt.characters if c.name == "Wren"]
+        assert len(wren) == (number == 1)
+        if wren:
+            assert {m[0] for m in wren[0].mentions} == {0, 1}  # both chapters
