@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class StageTiming:
+    """How long one stage of a build took, and the process's peak memory after it."""
+
     stage: str
     seconds: float
     peak_rss_mb: float
@@ -66,6 +68,8 @@ class StageTiming:
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What a build made and found: the anthology, every diagnostic, what was written."""
+
     anthology: Anthology
     diagnostics: tuple[Diagnostic, ...]
     report: WriteReport | None
@@ -78,6 +82,8 @@ class BuildResult:
 
 @dataclass
 class _Stopwatch:
+    """Times the stages of one build, for `--verbose` and the benchmark."""
+
     timings: list[StageTiming] = field(default_factory=list)
 
     @contextmanager
@@ -250,6 +256,8 @@ class Kept:
 
 @dataclass(frozen=True)
 class Gathered:
+    """Every manuscript made into a chapter and scanned, ready for the analysis."""
+
     chapters: tuple[Chapter, ...]  # in reading order
     scans: tuple[characters.Scan, ...]  # one per chapter
     found: list[Diagnostic]

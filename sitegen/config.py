@@ -128,6 +128,8 @@ class CharacterConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """The anthology's settings: the config file's, with the command line's on top."""
+
     root: Path
     path: Path | None
     title: str

@@ -24,6 +24,8 @@ NOJEKYLL = ".nojekyll"
 
 @dataclass(frozen=True)
 class DeployResult:
+    """What a deploy published, and where."""
+
     remote: str
     branch: str
     commit: str  # the branch's tip after the deploy

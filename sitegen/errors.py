@@ -23,6 +23,8 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One problem, shown as one line: `path:line: CODE message; hint`."""
+
     code: str
     severity: Severity
     path: str

@@ -21,12 +21,16 @@ from .typography import smarten
 @sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Text:
+    """Words as written, typeset."""
+
     text: str
 
 
 @sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Emphasis:
+    """Emphasised words (`*so*`), or strong ones (`**so**`)."""
+
     children: tuple[Inline, ...]
     strong: bool = False
 
@@ -34,6 +38,8 @@ class Emphasis:
 @sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Code:
+    """A code span (`` `ls -l` ``): shown as written, never typeset."""
+
     text: str
 
 
@@ -49,6 +55,8 @@ def plain_text(inlines: tuple[Inline, ...]) -> str:
 @sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Paragraph:
+    """One paragraph: a line of the manuscript, or two joined (see W020)."""
+
     line: int
     inlines: tuple[Inline, ...]
     plain: str  # the text without markup, as a reader sees it; mentions index into it
@@ -57,6 +65,8 @@ class Paragraph:
 @sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Heading:
+    """A heading inside a story (`## Part Two`)."""
+
     line: int
     inlines: tuple[Inline, ...]
     plain: str
@@ -65,6 +75,8 @@ class Heading:
 @sent_by_fields
 @dataclass(frozen=True, slots=True)
 class SceneBreak:
+    """A break between scenes (`---`, `* * *`, `#`)."""
+
     line: int
     plain: str = ""
 
@@ -72,6 +84,8 @@ class SceneBreak:
 @sent_by_fields
 @dataclass(frozen=True, slots=True)
 class CodeBlock:
+    """A fenced block of code, highlighted by Pygments."""
+
     line: int
     language: str
     code: str
@@ -83,6 +97,8 @@ Block = Paragraph | Heading | SceneBreak | CodeBlock
 
 @dataclass(frozen=True, slots=True)
 class Manuscript:
+    """One manuscript parsed: its title and author, if it gives them, and its blocks."""
+
     source: Source
     title: str | None
     title_line: int | None  # where the title is written: front matter, or a `# Title` line

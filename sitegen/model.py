@@ -20,6 +20,8 @@ from .parallel import sent_by_fields
 
 @dataclass(frozen=True, slots=True)
 class Meta:
+    """The anthology's own details, from the config."""
+
     title: str
     author: str  # who wrote the anthology, if one person did
     editor: str  # who edited it: the name alone, "the Ashfall Collective"
@@ -44,6 +46,8 @@ class Meta:
 @sent_by_fields
 @dataclass(frozen=True, slots=True)
 class Chapter:
+    """One story, as published: its place, address, title and text."""
+
     number: int  # 1-based reading order
     slug: str
     title: str
@@ -76,6 +80,8 @@ class Mention(NamedTuple):
 
 @dataclass(frozen=True)
 class Character:
+    """A person the stories name, with every place they are named."""
+
     name: str
     slug: str
     aliases: tuple[str, ...]
@@ -93,17 +99,23 @@ class Character:
 
 @dataclass(frozen=True)
 class CharacterIndex:
+    """Every character the anthology names."""
+
     characters: tuple[Character, ...] = ()  # sorted by name
 
 
 @dataclass(frozen=True, slots=True)
 class SharedChapter:
+    """Another chapter that has some of a chapter's characters in it."""
+
     chapter: int  # index into Anthology.chapters
     characters: tuple[int, ...]  # indexes into CharacterIndex.characters
 
 
 @dataclass(frozen=True, slots=True)
 class ChapterLinks:
+    """Where a chapter leads: its neighbours, its characters, chapters that share them."""
+
     previous: int | None
     next: int | None
     characters: tuple[int, ...]  # who appears in the chapter, by first appearance
@@ -123,12 +135,16 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class Companion:
+    """Another character someone shares scenes with."""
+
     character: int  # index into CharacterIndex.characters
     scenes: int  # how many scenes the two share
 
 
 @dataclass(frozen=True, slots=True)
 class CharacterLinks:
+    """Where a character leads: their quotes, their companions, where they appear."""
+
     quotes: tuple[Quote, ...]  # the first mentions in each chapter, in reading order
     companions: tuple[Companion, ...]  # most shared scenes first
     positions: tuple[float, ...]  # where each mention falls in the anthology, 0 to 1
@@ -136,6 +152,8 @@ class CharacterLinks:
 
 @dataclass(frozen=True)
 class Anthology:
+    """The whole anthology, analysed: what every renderer reads, and nothing else."""
+
     meta: Meta
     chapters: tuple[Chapter, ...]
     characters: CharacterIndex

@@ -72,6 +72,8 @@ JUNK = DefaultFilter()  # editor swap and backup files, VCS folders and the like
 
 @dataclass(frozen=True)
 class ServeOptions:
+    """What `sitegen serve` was asked for on the command line."""
+
     config: Path | None = None
     source: Path | None = None
     out: Path | None = None  # None: a private folder (see `previewed`)

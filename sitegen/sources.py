@@ -41,6 +41,8 @@ _FRONT_MATTER_LINE = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
 
 @dataclass(frozen=True, slots=True)
 class Line:
+    """One line of a manuscript, with its number in the file."""
+
     number: int
     text: str
 

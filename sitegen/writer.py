@@ -31,6 +31,8 @@ ASIDE_PREFIX = ".output.aside-"  # folders being removed (see `set_aside`)
 
 @dataclass(frozen=True)
 class WriteReport:
+    """What a write did to the output folder."""
+
     written: tuple[str, ...]  # every path in the new site
     changed: tuple[str, ...]  # paths whose bytes differ from the previous site (or are new)
     removed: tuple[str, ...]  # paths the previous build wrote that this one did not

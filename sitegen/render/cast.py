@@ -24,6 +24,8 @@ _CHAPTER, _BLOCK = itemgetter(0), itemgetter(1)  # of a Mention
 
 @dataclass(frozen=True)
 class ChapterRef:
+    """A chapter as a character page links to it."""
+
     number: int
     title: str
     url: str
@@ -43,6 +45,8 @@ class CastEntry:
 
 @dataclass(frozen=True)
 class LetterGroup:
+    """The characters whose names start with one letter, on the Characters page."""
+
     letter: str
     anchor: str
     entries: tuple[CastEntry, ...]
@@ -59,6 +63,8 @@ class Pairing:
 
 @dataclass(frozen=True)
 class GraphView:
+    """The figure of who shares scenes with whom, and the table that says it in words."""
+
     svg: Markup
     rows: tuple[tuple[CastEntry, tuple[Pairing, ...]], ...]
     drawn: int  # how many characters the figure shows (the table shows all)
@@ -66,6 +72,8 @@ class GraphView:
 
 @dataclass(frozen=True)
 class QuoteView:
+    """A sentence that names a character, with the name set apart and linked."""
+
     before: str
     name: str
     after: str
@@ -75,6 +83,8 @@ class QuoteView:
 
 @dataclass(frozen=True)
 class Appearance:
+    """One chapter a character appears in, as their page shows it."""
+
     chapter: ChapterRef
     mentions: int
     quotes: tuple[QuoteView, ...]  # the first mentions, quoted in context
@@ -83,6 +93,8 @@ class Appearance:
 
 @dataclass(frozen=True)
 class CharacterView:
+    """Everything a character's page shows."""
+
     name: str
     aliases: tuple[str, ...]
     description: str

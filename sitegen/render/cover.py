@@ -53,6 +53,8 @@ def literata(config: Config) -> Fonts:
 
 @dataclass(frozen=True)
 class CoverImage:
+    """The book's cover, which is also the picture a shared link shows."""
+
     name: str  # file name inside the book, e.g. "cover.png"
     media_type: str
     data: bytes

@@ -56,6 +56,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Landmark:
+    """A place the book's landmarks list names for a reading system."""
+
     kind: str  # the epub:type: cover, toc, bodymatter, index, backmatter
     title: str
     href: str
@@ -84,6 +86,8 @@ class Appearance:
 
 @dataclass(frozen=True)
 class IndexEntry:
+    """One character in the book's index."""
+
     id: str
     name: str
     aliases: tuple[str, ...]

@@ -21,6 +21,8 @@ LABEL_EM = 0.62  # a generous average width of a sans-serif letter, in ems
 
 @dataclass(frozen=True)
 class Node:
+    """A character drawn in the figure."""
+
     name: str
     url: str
     weight: int  # mentions
@@ -28,6 +30,8 @@ class Node:
 
 @dataclass(frozen=True)
 class Edge:
+    """A line in the figure between two characters who share scenes."""
+
     one: int  # index into the nodes
     other: int
     weight: int  # shared scenes

@@ -36,6 +36,8 @@ tens of thousands."""
 
 @dataclass(frozen=True)
 class ChapterText:
+    """A chapter's text as markup, with slots for the links only a page can fill."""
+
     pieces: tuple[str, ...]  # escaped markup; the slots below are empty strings
     links: tuple[tuple[int, int], ...]  # (piece, character) where a first mention's href goes
     breaks: tuple[int, ...]  # pieces that are scene breaks
