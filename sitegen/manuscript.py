@@ -143,8 +143,17 @@ CHATBOT_TEASERS = re.compile(
     r")\b",
     re.IGNORECASE,
 )
-CODE_SPAN = re.compile(r"(`+[^`]*`+)")
-PLACEHOLDER = "\ue000"  # a private-use character: stands for a code span while typesetting
+VERBATIM = re.compile(
+    r"(`+[^`]*`+"  # a code span
+    # A web address, without the punctuation or closing markup that follows it in a sentence.
+    r"|(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]'\u2019\u201d*_]"
+    # An email address: no markup around it is part of it (a host name has no `_` in it).
+    r"|[^\W_][\w.+-]*@[^\W_](?:[^\W_]|-)*(?:\.[^\W_](?:[^\W_]|-)*)+)"
+)
+"""What typography and markup leave as written: `--` in a URL is no dash, `_drafts_` no
+emphasis, and an address must still work when copied from the page."""
+PLACEHOLDER = "\ue000"  # a private-use character: stands for a verbatim span while typesetting
+MARKUP_CHARACTER = re.compile(r"[*_`\\]")
 
 _markdown = MarkdownIt("zero").enable(["emphasis", "backticks", "escape"])
 
@@ -344,20 +353,33 @@ def _typeset(blocks: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
     done = list(blocks)
     for i, text in zip(prose, typeset, strict=True):
         kind, number, raw = blocks[i]
-        done[i] = (kind, number, _keep_code_spans(raw) if "`" in raw else text)
+        done[i] = (kind, number, _keep_verbatim(raw) if _may_hold_verbatim(raw) else text)
     return done
 
 
-def _keep_code_spans(raw: str) -> str:
-    """Typography outside `code spans` only: code means exactly what it says. Each span is
-    set aside behind a placeholder, so the quotes around it still see their neighbours."""
-    spans = CODE_SPAN.findall(raw)
+def _may_hold_verbatim(text: str) -> bool:
+    """Whether `text` may hold a code span or an address (see `VERBATIM`): four C scans."""
+    return "`" in text or "://" in text or "www." in text or "@" in text
+
+
+def _keep_verbatim(raw: str) -> str:
+    """Typography outside code spans and addresses only (see `VERBATIM`). Each span is set
+    aside behind a placeholder, so the quotes around it still see their neighbours; an
+    address comes back with its markup characters escaped, to be read as written."""
+    spans = [_as_written(span) for span in VERBATIM.findall(raw)]
+    if not spans:
+        return smarten(raw)
     if PLACEHOLDER in raw:
-        return "".join(
-            part if i % 2 else smarten(part) for i, part in enumerate(CODE_SPAN.split(raw))
-        )
-    typeset = smarten(CODE_SPAN.sub(PLACEHOLDER, raw)).split(PLACEHOLDER)
+        parts = VERBATIM.split(raw)
+        return "".join(_as_written(p) if i % 2 else smarten(p) for i, p in enumerate(parts))
+    typeset = smarten(VERBATIM.sub(PLACEHOLDER, raw)).split(PLACEHOLDER)
     return "".join(part + (spans[i] if i < len(spans) else "") for i, part in enumerate(typeset))
+
+
+def _as_written(span: str) -> str:
+    """A code span as it is; an address with `*`, `_`, backticks and backslashes escaped, so
+    that the inline parser shows them rather than reading them as markup."""
+    return span if span.startswith("`") else MARKUP_CHARACTER.sub(r"\\\g<0>", span)
 
 
 def _block(kind: str, number: int, text: str) -> Block:

@@ -196,6 +196,32 @@ def test_a_later_front_matter_key_wins_as_it_did() -> None:
     assert (m.title, m.title_line) == ("Second", 3)
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://example.com/_drafts_/story--final.html",
+        "http://example.org/a*b*c?x=1&y=--2",
+        "www.example.net/~kai/'quoted'/",
+        "tom--smith@example.com",
+        "first_last@mail.example.co.uk",
+    ],
+)
+def test_web_and_email_addresses_are_published_exactly_as_written(address: str) -> None:
+    m = manuscript(f'"Write to {address}," said Tom -- twice.\n')
+    assert m.blocks[0].plain == f"\u201cWrite to {address},\u201d said Tom\u2014twice."
+
+
+def test_an_address_inside_emphasis_keeps_the_emphasis_and_its_own_characters() -> None:
+    m = manuscript("See *https://example.com/a_b_c*. Or _mail@example.org_.\n")
+    assert m.blocks[0].inlines == (
+        Text("See "),
+        Emphasis((Text("https://example.com/a_b_c"),)),
+        Text(". Or "),
+        Emphasis((Text("mail@example.org"),)),
+        Text("."),
+    )
+
+
 def test_a_title_heading_keeps_a_trailing_hash_and_drops_markup() -> None:
     assert manuscript("# Learning C#\nText.").title == "Learning C#"
     assert manuscript("# The *Long* Night\nText.").title == "The Long Night"
