@@ -41,7 +41,7 @@ from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
 from .manuscript import Paragraph
 from .model import Chapter, Character, CharacterIndex, Mention
-from .slugs import slugify
+from .slugs import collation_key, slugify
 
 if TYPE_CHECKING:
     from .cache import Memo
@@ -1135,7 +1135,7 @@ def _index(drafts: list[_Draft]) -> CharacterIndex:
             for draft, found in zip(drafts, mentions, strict=True)
             if found or draft.curated
         ),
-        key=lambda pair: (pair[0].name.casefold(), pair[1][:1]),
+        key=lambda pair: (collation_key(pair[0].name), pair[1][:1]),
     )
     slugs: set[str] = set()
     characters: list[Character] = []

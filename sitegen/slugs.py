@@ -1,4 +1,5 @@
-"""URL slugs, shared by chapters, characters and the EPUB's file name."""
+"""URL slugs, shared by chapters, characters and the EPUB's file name; and the spelling in
+plain Latin letters that slugs and the character index sort and file names by."""
 
 from __future__ import annotations
 
@@ -9,12 +10,36 @@ MAX_SLUG = 80  # a page's folder name: file systems allow 255 bytes, and a URL s
 _MARK = 6  # hexadecimal digits that tell apart long slugs cut alike
 
 
+# Latin letters that Unicode does not split into a base letter and a mark, as "É" is.
+_OWN_LETTERS = str.maketrans(
+    {
+        "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Ø": "O", "ø": "o", "Ł": "L", "ł": "l",
+        "Đ": "D", "đ": "d", "Ð": "D", "ð": "d", "Þ": "Th", "þ": "th", "ß": "ss", "Ħ": "H",
+        "ħ": "h", "\u0131": "i", "Ŋ": "N", "ŋ": "n",
+    }
+)  # fmt: skip
+
+
+def ascii_folded(text: str) -> str:
+    """`text` in plain Latin letters: "Łukasz Ørsted" -> "Lukasz Orsted", "Ægir" -> "AEgir".
+    What has no Latin spelling (another script, a symbol) is left out."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_OWN_LETTERS))
+    return decomposed.encode("ascii", "ignore").decode()
+
+
+def collation_key(name: str) -> tuple[bool, str, str]:
+    """Where a name sorts in an index: by its Latin letters, so that Élodie files beside
+    Elodie and Ægir among the A's, not after Z; names alike in those, by the name itself;
+    names in other scripts, which have none, after them all."""
+    folded = ascii_folded(name).casefold()
+    return not folded, folded, name.casefold()
+
+
 def slugify(text: str) -> str:
     """ASCII, lower case, hyphens: "Jin-hee's Café" -> "jin-hees-cafe". A long one is cut at
     a hyphen and ends in a few digits of a digest of the whole, so that two long titles
     alike in their first words ("…, Part One", "…, Part Two") still get slugs of their own."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    cleaned = folded.lower().replace("'", "").replace("\u2019", "")
+    cleaned = ascii_folded(text).lower().replace("'", "").replace("\u2019", "")
     slug = "-".join("".join(c if c.isalnum() else " " for c in cleaned).split())
     if len(slug) <= MAX_SLUG:
         return slug

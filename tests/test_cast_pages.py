@@ -174,6 +174,25 @@ def test_a_manuscript_in_a_subfolder_is_named_by_its_path_as_the_config_names_it
     assert sources == {"part-two/later.txt"}
 
 
+def test_names_in_letters_of_their_own_file_under_their_latin_letter(tmp_path: Path) -> None:
+    """Ł, Æ and Ø have no accent to strip: Łukasz still files under L and sorts among the
+    L's, Ægir among the A's, and their pages have readable addresses."""
+    project = tmp_path / "names"
+    (project / "seeds").mkdir(parents=True)
+    lines = [f'"Hello," said {n}. {n} waved.' for n in ("Zoë", "Łukasz", "Ægir", "Øyvind", "Tom")]
+    (project / "seeds" / "one.txt").write_text("\n".join(lines) + "\n", "utf-8")
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    page = parse(project / "output" / "characters" / "index.html")
+    filed = {
+        section.h2.get_text(): [h3.get_text() for h3 in section.select("h3")]
+        for section in page.select("section.letter")
+    }
+    assert filed == {"A": ["Ægir"], "L": ["Łukasz"], "O": ["Øyvind"], "T": ["Tom"], "Z": ["Zoë"]}
+    table = run_sitegen("characters", cwd=project, check=True).stdout.splitlines()[1:]
+    assert [line.split()[0] for line in table] == ["Ægir", "Łukasz", "Øyvind", "Tom", "Zoë"]
+    assert (project / "output" / "characters" / "lukasz" / "index.html").is_file()
+
+
 def test_a_name_inside_code_still_has_its_anchor(tmp_path: Path) -> None:
     project = tmp_path / "code"
     (project / "seeds").mkdir(parents=True)

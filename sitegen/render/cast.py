@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import string
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from html import escape
@@ -17,6 +16,7 @@ from operator import itemgetter
 from markupsafe import Markup
 
 from ..model import Anthology, Chapter, Character, Mention, Quote
+from ..slugs import ascii_folded, collation_key
 from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg, strip_svg
 
 _CHAPTER, _BLOCK = itemgetter(0), itemgetter(1)  # of a Mention
@@ -109,9 +109,10 @@ def other_names(character: Character) -> tuple[str, ...]:
 
 
 def filing_letter(name: str) -> str:
-    """The letter a name files under: "Élodie" under E; digits and symbols under #."""
-    first = unicodedata.normalize("NFKD", name[:1]).encode("ascii", "ignore").decode().upper()
-    return first if first in string.ascii_uppercase else "#"
+    """The letter a name files under: "Élodie" under E, "Łukasz" under L, "Ægir" under A;
+    digits, symbols and other scripts under #."""
+    first = ascii_folded(name[:1])[:1].upper()
+    return first if first and first in string.ascii_uppercase else "#"
 
 
 def cast_view(anthology: Anthology, page) -> tuple[CastEntry, ...]:
@@ -242,7 +243,7 @@ def characters_json(anthology: Anthology) -> bytes:
     """The index for other tools, in the shape DESIGN.md documents; sorted by name."""
     chapters = anthology.chapters
     entries = []
-    for character in sorted(anthology.characters.characters, key=lambda c: c.name.casefold()):
+    for character in sorted(anthology.characters.characters, key=lambda c: collation_key(c.name)):
         # Counted in C: a long anthology has tens of thousands of mentions. Mentions are in
         # reading order, so the counts are too, and read backwards each chapter's first
         # mention is the last one written into `first`.
