@@ -233,6 +233,33 @@ def test_a_character_the_config_adds_but_the_text_never_names_still_builds(
     assert "Zebediah Nobody" not in str(index.select_one("figure svg"))
 
 
+def test_long_unbreakable_text_wraps_on_a_phone(tmp_path: Path, browser) -> None:
+    """An address, or a long word in a title, wraps at the screen's edge: no page of the
+    site scrolls sideways at 390 px."""
+    project = tmp_path / "long"
+    (project / "seeds").mkdir(parents=True)
+    address = "https://example.com/" + "very-long-path-segment/" * 6 + "story.html"
+    word = "Supercalifragilisticexpialidocious" * 2
+    (project / "seeds" / "one.txt").write_text(
+        f"# {word}\n\n{address} was where Tomasz kept it, said Tomasz.\n"
+        f'"Read {address}," said Tomasz.\n',
+        "utf-8",
+    )
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    out = project / "output"
+    pages = [out / "index.html", *out.glob("chapters/*/index.html"), out / "characters/index.html"]
+    pages += out.glob("characters/*/index.html")
+    wide = []
+    for path in pages:
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        page.goto(path.as_uri())
+        width = page.evaluate("document.documentElement.scrollWidth")
+        page.close()
+        if width > 390:
+            wide.append((path.relative_to(out).as_posix(), width))
+    assert len(pages) == 4 and wide == []
+
+
 def test_every_name_in_the_cast_graph_is_drawn_whole(seeds_site: Built, browser) -> None:
     """A long name at the side of the circle ("Sergei Ivanov") fits inside the drawing, as
     Chromium lays out the theme's own font, on a phone and on a desktop."""
