@@ -114,19 +114,26 @@ FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
 CLOSING = frozenset(".!?\u2026\"'\u201d\u2019)]:;\u2014\u2013*_`-")
 MARKERS = frozenset("`~-*_#\u2042")
 
-# What a chatbot says to its user, as opposed to what a narrator says to a reader.
+# What a chatbot says to its user, as opposed to what a narrator says to a reader. A chatbot
+# speaks of its writing ("the next part", "the story"); a narrator's "Of course, here's the
+# thing about grief" or "Let me know if you ever come back" does not.
+_WRITING = r"(?:story|chapter|continu|next part|part two|scene|version|draft|rewrit|sequel|ending)"
 CHATBOT_PHRASES = re.compile(
     r"^[*_]*(?:"
     r"would you like me to|do you want me to|want me to (?:continue|write|keep)|"
     r"shall i (?:continue|write|go on|keep)|should i (?:continue|write|go on|keep)|"
-    r"let me know (?:if|whether|what|how)|feel free to (?:ask|let me)|"
-    r"(?:sure|certainly|absolutely|of course)[!,.]?\s+(?:here['\u2019]s|here is)|"
+    r"let me know (?:if|whether|what|how)\b.*\b(?:you(?:['\u2019]d| would) like|you want|"
+    r"chang|adjust|tweak|edit|expand|more|think|feedback|" + _WRITING + r")|"
+    r"feel free to (?:ask|let me)|"
+    r"(?:sure|certainly|absolutely|of course)[!,.]?\s+(?:here['\u2019]s|here is)\s+"
+    r"(?:the|a|an|your)\b.*\b(?:next|revised|" + _WRITING + r")|"
     # "Sure, I can tell you about the war" is a narrator's; a chatbot offers its writing.
     r"(?:sure|certainly|absolutely|of course)[!,.]?\s+(?:i['\u2019]ll|i will|i can)\b.*"
-    r"\b(?:story|chapter|continu|next part|scene|version|draft|rewrite|rewriting)|"
+    r"\b" + _WRITING + r"|"
     r"here(?:['\u2019]s| is) (?:the|a|your) "
     r"(?:next|continuation|revised|rewritten|story|chapter|part)|"
-    r"i hope you enjoy|as an ai\b|i can (?:also )?(?:continue|write|expand)|"
+    r"i hope you (?:enjoy|enjoyed|like|liked) (?:it\b|(?:this|the|reading)\b.*\b" + _WRITING + r")|"
+    r"as an ai\b|i can (?:also )?(?:continue|write|expand)|"
     r"if you(?:['\u2019]d| would) like,? i can"
     r")",
     re.IGNORECASE,
@@ -139,10 +146,28 @@ CHATBOT_TEASERS = re.compile(
     r"little do (?:they|he|she|we) know|"
     # Alone, or of the next part: not "To be continued, the last page said".
     r"(?:to be continued|stay tuned)(?=[\s.!?\u2026*_]*$|\s+(?:in|for|with)\b)|"
+    # Of the next part: not "In the next chapter of her life".
     r"in the next (?:chapter|part|installment|episode)"
+    r"(?=\s*[,:\u2014]|\s+(?:we|you)\b|[\s.!?\u2026*_]*$)"
     r")\b",
     re.IGNORECASE,
 )
+# Words someone in the story says or writes, whatever they say: "Stay tuned for more, the
+# radio said", "Let me know if you ever come back, she had written".
+ATTRIBUTED = re.compile(
+    r"[,\u2014]\s*(?:he|she|they|I|we|you|it|[A-Z][\w'\u2019-]*|the \w+|(?:his|her|their|my|"
+    r"our) \w+)\s+(?:had |has |would )?(?:said|says|wrote|writes|written|told|tells|asked|asks|"
+    r"added|adds|replied|replies|whispered|called|shouted|murmured|read|reads)\b"
+)
+
+
+def _is_chatbots(text: str, *, teaser: bool) -> bool:
+    """Whether a paragraph is a chatbot's to its user (or, where a `teaser` may be, its blurb
+    for the next part), not the story's."""
+    said = CHATBOT_PHRASES.match(text) or (teaser and CHATBOT_TEASERS.match(text))
+    return bool(said) and not ATTRIBUTED.search(text)
+
+
 VERBATIM = re.compile(
     r"(`+[^`]*`+"  # a code span
     # A web address, without the punctuation or closing markup that follows it in a sentence.
@@ -303,13 +328,13 @@ def _drop_chatbot_artifacts(
     paragraphs = [i for i, (kind, _, _) in enumerate(blocks) if kind == "paragraph"]
     suspects: list[int] = []
     for i in reversed(paragraphs):
-        if not (CHATBOT_PHRASES.match(blocks[i][2]) or CHATBOT_TEASERS.match(blocks[i][2])):
+        if not _is_chatbots(blocks[i][2], teaser=True):
             break
         suspects.insert(0, i)
     if (
         paragraphs
         and paragraphs[0] not in suspects
-        and CHATBOT_PHRASES.match(blocks[paragraphs[0]][2])
+        and _is_chatbots(blocks[paragraphs[0]][2], teaser=False)
     ):
         suspects.insert(0, paragraphs[0])
     for i in suspects:

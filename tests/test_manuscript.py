@@ -19,6 +19,7 @@ from sitegen.manuscript import (
     parse_inline,
 )
 from sitegen.sources import read_source
+from sitegen.typography import smarten
 
 
 def manuscript(text: str | bytes, name: str = "story.txt", **options: bool):
@@ -383,6 +384,40 @@ def test_a_narrator_who_sounds_like_a_chatbot_is_kept(opening: str, ending: str)
     m = manuscript(f"{opening}\nThe story.\n{ending}")
     assert [b.plain for b in m.blocks] == [opening, "The story.", ending]
     assert not m.diagnostics
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "In the next chapter of her life, she would be braver.",
+        "Let me know if you ever come back, she had written, and I never did.",
+        "I hope you enjoy the quiet, Mara wrote at the bottom of the letter.",
+        "Stay tuned for more, the radio said, and then it said nothing at all.",
+        "Feel free to ask me anything, he told her. She never did.",
+        "Of course, here\u2019s the thing about grief: it waits.",
+        "Let me know if you ever come back.",
+    ],
+)
+def test_a_last_line_of_the_story_that_sounds_like_a_chatbot_is_kept(ending: str) -> None:
+    m = manuscript(f"The story.\n{ending}")
+    assert [b.plain for b in m.blocks][1] == smarten(ending)
+    assert not m.diagnostics
+
+
+@pytest.mark.parametrize(
+    "artifact",
+    [
+        "Let me know what you think!",
+        "In the next chapter, Kei must choose between the city and Nyra.",
+        "Of course! Here's the revised ending.",
+        "I hope you enjoyed it!",
+        "Feel free to ask if you'd like any changes.",
+    ],
+)
+def test_what_a_chatbot_says_of_its_writing_is_still_left_out(artifact: str) -> None:
+    m = manuscript(f"The story.\n{artifact}")
+    assert [b.plain for b in m.blocks] == ["The story."]
+    assert [d.code for d in m.diagnostics] == ["W021"]
 
 
 def test_keep_artifacts_publishes_the_line() -> None:
