@@ -90,7 +90,9 @@ _INTERJECTIONS = _words(
     Quick Quiet Careful Easy Fine Right Alright Sure Great Good Bye Goodbye Farewell Cheers Aye
     Nay Alas Bravo Shh Psst Ugh Argh Ahem Hush Run Help Thank Welcome Congratulations Amen
     Absolutely Exactly Agreed Correct Indeed Wrong True False Never Definitely Again Enough
-    Steady Relax Hurry Stay Leave Duck Down Freeze Halt Silence Nonsense Rubbish"""
+    Steady Relax Hurry Stay Leave Duck Down Freeze Halt Silence Nonsense Rubbish Morning Evening
+    Afternoon Night Goodnight Howdy Greetings Congrats Bless Hiya Heya Yo Ciao Cheerio Hola
+    Bonjour Aloha Namaste Shalom"""
 )
 _CALENDAR = _words(
     """Monday Tuesday Wednesday Thursday Friday Saturday Sunday Mondays Fridays Sundays

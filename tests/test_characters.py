@@ -351,6 +351,20 @@ def test_odd_text_neither_breaks_nor_invents_characters(tmp_path: Path) -> None:
     assert run(source, tmp_path).index == detected.index  # the same text, the same index
 
 
+def test_a_greeting_before_a_name_is_no_one(tmp_path: Path) -> None:
+    """ "Evening, Dr. Okafor" greets Okafor: Evening, Morning and the like are not people."""
+    source = tmp_path / "greetings"
+    source.mkdir()
+    (source / "001_harbour.txt").write_text(
+        '"Evening, Dr. Okafor," Tom\u00e1s said.\n'
+        '"Morning, Captain," said Priya. Morning came slowly to the harbour.\n'
+        '"Afternoon, Mrs. Hale," said Tom\u00e1s. "Greetings, Mrs. Hale," said Priya.\n',
+        encoding="utf-8",
+    )
+    names = [c.name for c in run(source, tmp_path).index.characters]
+    assert names == ["Dr. Okafor", "Mrs. Hale", "Priya", "Tom\u00e1s"]
+
+
 def test_no_chapters_no_characters() -> None:
     index, found = detect((), load_config(root=SEEDS).characters)
     assert (index, found) == (CharacterIndex(), [])
