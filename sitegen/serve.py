@@ -29,6 +29,7 @@ import hashlib
 import html
 import os
 import re
+import signal
 import sys
 import tempfile
 import threading
@@ -646,7 +647,20 @@ async def run(options: ServeOptions) -> int:
     return 0
 
 
+def _stopped_by_a_request_to_end() -> None:
+    """Stop as Ctrl-C does when asked to end otherwise (`kill` sends SIGTERM, closing the
+    terminal SIGHUP), so that the preview's folder is removed then too."""
+
+    def stop(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
+
+
 def serve(options: ServeOptions) -> int:
+    _stopped_by_a_request_to_end()
     try:
         with previewed(options) as previewing:
             return asyncio.run(run(previewing))

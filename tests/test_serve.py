@@ -250,6 +250,20 @@ def test_the_preview_leaves_the_built_site_and_its_book_alone(
     assert list(previews.iterdir()) == []
 
 
+@pytest.mark.parametrize("ending", [signal.SIGTERM, signal.SIGHUP])
+def test_the_preview_is_removed_when_serve_is_killed_or_its_terminal_closed(
+    project: Path, serve, tmp_path: Path, ending: signal.Signals
+) -> None:
+    previews = tmp_path / "previews"
+    previews.mkdir()
+    server = serve(project, env={**os.environ, "TMPDIR": str(previews)})
+    assert len(list(previews.iterdir())) == 1
+    server.process.send_signal(ending)
+    assert server.process.wait(timeout=60) == 0
+    assert list(previews.iterdir()) == []
+    assert "Traceback" not in "".join(server.stderr)
+
+
 def test_a_manuscript_the_config_lists_in_a_subfolder_is_rebuilt_on_save(
     project: Path, serve
 ) -> None:
