@@ -36,7 +36,7 @@ from .errors import (
     template_diagnostic,
     warning,
 )
-from .manuscript import Manuscript, parse, title_text
+from .manuscript import Manuscript, parse, shown_text
 from .model import (
     Anthology,
     Chapter,
@@ -124,7 +124,7 @@ def make_chapter(
     configured = entry.title if entry and entry.title else None
     given_title = configured or manuscript.title
     # Typeset as a `# Title` line is: curly quotes, its markup dropped.
-    title = (title_text(configured) if configured else manuscript.title) or title_from_file(
+    title = (shown_text(configured) if configured else manuscript.title) or title_from_file(
         source.path
     )
     # A title derived from the file name is not unique ("01_x", "02_x"); the file name is.
@@ -168,7 +168,7 @@ def _parse(source: Source, keep_artifacts: bool) -> Manuscript:
 def _differ(title: str, other: str | None) -> bool:
     """Whether a title as written in the config differs from the manuscript's own, once both
     are typeset alike, in more than case."""
-    return other is not None and title_text(title).casefold() != other.casefold()
+    return other is not None and shown_text(title).casefold() != other.casefold()
 
 
 def _title_replaced(manuscript: Manuscript, title: str) -> Diagnostic:
@@ -393,11 +393,11 @@ def _size(path: Path) -> int:
 def meta_from(config: Config, modified: int) -> Meta:
     """The anthology's metadata; `modified` is when its newest manuscript last changed."""
     return Meta(
-        title=title_text(config.title),
-        author=config.author,
-        editor=config.editor,
+        title=shown_text(config.title),
+        author=shown_text(config.author),
+        editor=shown_text(config.editor),
         language=config.language,
-        description=title_text(config.description),
+        description=shown_text(config.description),
         base_url=config.base_url,
         base_path=config.base_path,
         site_url=config.site_url,

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
-from .manuscript import Paragraph
+from .manuscript import Paragraph, shown_text
 from .model import Chapter, Character, CharacterIndex, Mention
 from .slugs import collation_key, slugify
 
@@ -1155,7 +1155,7 @@ def _index(drafts: list[_Draft]) -> CharacterIndex:
             current = c
             marks.append(Mention(c, b, start, end, f"m-{slug}-{number}"))
         characters.append(
-            Character(draft.name, slug, draft.aliases, draft.description, tuple(marks))
+            Character(draft.name, slug, draft.aliases, shown_text(draft.description), tuple(marks))
         )
     return CharacterIndex(tuple(characters))
 

@@ -248,8 +248,9 @@ def _is_continuation(previous: str, line: str) -> bool:
     return previous[-1:] not in CLOSING and line[:1].islower()
 
 
-def title_text(raw: str) -> str:
-    """A title as written, as it is shown: typeset, its markup dropped."""
+def shown_text(raw: str) -> str:
+    """A line of the writer's outside a story's text (a title, a name, a description), as it
+    is shown: typeset as the story is, its markup dropped."""
     return plain_text(parse_inline(smarten(raw)))
 
 
@@ -304,15 +305,15 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
     if kept and kept[0][0] == "title":
         if title is None:
             _, title_line, title = kept.pop(0)
-        elif title_text(kept[0][2]).casefold() == title_text(title).casefold():
+        elif shown_text(kept[0][2]).casefold() == shown_text(title).casefold():
             kept.pop(0)  # the front matter's title again: shown once, as the title
     kept = [("heading" if kind == "title" else kind, number, text) for kind, number, text in kept]
     blocks = tuple(_block(kind, number, text) for kind, number, text in _typeset(kept))
     return Manuscript(
         source=source,
-        title=title_text(title) if title else None,
+        title=shown_text(title) if title else None,
         title_line=title_line,
-        author=source.meta("author"),
+        author=shown_text(author) if (author := source.meta("author")) else None,
         blocks=blocks,
         diagnostics=tuple(found),
     )

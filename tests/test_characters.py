@@ -473,7 +473,7 @@ def test_split_one_name_into_two_characters_by_chapter(tmp_path: Path) -> None:
     files = [[detected.chapters[i].source_name for i in c.chapter_indexes] for c in (first, second)]
     assert files == [["001_7e66cc63c124c5cf.txt"], ["004_888cfbc87bdd0a5f.txt"]]
     assert (first.slug, second.slug) == ("kai", "kai-2")
-    assert second.description == "Ezra's Kai, held in the compound."
+    assert second.description == "Ezra\u2019s Kai, held in the compound."  # typeset
     assert first.description == ""
     assert second.mentions[0].anchor == "m-kai-2-1"
     assert not detected.warnings

@@ -167,6 +167,30 @@ def test_fenced_code_is_highlighted_and_escaped(tmp_path: Path) -> None:
     assert block.select("span.nb") and not block.select("b")
 
 
+def test_names_and_descriptions_are_typeset_as_the_titles_beside_them(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text(
+        "---\nauthor: Siobh\u00e1n O'Neill\n---\nMary kept the books. Mary smiled.\n", "utf-8"
+    )
+    (tmp_path / "anthology.toml").write_text(
+        'title = "Harbour"\nauthor = "N\u00ed Bhriain & O\'Hara"\neditor = "The \'Quay\' Group"\n'
+        '[characters.describe]\nMary = "Keeps the harbour\'s *books* & its secrets."\n',
+        "utf-8",
+    )
+    run_sitegen("build", "--no-epub", cwd=tmp_path, check=True)
+    out = tmp_path / "output"
+    home = BeautifulSoup((out / "index.html").read_bytes(), "html.parser")
+    assert home.select_one(".byline").get_text() == (
+        "N\u00ed Bhriain & O\u2019Hara, edited by The \u2018Quay\u2019 Group"
+    )
+    chapter = BeautifulSoup((out / "chapters/a/index.html").read_bytes(), "html.parser")
+    assert chapter.select_one(".byline").get_text() == "by Siobh\u00e1n O\u2019Neill"
+    mary = (out / "characters/mary/index.html").read_text("utf-8")
+    assert "Keeps the harbour\u2019s books &amp; its secrets." in mary
+    assert "*books*" not in mary
+
+
 def test_titles_from_the_config_are_typeset_like_a_title_line(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()

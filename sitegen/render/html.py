@@ -155,6 +155,9 @@ def templates_from(files: TemplateFiles) -> Templates:
         bytecode_cache=template_cache(),
     )
     env.filters["thousands"] = lambda n: f"{n:,}"
+    # A book's metadata is sorted and searched by e-reader libraries, where "A.\u00a0Writer"
+    # with the no-break space shown on its pages would not be "A. Writer".
+    env.filters["spaced"] = lambda text: text.replace("\u00a0", " ")
     return Templates(env, digest.hexdigest())
 
 
