@@ -107,7 +107,9 @@ class Manuscript:
     diagnostics: tuple[Diagnostic, ...]
 
 
-SCENE_BREAK = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:~\s*){3,}|#|⁂)\s*$")
+# A line of only `*` is a break whatever the count: a lone `*` is a common one, and emphasis
+# of nothing means nothing.
+SCENE_BREAK = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*)+|(?:_\s*){3,}|(?:~\s*){3,}|#|⁂)\s*$")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
 # A line "closes" when it ends in sentence punctuation, a quote, a dash or markup.

@@ -88,7 +88,7 @@ def test_raw_html_stays_text() -> None:
 
 def test_front_matter_and_title_heading() -> None:
     m = manuscript("---\ntitle: The Long Night\nauthor: A. Writer\n---\nIt was night.")
-    assert (m.title, m.author, m.blocks[0].line) == ("The Long Night", "A. Writer", 5)
+    assert (m.title, m.author, m.blocks[0].line) == ("The Long Night", "A.\u00a0Writer", 5)
     m = manuscript("# The Long Night\n\nIt was night.\n## Part two\nMorning.")
     assert m.title == "The Long Night"
     assert kinds(m) == ["Paragraph", "Heading", "Paragraph"]
@@ -176,7 +176,7 @@ def test_a_title_line_repeating_the_front_matters_title_is_not_shown_twice() -> 
 
 def test_front_matter_values_lose_only_matching_quotes() -> None:
     m = manuscript('---\ntitle: \'Tis the Season\nauthor: "A. Writer"\n---\nText.')
-    assert (m.title, m.author) == ("\u2019Tis the Season", "A. Writer")
+    assert (m.title, m.author) == ("\u2019Tis the Season", "A.\u00a0Writer")
 
 
 def test_a_bad_slug_in_front_matter_is_an_error_with_its_line() -> None:
@@ -186,7 +186,7 @@ def test_a_bad_slug_in_front_matter_is_an_error_with_its_line() -> None:
 
 def test_front_matter_after_blank_lines_is_read_and_its_title_found_at_its_line() -> None:
     m = manuscript("\n\n---\nauthor: A. Writer\ntitle: The Long Night\n---\nIt was night.")
-    assert (m.title, m.author, m.title_line) == ("The Long Night", "A. Writer", 5)
+    assert (m.title, m.author, m.title_line) == ("The Long Night", "A.\u00a0Writer", 5)
     assert [b.plain for b in m.blocks] == ["It was night."]
     _, found = read_source(Path("s.txt"), b"\n---\ntitle: T\nslug: Bad Slug\n---\nText.")
     assert [(d.code, d.line) for d in found] == [("E017", 4)]
@@ -446,6 +446,13 @@ def test_emphasis_nested_hundreds_deep_keeps_every_word(tmp_path: Path) -> None:
     assert "internal error" not in result.stderr
     page = (tmp_path / "output" / "chapters" / "deep" / "index.html").read_text("utf-8")
     assert re.sub(r"<[^>]+>", "", page).count("a ") >= 500 and "core" in page
+
+
+@pytest.mark.parametrize("mark", ["*", "**", " * ", "* * * *"])
+def test_a_line_of_asterisks_alone_is_a_scene_break(mark: str) -> None:
+    m = manuscript(f"A.\n{mark}\nB.")
+    assert kinds(m) == ["Paragraph", "SceneBreak", "Paragraph"]
+    assert not m.diagnostics
 
 
 def test_scene_break_block_has_no_text() -> None:
