@@ -193,6 +193,20 @@ def test_names_in_letters_of_their_own_file_under_their_latin_letter(tmp_path: P
     assert (project / "output" / "characters" / "lukasz" / "index.html").is_file()
 
 
+def test_the_figures_say_one_mention_and_one_line_in_the_singular(tmp_path: Path) -> None:
+    project = tmp_path / "one"
+    (project / "seeds").mkdir(parents=True)
+    (project / "seeds" / "a.txt").write_text(
+        '"Go," said Mara to Tomas.\n"Now," said Tomas.\n', "utf-8"
+    )
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    out = project / "output"
+    mara = parse(out / "characters/mara/index.html").select_one("svg.strip desc").get_text()
+    assert mara.startswith("1 mention of Mara along the anthology")
+    graph = parse(out / "characters/index.html").select_one("svg.cast-graph desc").get_text()
+    assert graph.startswith("2 characters drawn on a circle; 1 line joins characters")
+
+
 def test_a_name_inside_code_still_has_its_anchor(tmp_path: Path) -> None:
     project = tmp_path / "code"
     (project / "seeds").mkdir(parents=True)

@@ -37,6 +37,11 @@ class Edge:
     weight: int  # shared scenes
 
 
+def counted(number: int, noun: str) -> str:
+    """ "1 mention", "2 mentions": a screen reader reads the figures' descriptions aloud."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def cooccurrence_svg(nodes: Sequence[Node], edges: Sequence[Edge], *, figure_id: str) -> Markup:
     """Characters on a circle, a line between two who share scenes (thicker for more)."""
     size, radius = 560, 200
@@ -71,10 +76,10 @@ def cooccurrence_svg(nodes: Sequence[Node], edges: Sequence[Edge], *, figure_id:
             f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">'
             f"{escape(node.name)}</text></a>"
         )
-    pairs = len(edges)
     description = (
-        f"{len(nodes)} characters drawn on a circle; {pairs} lines join characters who share "
-        "at least one scene, thicker for more shared scenes. The table below lists the same."
+        f"{counted(len(nodes), 'character')} drawn on a circle; {counted(len(edges), 'line')} "
+        f"{'joins' if len(edges) == 1 else 'join'} characters who share at least one scene, "
+        "thicker for more shared scenes. The table below lists the same."
     )
     view = f"{-margin:.0f} 0 {size + 2 * margin:.0f} {size}"
     return Markup(
@@ -110,8 +115,8 @@ def strip_svg(
         f'<line x1="{b * width:.1f}" y1="2" x2="{b * width:.1f}" y2="{height}"/>' for b in drawn
     )
     description = (
-        f"{len(positions)} mentions of {name} along the anthology, from its first page at the "
-        "left to its last at the right"
+        f"{counted(len(positions), 'mention')} of {name} along the anthology, from its first "
+        "page at the left to its last at the right"
         + (f"; vertical lines separate the {len(chapter_bounds)} chapters." if drawn else ".")
     )
     return Markup(
