@@ -298,7 +298,9 @@ _ABBREVIATIONS = _words(
     Ltd Corp Bros Ave Rd Blvd Supt Mme Mlle Dept Pvt Cpl"""
 )
 _AFTER = re.compile(
-    r"(?P<poss>['\u2019][sS](?![^\W_]))?(?P<aux>['\u2019](?:d|ll|ve|re|m)(?![^\W_]))?"
+    # "Lucas's", and "Lucas' guitar": after a final s, an apostrophe alone before a word.
+    r"(?P<poss>['\u2019][sS](?![^\W_])|(?<=[sSzZ])['\u2019](?=[ \u00a0]+[a-z]))?"
+    r"(?P<aux>['\u2019](?:d|ll|ve|re|m)(?![^\W_]))?"
     r"(?P<punct>[^\w\s]*)(?:[ \u00a0]+(?P<word>[\w'\u2019-]+))?"
 )
 _NEXT_WORD = re.compile(r"[ \u00a0]+([\w'\u2019-]+)")

@@ -365,6 +365,19 @@ def test_a_greeting_before_a_name_is_no_one(tmp_path: Path) -> None:
     assert names == ["Dr. Okafor", "Mrs. Hale", "Priya", "Tom\u00e1s"]
 
 
+def test_a_possessive_written_with_the_apostrophe_alone_is_a_persons(tmp_path: Path) -> None:
+    """ "Lucas' guitar" says what "Lucas's guitar" says."""
+    source = tmp_path / "possessive"
+    source.mkdir()
+    (source / "001_van.txt").write_text(
+        '"Ready?" asked Doris. Lucas\' guitar went in first.\n'
+        "She tucked Lucas' letters under the seat, beside Lucas' old boots.\n",
+        encoding="utf-8",
+    )
+    index = run(source, tmp_path).index
+    assert [(c.name, len(c.mentions)) for c in index.characters] == [("Doris", 1), ("Lucas", 3)]
+
+
 def test_no_chapters_no_characters() -> None:
     index, found = detect((), load_config(root=SEEDS).characters)
     assert (index, found) == (CharacterIndex(), [])
