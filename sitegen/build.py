@@ -177,7 +177,7 @@ def _title_replaced(manuscript: Manuscript, title: str) -> Diagnostic:
         manuscript.source.path,
         manuscript.title_line,
         f"the manuscript's title \u201c{manuscript.title}\u201d is not shown: the config names"
-        f" this chapter \u201c{title}\u201d",
+        f" this chapter \u201c{shown_text(title)}\u201d",
         "keep one of the two titles",
     )
 

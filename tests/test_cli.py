@@ -383,3 +383,7 @@ def test_a_title_in_the_manuscript_that_the_config_replaces_is_named(project: Pa
     config.write_text(text[:at] + "it's late -- now" + text[text.index('"', at) :], "utf-8")
     result = run_sitegen("build", cwd=project, check=True)
     assert " W017 " not in result.stderr
+    # A title that does differ is quoted as it will be shown.
+    config.write_text(text[:at] + 'Ana\'s \\"Day\\"' + text[text.index('"', at) :], "utf-8")
+    result = run_sitegen("build", cwd=project, check=True)
+    assert "the config names this chapter \u201cAna\u2019s \u201cDay\u201d\u201d" in result.stderr
