@@ -135,14 +135,20 @@ class Helper(Generic[S]):
         calls_in, calls_out = os.pipe()
         answers_in, answers_out = os.pipe()
         _widen(calls_out, answers_out)
+        # Ctrl-C is held until each side is ready for it: the child could otherwise be
+        # interrupted in code that runs as it starts (`random` reseeds itself there), before
+        # it ignores Ctrl-C, and print a traceback.
+        unheld = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             self.pid = os.fork()
         except OSError:  # no process to be had: calls will run here
+            signal.pthread_sigmask(signal.SIG_SETMASK, unheld)
             _close(calls_in, calls_out, answers_in, answers_out)
             return
         if self.pid == 0:
             try:
-                _become_child()
+                _become_child()  # a Ctrl-C held meanwhile is dropped: the parent stops it
+                signal.pthread_sigmask(signal.SIG_SETMASK, unheld)
                 _close(calls_out, answers_in)
                 for end in _HELPER_ENDS:  # other helpers' pipes: a copy here would keep them open
                     if not end.closed:
@@ -151,6 +157,7 @@ class Helper(Generic[S]):
             finally:
                 os._exit(1)  # only if it failed outside a call: setting up, or sending a result
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, unheld)  # a Ctrl-C held lands here
             _close(calls_in, answers_out)
             self.calls, self.answers = _writer(calls_out), _reader(answers_in)
             _HELPER_ENDS.update((self.calls, self.answers))
