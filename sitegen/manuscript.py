@@ -381,7 +381,7 @@ def _typeset(blocks: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
     done = list(blocks)
     for i, text in zip(prose, typeset, strict=True):
         kind, number, raw = blocks[i]
-        done[i] = (kind, number, _keep_verbatim(raw) if _may_hold_verbatim(raw) else text)
+        done[i] = (kind, number, _keep_verbatim(raw, text) if _may_hold_verbatim(raw) else text)
     return done
 
 
@@ -390,18 +390,19 @@ def _may_hold_verbatim(text: str) -> bool:
     return "`" in text or "://" in text or "www." in text or "@" in text
 
 
-def _keep_verbatim(raw: str) -> str:
-    """Typography outside code spans and addresses only (see `VERBATIM`). Each span is set
-    aside behind a placeholder, so the quotes around it still see their neighbours; an
-    address comes back with its markup characters escaped, to be read as written."""
+def _keep_verbatim(raw: str, typeset: str) -> str:
+    """Typography outside code spans and addresses only (see `VERBATIM`); `typeset` is the
+    whole of `raw` typeset, right when it holds neither. Each span is set aside behind a
+    placeholder, so the quotes around it still see their neighbours; an address comes back
+    with its markup characters escaped, to be read as written."""
     spans = [_as_written(span) for span in VERBATIM.findall(raw)]
     if not spans:
-        return smarten(raw)
+        return typeset
     if PLACEHOLDER in raw:
         parts = VERBATIM.split(raw)
         return "".join(_as_written(p) if i % 2 else smarten(p) for i, p in enumerate(parts))
-    typeset = smarten(VERBATIM.sub(PLACEHOLDER, raw)).split(PLACEHOLDER)
-    return "".join(part + (spans[i] if i < len(spans) else "") for i, part in enumerate(typeset))
+    around = smarten(VERBATIM.sub(PLACEHOLDER, raw)).split(PLACEHOLDER)
+    return "".join(part + (spans[i] if i < len(spans) else "") for i, part in enumerate(around))
 
 
 def _as_written(span: str) -> str:

@@ -87,6 +87,7 @@ KEPT_IF_PRESENT = frozenset({"README.md"})
 """Files of the new project that the writer's own copy stands in for."""
 MERGED_IF_PRESENT = frozenset({".gitignore"})
 """Files of the new project whose lines are added to the writer's own copy where missing."""
+KEPT_OR_MERGED = KEPT_IF_PRESENT | MERGED_IF_PRESENT
 
 
 def create(target: Path, package: str | None = None) -> tuple[list[Path], list[Diagnostic]]:
@@ -142,18 +143,15 @@ def _refuse_unless_fresh(target: Path) -> None:
     new project would overwrite (a README and `.gitignore` are kept: see `create`)."""
     if not target.exists():
         return
-    if not target.is_dir():
-        problem, other = "exists and is not a folder", None
-    else:
-        other = next((p for p in sorted(target.iterdir()) if not HOUSEKEEPING.match(p.name)), None)
-        clash = [
-            name
-            for name, _ in (*FILES, (WORKFLOW, None))
-            if (target / name).exists() and name not in KEPT_IF_PRESENT | MERGED_IF_PRESENT
-        ]
-        if other is None and not clash:
+    if target.is_dir():
+        theirs = [p.name for p in sorted(target.iterdir()) if not HOUSEKEEPING.match(p.name)]
+        overwritten = [name for name, _ in FILES if name not in KEPT_OR_MERGED] + [WORKFLOW]
+        theirs += [name for name in overwritten if (target / name).exists()]
+        if not theirs:
             return
-        problem = f"already holds {(other or target / clash[0]).relative_to(target).as_posix()}"
+        problem = f"already holds {theirs[0]}"
+    else:
+        problem = "exists and is not a folder"
     raise SitegenError(
         [
             error(
