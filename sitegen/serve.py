@@ -68,6 +68,8 @@ file keeps changing, it reports a batch every two steps."""
 SETTLE_SECONDS = 0.1
 """A build starts once no batch has come for this long, longer than two steps: a burst of
 saves (an editor's temp file and rename, a tool saving several files) is one build."""
+WATCH_READY_SECONDS = 10
+"""How long to wait for a watch to be in place before serving anyway (a huge tree, a slow disk)."""
 JUNK = DefaultFilter()  # editor swap and backup files, VCS folders and the like
 
 
@@ -297,6 +299,20 @@ def _digest(path: Path) -> bytes | None:
         return None
 
 
+class AskedStop:
+    """The stop event handed to watchfiles, which asks it on every step of its wait. That wait
+    begins once the watch is in place, so the first question is the sign that it is: watchfiles
+    gives no other."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.first_asked = threading.Event()
+
+    def is_set(self) -> bool:
+        self.first_asked.set()
+        return self.stop.is_set()
+
+
 class Watchers:
     """watchfiles threads over the places the last config names; restarted when they move."""
 
@@ -315,20 +331,28 @@ class Watchers:
             return
         self.stop()
         self.places, self._stop = places, threading.Event()
-        self._start(places, places.folders, recursive=True)
-        self._start(places, (places.config.parent,), recursive=False)
+        started = (
+            self._start(places, places.folders, recursive=True),
+            self._start(places, (places.config.parent,), recursive=False),
+        )
+        # Return once the watches are in place, so that a save made as soon as the server
+        # says it is serving, or has rebuilt, is seen.
+        for asked in started:
+            asked.first_asked.wait(WATCH_READY_SECONDS)
 
-    def _start(self, places: Places, paths: tuple[Path, ...], *, recursive: bool) -> None:
+    def _start(self, places: Places, paths: tuple[Path, ...], *, recursive: bool) -> AskedStop:
+        """Watch `paths` on a thread of their own."""
+        asked = AskedStop(self._stop)
         if not paths:
-            return
-        stop = self._stop
+            asked.first_asked.set()
+            return asked
 
         def run() -> None:
             batches = watch(
                 *paths,
                 watch_filter=None,
                 step=WATCH_STEP_MS,
-                stop_event=stop,
+                stop_event=asked,
                 recursive=recursive,
                 raise_interrupt=False,
             )
@@ -339,8 +363,11 @@ class Watchers:
                         self.changed(found)
             except FileNotFoundError:
                 pass  # gone before it was watched: the next build that finds it watches it
+            finally:
+                asked.first_asked.set()
 
         threading.Thread(target=run, name="sitegen-watch", daemon=True).start()
+        return asked
 
     def stop(self) -> None:
         self._stop.set()

@@ -281,6 +281,28 @@ def test_a_manuscript_the_config_lists_in_a_subfolder_is_rebuilt_on_save(
     assert status == 200 and b"Mara moved the story back out" in body
 
 
+def test_a_save_right_after_the_source_folder_moves_is_seen(project: Path, serve) -> None:
+    """Watching a folder of many subfolders takes a moment: the server must not say it has
+    rebuilt before the new folder is watched, or a save made at once is lost."""
+    stories = project / "stories"
+    deep = stories / "drafts" / "late"
+    deep.mkdir(parents=True)
+    for number in range(1000):  # a writer's archive: each subfolder is one more watch
+        (stories / "archive" / f"{number // 100}" / f"{number}").mkdir(parents=True)
+    story = deep / "story.txt"
+    story.write_text("Mara kept her drafts deep in the archive.\n", "utf-8")
+    server = serve(project)
+    config = project / "anthology.toml"
+    moved = re.sub(r"(?ms)^\[\[chapters\]\].*", "", config.read_text("utf-8"))
+    entry = '[[chapters]]\nfile = "drafts/late/story.txt"\ntitle = "Late"\n'
+    save(config, f'source = "stories"\n{moved}{entry}')
+    server.wait_for(r"^Rebuilt ")
+    save(story, "Mara found the draft again and finished it.\n")
+    server.wait_for(r"^Rebuilt .*story\.txt")
+    status, _, body = server.get("/chapters/late/")
+    assert status == 200 and b"finished it" in body
+
+
 def differences(left: Path, right: Path) -> list[str]:
     compared = filecmp.dircmp(left, right, ignore=[])
     found = [*compared.left_only, *compared.right_only]
