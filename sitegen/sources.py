@@ -243,11 +243,27 @@ def _without_controls(path: Path, text: str) -> tuple[str, list[Diagnostic]]:
     return (NOT_IN_XML.sub("", text) if found else text), found
 
 
+_ESCAPED = re.compile(r'\\(["\\/]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})')
+"""The escapes of YAML's double-quoted values that a title or a name may hold."""
+
+
 def _unquote(value: str) -> str:
-    """`"The Long Night"` -> `The Long Night`; a lone quote ('Tis) is part of the value."""
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
+    """A value as YAML reads its quoted forms, as other tools write them: `'Sam O''Hara'` and
+    `"The \\"Long\\" Night"`; a lone quote ('Tis) is part of the value."""
+    if len(value) < 2 or value[0] != value[-1] or value[0] not in "\"'":
+        return value
+    if value[0] == "'":
+        return value[1:-1].replace("''", "'")
+    return _ESCAPED.sub(_unescaped, value[1:-1])
+
+
+def _unescaped(escape: re.Match[str]) -> str:
+    """The character an escape stands for; a control or half a surrogate pair, which no page
+    may hold, stays as written."""
+    if len(escape[1]) == 1:
+        return escape[1]
+    character = chr(int(escape[1][1:], 16))
+    return character if character.isprintable() else escape[0]
 
 
 def split_front_matter(

@@ -179,6 +179,13 @@ def test_front_matter_values_lose_only_matching_quotes() -> None:
     assert (m.title, m.author) == ("\u2019Tis the Season", "A.\u00a0Writer")
 
 
+def test_front_matter_reads_yaml_quoting_as_other_tools_write_it() -> None:
+    m = manuscript("---\ntitle: 'Sam O''Hara'\nauthor: \"Ana \\\"Nan\\\" Lee \\u00c9\"\n---\nText.")
+    assert (m.title, m.author) == ("Sam O\u2019Hara", "Ana \u201cNan\u201d Lee \u00c9")
+    kept = manuscript('---\ntitle: "Bell \\u0007 and \\q"\n---\nText.')
+    assert kept.title == "Bell \\u0007 and \\q"
+
+
 def test_a_bad_slug_in_front_matter_is_an_error_with_its_line() -> None:
     _, found = read_source(Path("s.txt"), b"---\ntitle: T\nslug: ../../evil\n---\nText.")
     assert [(d.code, d.line) for d in found] == [("E017", 3)]
