@@ -194,6 +194,7 @@ class Prepared:
     chapter: Chapter | None = None
     scan: characters.Scan | None = None
     empty: bool = False
+    url_from: tuple[Path, int | None] | None = None  # where the chapter's URL is decided
 
     def renumbered(self, number: int) -> Prepared | None:
         """The same chapter as number `number`; None if its URL came from its number
@@ -235,7 +236,29 @@ class Steps:
         chapter = self.chapter(number, manuscript, entry, self.config)
         if entry and entry.title and _differ(entry.title, manuscript.title):
             found.append(_title_replaced(manuscript, entry.title))
-        return Prepared(path, tuple(found), modified, chapter, self.scan(number - 1, chapter))
+        scan = self.scan(number - 1, chapter)
+        url_from = _url_from(source, manuscript, entry, self.config)
+        return Prepared(path, tuple(found), modified, chapter, scan, url_from=url_from)
+
+
+def _url_from(
+    source: Source, manuscript: Manuscript, entry: ChapterEntry | None, config: Config
+) -> tuple[Path, int | None]:
+    """The file and line a chapter's URL comes from, in the order `make_chapter` looks: the
+    config's `slug`, the front matter's, the config's title, the manuscript's; else its name."""
+
+    def in_config(key: str) -> tuple[Path, int | None] | None:
+        if entry is None or config.path is None or not getattr(entry, key):
+            return None
+        return config.path, entry.lines.line("chapters", entry.index, key)
+
+    in_front_matter = (source.path, source.meta_line("slug")) if source.meta("slug") else None
+    return (
+        in_config("slug")
+        or in_front_matter
+        or in_config("title")
+        or (source.path, manuscript.title_line)
+    )
 
 
 WORTH_SPLITTING = 1_000_000
@@ -308,10 +331,9 @@ def gather(
             found.append(
                 error(
                     "E015",
-                    prepared.path,
-                    None,
-                    f"chapter URL chapters/{chapter.slug}/ is already taken by "
-                    f"{claimed[chapter.slug].source_name}",
+                    *(prepared.url_from or (prepared.path, None)),
+                    f"chapter URL chapters/{chapter.slug}/ of {chapter.source_name} is already "
+                    f"taken by {claimed[chapter.slug].source_name}",
                     "give one of them a distinct title or `slug` in the config",
                 )
             )

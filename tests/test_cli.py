@@ -87,6 +87,34 @@ def test_missing_manuscript_names_the_config_line(project: Path) -> None:
     )
 
 
+def test_two_chapters_at_one_url_are_named_where_the_url_is_decided(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("---\ntitle: The Night\n---\nIt was dark.\n", "utf-8")
+    (seeds / "b.txt").write_text("\n# The Night\nIt was darker.\n", "utf-8")
+    (seeds / "c.txt").write_text("---\nslug: the-night\n---\nDarkest.\n", "utf-8")
+    result = run_sitegen("build", cwd=tmp_path)
+    assert result.returncode == 1
+    taken = "chapter URL chapters/the-night/ of {} is already taken by a.txt"
+    assert [line.split("; ")[0] for line in result.stderr.splitlines()[:2]] == [
+        f"seeds/b.txt:2: E015 {taken.format('b.txt')}",
+        f"seeds/c.txt:2: E015 {taken.format('c.txt')}",
+    ]
+    (tmp_path / "anthology.toml").write_text(
+        'title = "T"\n\n[[chapters]]\nfile = "a.txt"\n\n[[chapters]]\nfile = "b.txt"\n'
+        'title = "Other"\nslug = "the-night"\n\n[[chapters]]\nfile = "c.txt"\n'
+        'title = "The Night"\nslug = "last"\n',
+        "utf-8",
+    )
+    result = run_sitegen("build", cwd=tmp_path)
+    assert result.returncode == 1
+    clashes = [line for line in result.stderr.splitlines() if "E015" in line]
+    assert clashes == [
+        f"anthology.toml:9: E015 {taken.format('b.txt')}; "
+        "give one of them a distinct title or `slug` in the config"
+    ]
+
+
 def test_a_listed_manuscript_must_be_in_the_source_folder(project: Path) -> None:
     """The config may name any manuscript in the folder, a link to a file kept elsewhere too
     (as an unlisted one is published), but no path that leads out of the folder."""
