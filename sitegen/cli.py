@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import BASE_URL_RE, Config, load_config
+from .config import BASE_URL_RE, CONFIG_NAME, Config, load_config
 from .errors import (
     Diagnostic,
     Severity,
@@ -245,16 +245,18 @@ def _add_deploy_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from .deploy import deploy
+    from .deploy import check_current, deploy
 
     printer = Printer(args.quiet, False)
     config = config_from(args)
+    check_current(config)
     result, found = deploy(
         config.root,
         config.out_dir,
         remote=args.remote,
         branch=args.branch,
         message=args.message,
+        own=(config.path or config.root / CONFIG_NAME, config.source_dir),
     )
     printer.diagnostics(found)
     where = f"{result.remote}/{result.branch}"

@@ -13,13 +13,17 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import Config
 from .errors import Diagnostic, SitegenError, error, warning
+from .sources import is_manuscript
 from .writer import MANIFEST
 
 NOJEKYLL = ".nojekyll"
+CNAME = "CNAME"
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,8 @@ class _Git:
         except FileNotFoundError:
             raise _GitFailed(args[0], "git is not installed") from None
         if done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise _GitFailed(args[0], lines[-1] if lines else f"exit status {done.returncode}")
+            said = _what_git_said(done.stderr.decode("utf-8", "replace"))
+            raise _GitFailed(args[0], said or f"exit status {done.returncode}")
         return done.stdout.decode("utf-8", "replace").strip()
 
     def maybe(self, *args: str) -> str | None:
@@ -76,48 +80,125 @@ def deploy(
     remote: str = "origin",
     branch: str = "gh-pages",
     message: str | None = None,
+    own: tuple[Path, ...] = (),
 ) -> tuple[DeployResult, list[Diagnostic]]:
     """Commit `site` as the whole tree of `branch` in the repository around `project`, and push
-    it to `remote`. Raises SitegenError, with nothing changed, when that cannot be done."""
+    it to `remote`. `own` are the project's own files and folders (its config, manuscripts): a
+    branch that holds one of them is the writer's work, never replaced by the site. Raises
+    SitegenError, with nothing changed, when that cannot be done."""
     git = _Git(project)
     git_dir = _repository(git, project)
     _check_built(site)
     _check_remote(git, project, remote)
     ref = f"refs/heads/{branch}"
     _check_branch(git, project, branch, ref)
+    found: list[Diagnostic] = []
     try:
         remote_tip = _remote_tip(git, remote, ref)
         local_tip = git.maybe("rev-parse", "--verify", "--quiet", ref + "^{commit}")
-        tree, files = _site_tree(git_dir, site)
+        _check_tips(git, project, remote, branch, (remote_tip, local_tip), own)
         parent = remote_tip or local_tip
+        cname = _cname_to_keep(git, parent, site)
+        tree, files = _site_tree(git_dir, site, cname)
+        if cname:
+            found.append(_kept_cname(git, project, cname, branch))
         if remote_tip and git("rev-parse", remote_tip + "^{tree}") == tree:
-            return DeployResult(remote, branch, remote_tip, files, pushed=False), []
+            return DeployResult(remote, branch, remote_tip, files, pushed=False), found
         if parent and git("rev-parse", parent + "^{tree}") == tree:
             commit = parent
         else:
             text = message or _default_message(git, files)
             parents = ["-p", parent] if parent else []
             commit = git("commit-tree", tree, *parents, stdin=text.encode("utf-8"))
+        # Pushed first, so a refused push leaves the local branch as it was.
+        git("push", "--quiet", remote, f"{commit}:{ref}")
         if commit != local_tip:
             git("update-ref", "-m", "sitegen deploy", ref, commit, local_tip or "")
-        git("push", "--quiet", remote, f"{ref}:{ref}")
     except _GitFailed as failed:
         raise SitegenError([_git_error(project, failed, remote, branch)]) from None
-    return DeployResult(remote, branch, commit, files, pushed=True), _warnings(git, site, remote)
+    found += _warnings(git, site, remote)
+    return DeployResult(remote, branch, commit, files, pushed=True), found
+
+
+def _what_git_said(stderr: str) -> str:
+    """The lines of git's complaint that say what went wrong (`fatal:`, `error:`, the
+    remote's own words, a refused ref), without the advice around them."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    telling = [
+        line.removeprefix("fatal: ").removeprefix("error: ").rstrip(".")
+        for line in lines
+        if line.startswith(("fatal:", "error:", "remote:", "! "))
+    ]
+    return ". ".join(telling[:4] or lines[-1:])
+
+
+def check_current(config: Config) -> None:
+    """Refuse a site older than what it is built from, or without the book the config makes
+    (built with --no-epub, or by `serve --out`): deploying it would put the old anthology
+    online and say that all went well."""
+    site = config.out_dir
+    try:
+        built = (site / MANIFEST).stat().st_mtime_ns
+    except OSError:
+        return  # nothing built: `deploy` says so (E061)
+    newer = [(path.stat().st_mtime_ns, path) for path in _inputs(config)]
+    changed = max(newer, default=(0, site), key=lambda pair: pair[0])
+    if changed[0] > built:
+        raise SitegenError(
+            [
+                error(
+                    "E066",
+                    changed[1],
+                    None,
+                    f"changed after the site in {site.name}/ was built; deploying would "
+                    "publish the site as it was",
+                    "run `sitegen build`, then deploy again",
+                )
+            ]
+        )
+    if config.epub and not any(site.glob("*.epub")):
+        raise SitegenError(
+            [
+                error(
+                    "E066",
+                    site,
+                    None,
+                    "the site was built without its EPUB (with --no-epub, or by serve), so "
+                    "readers would get no book to download",
+                    "run `sitegen build`, then deploy again",
+                )
+            ]
+        )
+
+
+def _inputs(config: Config) -> Iterator[Path]:
+    """The files a build reads: the config, the manuscripts, the templates and the theme."""
+    if config.path is not None:
+        yield config.path
+    if config.cover is not None:
+        yield config.cover
+    yield from filter(is_manuscript, _files(config.source_dir))
+    for folder in (config.templates_dir, config.theme_dir):
+        yield from (path for path in _files(folder) if not path.name.startswith("."))
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    return (path for path in folder.rglob("*") if path.is_file())
 
 
 def _repository(git: _Git, project: Path) -> str:
     try:
         return git("rev-parse", "--absolute-git-dir")
     except _GitFailed as failed:
-        hint = (
-            "install git"
+        problem, hint = (
+            ("git is not installed", "install git (https://git-scm.com), then deploy again")
             if "not installed" in failed.detail
-            else "run `git init` and commit the project, then add a remote for GitHub"
+            else (
+                "this folder is not in a git repository",
+                "run `git init` and commit the project, then add a remote for GitHub",
+            )
         )
-        raise SitegenError(
-            [error("E060", project, None, "this folder is not in a git repository", hint)]
-        ) from None
+        raise SitegenError([error("E060", project, None, problem, hint)]) from None
 
 
 def _check_built(site: Path) -> None:
@@ -160,18 +241,75 @@ def _check_branch(git: _Git, project: Path, branch: str, ref: str) -> None:
                 )
             ]
         )
-    if git.maybe("symbolic-ref", "--quiet", "HEAD") == ref:
+    worktrees = (git.maybe("worktree", "list", "--porcelain") or "").splitlines()
+    if f"branch {ref}" in worktrees:
         raise SitegenError(
             [
                 error(
                     "E064",
                     project,
                     None,
-                    f"`{branch}` is the branch checked out here; deploying would replace your work",
+                    f"`{branch}` is checked out in a working tree of this repository; "
+                    "deploying would replace the work there",
                     "deploy to a branch of its own, e.g. --branch gh-pages",
                 )
             ]
         )
+
+
+def _check_tips(
+    git: _Git,
+    project: Path,
+    remote: str,
+    branch: str,
+    tips: tuple[str | None, str | None],
+    own: tuple[Path, ...],
+) -> None:
+    """Refuse a branch that holds the writer's project (its config or manuscripts: `main`,
+    say, when GitHub Pages is set to publish from it), and a local branch with commits the
+    remote's lacks, which a deploy on top of the remote's tip would drop. `tips` are the
+    branch's commits on the remote and here, where it has them."""
+    remote_tip, local_tip = tips
+    top = Path(git("rev-parse", "--show-toplevel"))
+    names = [path.relative_to(top).as_posix() for path in own if path.is_relative_to(top)]
+    for tip in filter(None, tips):
+        held = git("ls-tree", "--name-only", tip, "--", *names) if names else ""
+        if held:
+            raise SitegenError(
+                [
+                    error(
+                        "E064",
+                        project,
+                        None,
+                        f"`{branch}` holds your project ({held.splitlines()[0]}); deploying "
+                        "would replace it with the site",
+                        "deploy to a branch of its own, e.g. --branch gh-pages, and set "
+                        "GitHub Pages to publish from it",
+                    )
+                ]
+            )
+    if remote_tip and local_tip and not _is_ancestor(git, local_tip, remote_tip):
+        raise SitegenError(
+            [
+                error(
+                    "E064",
+                    project,
+                    None,
+                    f"your local `{branch}` has commits the remote's lacks; deploying would "
+                    "drop them",
+                    f"push them first (git push {remote} {branch}), or delete the local branch "
+                    f"if they are not wanted (git branch -D {branch})",
+                )
+            ]
+        )
+
+
+def _is_ancestor(git: _Git, commit: str, of: str) -> bool:
+    try:
+        git("merge-base", "--is-ancestor", commit, of)
+    except _GitFailed:
+        return False
+    return True
 
 
 def _valid_ref(git: _Git, ref: str) -> bool:
@@ -191,11 +329,33 @@ def _remote_tip(git: _Git, remote: str, ref: str) -> str | None:
     return tip
 
 
-def _site_tree(git_dir: str, site: Path) -> tuple[str, int]:
+def _cname_to_keep(git: _Git, parent: str | None, site: Path) -> str | None:
+    """The `CNAME` on the branch (GitHub's Pages settings commit one there when a custom domain
+    is set), as a blob, when the site has none of its own: without it, GitHub would drop the
+    domain and the site would go offline at that address."""
+    if parent is None or (site / CNAME).exists():
+        return None
+    return git.maybe("rev-parse", "--verify", "--quiet", f"{parent}:{CNAME}")
+
+
+def _kept_cname(git: _Git, project: Path, blob: str, branch: str) -> Diagnostic:
+    domain = git("cat-file", "blob", blob).strip()
+    return warning(
+        "W062",
+        project,
+        None,
+        f"kept the CNAME on `{branch}` ({domain}), which the site does not have: GitHub "
+        "needs it for your custom domain",
+        f'set cname = "{domain}" in anthology.toml, so the site carries it',
+    )
+
+
+def _site_tree(git_dir: str, site: Path, cname: str | None = None) -> tuple[str, int]:
     """Write the output folder into the object database as one tree; return (tree, file count).
 
     The writer's manifest is its bookkeeping, not part of the site; `.nojekyll` is always
-    there so that GitHub Pages serves the files as they are instead of running Jekyll.
+    there so that GitHub Pages serves the files as they are instead of running Jekyll; a
+    `cname` blob (see `_cname_to_keep`) is added as `CNAME`.
     """
     with tempfile.TemporaryDirectory(prefix="sitegen-deploy-") as scratch:
         git = _Git(site, Path(scratch) / "index")
@@ -204,24 +364,28 @@ def _site_tree(git_dir: str, site: Path) -> tuple[str, int]:
         git(*where, "rm", "--cached", "--quiet", "--ignore-unmatch", "--", MANIFEST)
         empty = git(*where, "hash-object", "-w", "--stdin")
         git(*where, "update-index", "--add", "--cacheinfo", f"100644,{empty},{NOJEKYLL}")
+        if cname:
+            git(*where, "update-index", "--add", "--cacheinfo", f"100644,{cname},{CNAME}")
         files = len(git(*where, "ls-files", "--cached").splitlines())
         return git(*where, "write-tree"), files
 
 
 def _default_message(git: _Git, files: int) -> str:
     source = git.maybe("rev-parse", "--short", "HEAD")
-    origin = f" from {source}" if source else ""
+    edited = " with uncommitted changes" if git.maybe("status", "--porcelain") else ""
+    origin = f" from {source}{edited}" if source else ""
     return f"Publish the site{origin} ({files} files)\n\nDeployed by `sitegen deploy`.\n"
 
 
 def _git_error(project: Path, failed: _GitFailed, remote: str, branch: str) -> Diagnostic:
     hints = {
-        "push": f"fix access to `{remote}`, then run `sitegen deploy` again "
-        f"(or `git push {remote} {branch}`)",
+        "push": f"nothing was changed; fix access to `{remote}`, then run `sitegen deploy` again",
         "ls-remote": f"check that `{remote}` is reachable and that you may read it",
         "fetch": f"check that `{remote}` is reachable and that you may read it",
         "commit-tree": "tell git who you are: git config user.name NAME; "
         "git config user.email EMAIL",
+        "update-ref": f"the site was published, but your local `{branch}` was left behind; "
+        f"bring it up to date with `git fetch {remote} {branch}:{branch}`",
     }
     return error(
         "E063",
@@ -247,11 +411,10 @@ def pages_url(remote_url: str) -> str | None:
 
 
 def _warnings(git: _Git, site: Path, remote: str) -> list[Diagnostic]:
-    """A site built without its full address is missing its feed and sitemap, and its 404 page
-    links from the domain's root, which is wrong under a project's sub-path."""
+    """A site built without its full address is missing its feed and sitemap."""
     if (site / "sitemap.xml").is_file():
         return []
-    cname = site / "CNAME"
+    cname = site / CNAME
     guess = (
         f"https://{cname.read_text('utf-8').strip()}/"
         if cname.is_file()
@@ -262,8 +425,7 @@ def _warnings(git: _Git, site: Path, remote: str) -> list[Diagnostic]:
             "W060",
             site,
             None,
-            "this site was built without its full address: it has no feed or sitemap, "
-            "and its 404 page links from the domain's root",
+            "this site was built without its full address, so it has no feed or sitemap",
             f"rebuild with `sitegen build --base-url {guess or 'https://USER.github.io/REPO/'}` "
             "(or set base_url in anthology.toml) and deploy again",
         )

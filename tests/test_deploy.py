@@ -226,7 +226,95 @@ def test_refuses_the_branch_that_is_checked_out(project: Project) -> None:
 def test_a_failed_push_says_what_git_said(project: Project, tmp_path: Path) -> None:
     git(project.root, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
     line = one_error(run_sitegen("deploy", cwd=project.root), "E063")
-    assert "git ls-remote failed" in line
+    assert "git ls-remote failed: '" in line
+    assert "gone.git' does not appear to be a git repository" in line
+
+
+def test_refuses_a_branch_that_holds_the_project(project: Project) -> None:
+    """GitHub Pages set to publish from `main`, and the writer on another branch: deploying to
+    `main` would replace the stories with the site."""
+    git(project.root, "switch", "-q", "-c", "edits")
+    main = project.remote_commits("main")
+    line = one_error(run_sitegen("deploy", "--branch", "main", cwd=project.root), "E064")
+    assert "`main` holds your project (anthology.toml)" in line
+    assert project.remote_commits("main") == main
+    assert git(project.root, "rev-parse", "main") == main[0]
+
+
+def test_refuses_a_branch_checked_out_in_another_working_tree(
+    project: Project, tmp_path: Path
+) -> None:
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+    git(project.root, "worktree", "add", "-q", str(tmp_path / "pages"), "gh-pages")
+    run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E064")
+    assert "checked out in a working tree" in line
+    assert len(project.remote_commits()) == 1
+
+
+def test_refuses_to_drop_local_commits_the_remote_lacks(project: Project) -> None:
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+    tip = git(project.root, "rev-parse", "gh-pages")
+    mine = git(project.root, "commit-tree", f"{tip}^{{tree}}", "-p", tip, "-m", "Fix by hand")
+    git(project.root, "update-ref", "refs/heads/gh-pages", mine)
+    config = project.root / "anthology.toml"
+    config.write_text(config.read_text("utf-8").replace("Lights Went Out", "Lamps Lit"), "utf-8")
+    run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E064")
+    assert "has commits the remote's lacks" in line and "git push origin gh-pages" in line
+    assert git(project.root, "rev-parse", "gh-pages") == mine
+    assert project.remote_commits() == [tip]
+
+
+def test_refuses_a_site_older_than_its_manuscripts_or_without_its_book(
+    project: Project,
+) -> None:
+    story = project.root / "seeds" / "000_8e09d97cdccea25b.txt"
+    with story.open("a", encoding="utf-8") as text:
+        text.write("\nNyra slept until noon the next day.\n")
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E066")
+    assert line.startswith("seeds/000_8e09d97cdccea25b.txt: E066 changed after the site")
+    assert "sitegen build" in line
+    run_sitegen("build", "--no-epub", "--base-url", BASE_URL, cwd=project.root, check=True)
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E066")
+    assert "without its EPUB" in line
+    assert project.remote_branches() == ["main"]
+    run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+    assert "slept until noon the next day." in git(
+        project.remote, "show", "gh-pages:chapters/not-my-problem/index.html"
+    )
+
+
+def test_the_cname_github_committed_for_a_custom_domain_is_kept(
+    project: Project, tmp_path: Path
+) -> None:
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+    pages = tmp_path / "pages"
+    git(tmp_path, "clone", "-q", "-b", "gh-pages", str(project.remote), str(pages))
+    (pages / "CNAME").write_text("stories.example.org\n", "utf-8")
+    git(pages, "add", "CNAME")
+    git(pages, *IDENTITY, "commit", "-q", "-m", "Create CNAME")
+    git(pages, "push", "-q")
+    config = project.root / "anthology.toml"
+    config.write_text(config.read_text("utf-8").replace("Lights Went Out", "Lamps Lit"), "utf-8")
+    run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
+    result = run_sitegen("deploy", cwd=project.root)
+    assert result.returncode == 0, result.stderr
+    [kept] = result.stderr.splitlines()
+    assert "W062 kept the CNAME on `gh-pages` (stories.example.org)" in kept
+    assert 'cname = "stories.example.org"' in kept
+    assert git(project.remote, "show", "gh-pages:CNAME") == "stories.example.org"
+    assert len(project.remote_commits()) == 3
+
+
+def test_a_refused_push_says_what_the_remote_said_and_moves_no_branch(project: Project) -> None:
+    hook = project.remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'Permission to ann/stories denied to bo.' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E063")
+    assert "remote: Permission to ann/stories denied to bo" in line
+    assert git(project.root, "branch", "--list", "gh-pages") == ""
 
 
 def test_a_site_built_without_its_address_is_deployed_with_a_warning(project: Project) -> None:
