@@ -35,11 +35,19 @@ def collation_key(name: str) -> tuple[bool, str, str]:
     return not folded, folded, name.casefold()
 
 
+def _folded_or_space(character: str) -> str:
+    """A character in Latin letters; one with none (a dash, a symbol, a letter of another
+    script) parts the words around it ("Before\u2014After") rather than joining them.
+    A combining accent left over belongs to the letter before it, and just goes."""
+    return ascii_folded(character) or ("" if unicodedata.combining(character) else " ")
+
+
 def slugify(text: str) -> str:
     """ASCII, lower case, hyphens: "Jin-hee's Café" -> "jin-hees-cafe". A long one is cut at
     a hyphen and ends in a few digits of a digest of the whole, so that two long titles
     alike in their first words ("…, Part One", "…, Part Two") still get slugs of their own."""
-    cleaned = ascii_folded(text).lower().replace("'", "").replace("\u2019", "")
+    unquoted = unicodedata.normalize("NFC", text.replace("'", "").replace("\u2019", ""))
+    cleaned = "".join(map(_folded_or_space, unquoted)).lower()
     slug = "-".join("".join(c if c.isalnum() else " " for c in cleaned).split())
     if len(slug) <= MAX_SLUG:
         return slug

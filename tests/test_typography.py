@@ -55,6 +55,21 @@ def test_only_punctuation_and_spacing_change() -> None:
     assert [c for c in smarten(raw) if c.isalnum()] == letters
 
 
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Ashes \u2013 Part Two", "ashes-part-two"),
+        ("Letters, 1914\u20131918", "letters-1914-1918"),
+        ("Mother\u2011in\u2011Law", "mother-in-law"),
+        ("Before\u2014After", "before-after"),
+        ("Jin-hee\u2019s Cafe\u0301", "jin-hees-cafe"),
+        ("\u0141ukasz \u00c6gir", "lukasz-aegir"),
+    ],
+)
+def test_a_slug_parts_words_at_dashes_and_keeps_accented_letters(title: str, slug: str) -> None:
+    assert slugify(title) == slug
+
+
 def test_a_long_title_gives_a_slug_a_file_system_can_hold() -> None:
     slug = slugify("The Ballad of " + "a Very Long Road " * 20)
     assert len(slug) <= MAX_SLUG and slug.startswith("the-ballad-of-a-very-long-road")
