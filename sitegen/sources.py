@@ -20,12 +20,15 @@ FRONT_MATTER_KEYS = ("title", "author", "slug")
 # no page or e-reader shows them, and one of them makes a whole EPUB document invalid. Listed,
 # not written as the complement of what XML allows: compiling that class takes ten times as
 # long, on every start.
-NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_CONTROL_BYTES = bytes(code for code in range(32) if code not in b"\t\n\r")
+NOT_IN_PAGES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""What no page may hold: the characters XML forbids, and the controls (DEL and C1) that HTML
+calls parse errors and the Nu checker rejects."""
+_CONTROL_BYTES = bytes(code for code in (*range(32), 0x7F) if code not in b"\t\n\r")
+_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080..U+009F in UTF-8
 
 
-def fit_for_xml(data: bytes) -> bool:
-    """Whether UTF-8 `data` holds none of `NOT_IN_XML`, checked at the speed of a copy: the
+def fit_for_pages(data: bytes) -> bool:
+    """Whether UTF-8 `data` holds none of `NOT_IN_PAGES`, checked at the speed of a copy: the
     controls are bytes of their own in UTF-8, U+FFFE and U+FFFF are EF BF BE and EF BF BF,
     and a lone surrogate is not valid UTF-8 at all. Nearly every text passes, and one regex
     search over it would cost several times as much."""
@@ -33,6 +36,7 @@ def fit_for_xml(data: bytes) -> bool:
         len(data.translate(None, _CONTROL_BYTES)) == len(data)
         and b"\xef\xbf\xbe" not in data
         and b"\xef\xbf\xbf" not in data
+        and not _C1_CONTROL.search(data)
     )
 
 
@@ -218,7 +222,7 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
                 "save the file as UTF-8",
             )
         ]
-    return (text, []) if fit_for_xml(data) else _without_controls(path, text)
+    return (text, []) if fit_for_pages(data) else _without_controls(path, text)
 
 
 def _looks_like_utf16(head: bytes) -> bool:
@@ -238,9 +242,9 @@ def _without_controls(path: Path, text: str) -> tuple[str, list[Diagnostic]]:
             f"invisible character U+{ord(match.group()):04X} left out",
             "delete it from the manuscript",
         )
-        for match in NOT_IN_XML.finditer(text)
+        for match in NOT_IN_PAGES.finditer(text)
     ]
-    return (NOT_IN_XML.sub("", text) if found else text), found
+    return (NOT_IN_PAGES.sub("", text) if found else text), found
 
 
 _ESCAPED = re.compile(r'\\(["\\/]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})')

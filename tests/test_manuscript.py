@@ -239,6 +239,13 @@ def test_control_characters_are_left_out_with_a_warning() -> None:
     source, found = read_source(Path("s.txt"), b"Fine.\nA bell\x07 rang.")
     assert source is not None and source.lines[1].text == "A bell rang."
     assert [(d.code, d.line) for d in found] == [("W013", 2)]
+    data = "Caf\u00e9 \u00abopen\u00bb\u00a0now.\nDel\x7f and\u0085 C1.\n".encode()
+    source, found = read_source(Path("s.txt"), data)
+    assert source is not None and [line.text for line in source.lines[:2]] == [
+        "Caf\u00e9 \u00abopen\u00bb\u00a0now.",
+        "Del and C1.",
+    ]
+    assert [(d.code, d.line) for d in found] == [("W013", 2), ("W013", 2)]
 
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-be"])

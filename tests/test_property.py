@@ -17,7 +17,7 @@ from support import letters, manuscript_words, prose_words, words
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.render.epub import xml_bytes
-from sitegen.sources import NOT_IN_XML
+from sitegen.sources import NOT_IN_PAGES
 
 WORD = st.text(
     alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), max_codepoint=0x24F),
@@ -94,4 +94,4 @@ def test_every_word_survives_in_order(lines: list[str], newline: str, bom: bool)
 @example("Kai\x00 said \ufffe\uffff\ud800 \u201cgo\u201d\x0b\t\r\n")
 def test_book_documents_keep_exactly_the_characters_xml_can_hold(text: str) -> None:
     """The EPUB's fast check drops what the XML rules forbid, and nothing else."""
-    assert xml_bytes(text) == NOT_IN_XML.sub("", text).encode("utf-8")
+    assert xml_bytes(text) == NOT_IN_PAGES.sub("", text).encode("utf-8")

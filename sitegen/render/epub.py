@@ -27,7 +27,7 @@ from ..config import Config
 from ..errors import Diagnostic
 from ..model import Anthology, Chapter, Meta
 from ..slugs import slugify
-from ..sources import NOT_IN_XML, fit_for_xml
+from ..sources import NOT_IN_PAGES, fit_for_pages
 from .cover import LITERATA, CoverImage, cover_image, cover_warnings, literata
 from .html import Link, TemplateFiles, read_templates, templates_from
 from .prose import ChapterText, ChapterTexts
@@ -349,13 +349,13 @@ class _Renderer:
 
 
 def xml_bytes(text: str) -> bytes:
-    """`text` as UTF-8, less the characters XML cannot hold (`NOT_IN_XML`). A book has a
+    """`text` as UTF-8, less the characters XML cannot hold (`NOT_IN_PAGES`). A book has a
     thousand documents and nearly all are clean, so the bytes are checked first."""
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
-        return NOT_IN_XML.sub("", text).encode("utf-8")
-    return data if fit_for_xml(data) else NOT_IN_XML.sub("", text).encode("utf-8")
+        return NOT_IN_PAGES.sub("", text).encode("utf-8")
+    return data if fit_for_pages(data) else NOT_IN_PAGES.sub("", text).encode("utf-8")
 
 
 def render_epub(
