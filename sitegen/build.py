@@ -412,11 +412,11 @@ def _size(path: Path) -> int:
         return 0
 
 
-def meta_from(config: Config, modified: int) -> Meta:
+def meta_from(config: Config, chapters: tuple[Chapter, ...], modified: int) -> Meta:
     """The anthology's metadata; `modified` is when its newest manuscript last changed."""
     return Meta(
         title=shown_text(config.title),
-        author=shown_text(config.author),
+        author=shown_text(config.author) or (config.editor == "" and _sole_author(chapters)),
         editor=shown_text(config.editor),
         language=config.language,
         description=shown_text(config.description),
@@ -427,6 +427,27 @@ def meta_from(config: Config, modified: int) -> Meta:
         cname=config.cname,
         updated=source_date(config, modified),
     )
+
+
+def _sole_author(chapters: tuple[Chapter, ...]) -> str:
+    """The author of every chapter, when one person wrote them all and says so in each."""
+    authors = {chapter.author for chapter in chapters}
+    return authors.pop() or "" if len(authors) == 1 else ""
+
+
+def _uncredited(config: Config, meta: Meta) -> list[Diagnostic]:
+    """A book with no author and no editor is filed under no one in a reader's library."""
+    if meta.author or meta.editor or config.path is None:
+        return []
+    return [
+        warning(
+            "W002",
+            config.path,
+            config.line("author"),
+            "the anthology has no author or editor, so e-readers file the book under no one",
+            'set author = "Your Name" (or editor = "...") in the config',
+        )
+    ]
 
 
 def source_date(config: Config, modified: int) -> str:
@@ -449,8 +470,10 @@ def analyse(
     chapters = gathered.chapters
     mentions = cache.mentions if cache else None
     index, found = characters.detect(chapters, config.characters, gathered.scans, mentions)
+    meta = meta_from(config, chapters, gathered.modified)
+    found += _uncredited(config, meta)
     anthology = Anthology(
-        meta=meta_from(config, gathered.modified),
+        meta=meta,
         chapters=chapters,
         characters=index,
         links=link_chapters(chapters, index),

@@ -278,13 +278,16 @@ def _add_new_options(parser: argparse.ArgumentParser) -> None:
         help="what the Pages workflow pip-installs to get sitegen "
         "(default: wherever this sitegen was installed from)",
     )
+    parser.add_argument(
+        "--author", default="", metavar="NAME", help="who wrote the stories, for the config"
+    )
 
 
 def cmd_new(args: argparse.Namespace) -> int:
     from .scaffold import create
 
     printer = Printer()
-    written, found = create(args.directory, args.package)
+    written, found = create(args.directory, args.package, args.author)
     printer.diagnostics(found)
     folder = printer.show_path(args.directory.resolve())
     for path in written:

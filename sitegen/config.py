@@ -151,6 +151,10 @@ class Config:
     characters: CharacterConfig
     cover: Path | None = None  # the book's cover image (PNG or JPEG); None: generate one
     warnings: tuple[Diagnostic, ...] = ()
+    lines: KeyLines = field(default_factory=KeyLines, compare=False, hash=False, repr=False)
+
+    def line(self, *key: str | int) -> int | None:
+        return self.lines.line(*key)
 
     @property
     def base_path(self) -> str:
@@ -289,7 +293,7 @@ class _Checker:
 
     def strings(self, values: list[Any], *at: str | int) -> tuple[str, ...]:
         if all(isinstance(v, str) for v in values):
-            return tuple(values)
+            return tuple(v.strip() for v in values if v.strip())  # "" is a placeholder
         self.found.append(
             error(
                 "E002",
@@ -429,10 +433,10 @@ def load_config(
         root=root,
         path=path,
         title=get("title", root.name.replace("-", " ").replace("_", " ").title()),
-        author=get("author", ""),
-        editor=get("editor", ""),
+        author=get("author", "").strip(),  # blank, as `sitegen new` writes it: not set
+        editor=get("editor", "").strip(),
         language=language,
-        description=get("description", ""),
+        description=get("description", "").strip(),
         base_url=resolved_base,
         source_dir=(
             source or _configured_path(check, root, "source", get("source", "seeds"))
@@ -451,6 +455,7 @@ def load_config(
         characters=characters,
         cover=_cover(check, root, get("cover", "")),
         warnings=tuple(d for d in check.found if d.severity == "warning"),
+        lines=check.lines,
     )
     raise_if_errors(sorted(check.found, key=lambda d: d.line or 0))
     return config

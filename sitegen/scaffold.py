@@ -90,14 +90,17 @@ MERGED_IF_PRESENT = frozenset({".gitignore"})
 KEPT_OR_MERGED = KEPT_IF_PRESENT | MERGED_IF_PRESENT
 
 
-def create(target: Path, package: str | None = None) -> tuple[list[Path], list[Diagnostic]]:
+def create(
+    target: Path, package: str | None = None, author: str = ""
+) -> tuple[list[Path], list[Diagnostic]]:
     """Write a new anthology into `target`: a new folder, an empty one, or one holding only a
     repository's housekeeping (`.git`, a README, a licence, `.gitignore`: see `HOUSEKEEPING`).
 
     A README already there is kept, and a `.gitignore` gets only the lines it lacks; any other
     file of the new project already there stops it, before anything is written. `package` is
-    what the workflow installs; by default, wherever this sitegen came from. Returns the files
-    written and a warning when that place is not known.
+    what the workflow installs; by default, wherever this sitegen came from. `author` goes in
+    the config; left blank, the first build asks for it (W002). Returns the files written and
+    a warning when the package's place is not known.
     """
     _refuse_unless_fresh(target)
     found: list[Diagnostic] = []
@@ -121,6 +124,7 @@ def create(target: Path, package: str | None = None) -> tuple[list[Path], list[D
         name: (SCAFFOLD_DIR / template)
         .read_text("utf-8")
         .replace("__TITLE__", json.dumps(title, ensure_ascii=False))
+        .replace("__AUTHOR__", json.dumps(author.strip(), ensure_ascii=False))
         .replace("__TITLE_TEXT__", title)
         for name, template in FILES
     }

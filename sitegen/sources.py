@@ -308,7 +308,7 @@ def split_front_matter(
             stop = line  # not a key, or a speaker: "Kai: Who wrote this?"
             break
         if key in FRONT_MATTER_KEYS:
-            pairs.append((key, _unquote(match.group(2).strip()), line.number))
+            pairs.append((key, _unquote(match.group(2).strip()).strip(), line.number))
         else:
             unused.append(match.group(1))
     if not pairs:

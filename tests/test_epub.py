@@ -195,6 +195,31 @@ def test_config_can_turn_the_book_off(tmp_path: Path) -> None:
     assert not list((root / "output").glob("*.epub"))
 
 
+def test_one_author_of_every_story_is_the_books_and_blank_values_are_left_out(
+    tmp_path: Path,
+) -> None:
+    """`sitegen new` writes `author = ""`; a writer may leave other placeholders blank. Blank
+    is not set: no empty creator or subject, which epubcheck rejects and libraries show."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, text in (("a.txt", "Mara ran."), ("b.txt", "Tom sat.")):
+        (seeds / name).write_text(f"---\nauthor: ' Jo Writer '\n---\n{text}\n", "utf-8")
+    (tmp_path / "anthology.toml").write_text(
+        'title = "Small Hours"\nauthor = "  "\ndescription = " "\nsubjects = ["", " ", "Noir"]\n',
+        "utf-8",
+    )
+    built = run_sitegen("build", cwd=tmp_path)
+    assert built.returncode == 0 and built.stderr == "", built.stderr
+    book = Book.open(tmp_path / "output" / "small-hours.epub")
+    assert book.metadata("dc:creator") == ["Jo Writer"]
+    assert book.metadata("dc:contributor") == []
+    assert book.metadata("dc:subject") == ["Noir"]
+    assert book.metadata("dc:description") == []
+    assert epubcheck_messages(book.path) == []
+    home = BeautifulSoup((tmp_path / "output" / "index.html").read_text("utf-8"), "html.parser")
+    assert home.select_one(".byline").get_text() == "Jo Writer"
+
+
 # --- Validity -------------------------------------------------------------------------------
 
 

@@ -29,7 +29,15 @@ def files_in(folder: Path) -> set[str]:
 
 @pytest.fixture
 def new_project(tmp_path: Path) -> Path:
-    result = run_sitegen("new", "night-stories", "--package", "sitegen==0.1.0", cwd=tmp_path)
+    result = run_sitegen(
+        "new",
+        "night-stories",
+        "--package",
+        "sitegen==0.1.0",
+        "--author",
+        "Ann Writer",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "cd night-stories && sitegen build" in result.stdout
@@ -39,7 +47,7 @@ def new_project(tmp_path: Path) -> Path:
 def test_new_writes_a_config_a_story_a_readme_and_the_workflow(new_project: Path) -> None:
     assert files_in(new_project) == PROJECT_FILES
     config = tomllib.loads((new_project / "anthology.toml").read_text("utf-8"))
-    assert config["title"] == "Night Stories"
+    assert (config["title"], config["author"]) == ("Night Stories", "Ann Writer")
     assert config["chapters"] == [{"file": "01_the_lamplighter.txt"}]
     assert (new_project / "README.md").read_text("utf-8").startswith("# Night Stories\n")
     assert "/output/" in (new_project / ".gitignore").read_text("utf-8").splitlines()
@@ -67,6 +75,16 @@ def test_new_project_builds_and_passes_the_pages_crawl(new_project: Path) -> Non
     assert "chapters/the-lamplighter/" in result.paths()
     home = result.fetched[served][2].decode("utf-8")
     assert "The Lamplighter" in home and "Night Stories" in home
+
+
+def test_a_new_project_without_an_author_is_asked_for_one_by_its_first_build(
+    tmp_path: Path,
+) -> None:
+    assert run_sitegen("new", "untitled", "--package", "sitegen", cwd=tmp_path).returncode == 0
+    built = run_sitegen("build", cwd=tmp_path / "untitled")
+    assert built.returncode == 0, built.stderr
+    assert built.stderr.startswith("anthology.toml:4: W002 the anthology has no author or editor")
+    assert len(built.stderr.splitlines()) == 1
 
 
 def test_new_projects_workflow_passes_actionlint(new_project: Path) -> None:
