@@ -425,6 +425,7 @@ def meta_from(config: Config, chapters: tuple[Chapter, ...], modified: int) -> M
         site_url=config.site_url,
         subjects=config.subjects,
         cname=config.cname,
+        identifier=config.identifier,
         updated=source_date(config, modified),
     )
 

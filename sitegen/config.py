@@ -149,6 +149,7 @@ class Config:
     subjects: tuple[str, ...]
     cname: str
     characters: CharacterConfig
+    identifier: str = ""  # the book's lasting identity (urn:isbn:…, urn:uuid:…); "": derived
     cover: Path | None = None  # the book's cover image (PNG or JPEG); None: generate one
     warnings: tuple[Diagnostic, ...] = ()
     lines: KeyLines = field(default_factory=KeyLines, compare=False, hash=False, repr=False)
@@ -201,6 +202,7 @@ TOP_LEVEL_KEYS = {
     "epub": bool,
     "subjects": list,
     "cname": str,
+    "identifier": str,
     "cover": str,
     "chapters": list,
     "characters": dict,
@@ -452,6 +454,7 @@ def load_config(
         epub=get("epub", True),
         subjects=check.strings(get("subjects", []), "subjects"),
         cname=_cname(check, get("cname", "")),
+        identifier=get("identifier", "").strip(),
         characters=characters,
         cover=_cover(check, root, get("cover", "")),
         warnings=tuple(d for d in check.found if d.severity == "warning"),

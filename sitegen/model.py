@@ -32,6 +32,7 @@ class Meta:
     site_url: str
     subjects: tuple[str, ...]
     cname: str
+    identifier: str  # the book's, as the config gives it; "" when it gives none
     updated: str  # ISO 8601 UTC, e.g. "2024-05-01T12:00:00Z": see build.source_date
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -125,6 +126,7 @@ def create(
         .read_text("utf-8")
         .replace("__TITLE__", json.dumps(title, ensure_ascii=False))
         .replace("__AUTHOR__", json.dumps(author.strip(), ensure_ascii=False))
+        .replace("__IDENTIFIER__", f'"urn:uuid:{uuid.uuid4()}"')
         .replace("__TITLE_TEXT__", title)
         for name, template in FILES
     }

@@ -271,6 +271,27 @@ def test_package_metadata_comes_from_the_config(seeds_book: Book) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", modified)
 
 
+def test_the_configs_identifier_keeps_the_book_the_same_book_across_a_new_title(
+    tmp_path: Path,
+) -> None:
+    """A corrected edition must stay the same book to an e-reader's library, which keys its
+    reading positions and highlights on the identifier."""
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "a.txt").write_text("Mara ran.\n", "utf-8")
+    config = tmp_path / "anthology.toml"
+    identifiers = []
+    for title in ("Small Hours", "Small Hours, Revised"):
+        config.write_text(
+            f'title = "{title}"\nauthor = "Jo"\nidentifier = "urn:isbn:9780306406157"\n', "utf-8"
+        )
+        run_sitegen("build", cwd=tmp_path, check=True)
+        [path] = (tmp_path / "output").glob("*.epub")
+        book = Book.open(path)
+        identifiers += book.metadata("dc:identifier")
+    assert identifiers == ["urn:isbn:9780306406157"] * 2
+    assert epubcheck_messages(book.path) == []
+
+
 def test_accessibility_metadata_is_complete(seeds_book: Book) -> None:
     assert set(seeds_book.meta("schema:accessMode")) == {"textual", "visual"}
     assert seeds_book.meta("schema:accessModeSufficient") == ["textual"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -48,6 +49,7 @@ def test_new_writes_a_config_a_story_a_readme_and_the_workflow(new_project: Path
     assert files_in(new_project) == PROJECT_FILES
     config = tomllib.loads((new_project / "anthology.toml").read_text("utf-8"))
     assert (config["title"], config["author"]) == ("Night Stories", "Ann Writer")
+    assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", config["identifier"])
     assert config["chapters"] == [{"file": "01_the_lamplighter.txt"}]
     assert (new_project / "README.md").read_text("utf-8").startswith("# Night Stories\n")
     assert "/output/" in (new_project / ".gitignore").read_text("utf-8").splitlines()

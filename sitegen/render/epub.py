@@ -7,8 +7,8 @@ and an NCX for older readers. Templates live in `templates/epub/` (the project's
 own when the project has none).
 
 Same input, same bytes: the modification date is the anthology's `Meta.updated` (see
-`build.source_date`), the identifier is derived from the title and author, and the zip has
-fixed timestamps, permissions and entry order.
+`build.source_date`), the identifier is the config's or derived from the title and author,
+and the zip has fixed timestamps, permissions and entry order.
 """
 
 from __future__ import annotations
@@ -139,7 +139,10 @@ def file_name(anthology: Anthology) -> str:
 
 
 def identifier(meta: Meta) -> str:
-    """A UUID derived from title and author: stable across builds, new for a new anthology."""
+    """The config's `identifier`, or else a UUID derived from title and author: stable across
+    builds, new for a new anthology, and (unlike the config's) new when the title changes."""
+    if meta.identifier:
+        return meta.identifier
     import uuid  # here, not at the top: it imports `platform`, which every start would pay for
 
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, IDENTIFIER_NAMESPACE)
