@@ -453,7 +453,7 @@ def load_config(
         words_per_minute=words_per_minute,
         epub=get("epub", True),
         subjects=check.strings(get("subjects", []), "subjects"),
-        cname=_cname(check, get("cname", "")),
+        cname=_cname(check, get("cname", ""), resolved_base),
         identifier=get("identifier", "").strip(),
         characters=characters,
         cover=_cover(check, root, get("cover", "")),
@@ -518,9 +518,22 @@ def _cover(check: _Checker, root: Path, value: str) -> Path | None:
     return path
 
 
-def _cname(check: _Checker, value: str) -> str:
-    """GitHub Pages reads CNAME as one bare host name: no scheme, no path, no port."""
+def _cname(check: _Checker, value: str, base_url: str) -> str:
+    """GitHub Pages reads CNAME as one bare host name: no scheme, no path, no port. The site
+    then lives at that domain's root, where its full address (`base_url`) must point too."""
     host = value.strip().lower()
+    served = re.match(r"^[a-z][a-z0-9+.-]*://([^/:]+)(?::\d+)?(/.*)?$", base_url)
+    if host and served and (served[1].lower(), served[2] or "/") != (host, "/"):
+        check.found.append(
+            warning(
+                "W003",
+                check.path,
+                check.line("cname"),
+                f"cname `{host}` serves the site at https://{host}/, but base_url is "
+                f"{base_url}: links to pages, the feed and the sitemap would point there",
+                f'set base_url = "https://{host}/"',
+            )
+        )
     if host and not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}", host):
         check.found.append(
             error(

@@ -81,6 +81,27 @@ def test_base_url_gives_the_path_and_the_site_url(
     assert (config.base_path, config.site_url) == (path, site)
 
 
+@pytest.mark.parametrize(
+    ("base_url", "warned"),
+    [
+        ("https://ann.github.io/anthology/", True),
+        ("https://stories.example.org/anthology/", True),
+        ("https://stories.example.org/", False),
+        ("/", False),
+    ],
+)
+def test_a_custom_domain_and_another_full_address_are_warned_of(
+    tmp_path: Path, base_url: str, warned: bool
+) -> None:
+    config = config_in(tmp_path, f'base_url = "{base_url}"\ncname = "stories.example.org"\n')
+    expected = [
+        f"anthology.toml:2: W003 cname `stories.example.org` serves the site at "
+        f"https://stories.example.org/, but base_url is {base_url}: links to pages, the feed "
+        'and the sitemap would point there; set base_url = "https://stories.example.org/"'
+    ]
+    assert [d.format(tmp_path) for d in config.warnings] == (expected if warned else [])
+
+
 def test_without_a_config_file_the_defaults_hold(tmp_path: Path) -> None:
     project = tmp_path / "my-stories"
     project.mkdir()
