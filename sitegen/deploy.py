@@ -270,8 +270,10 @@ def _check_tips(
     remote's lacks, which a deploy on top of the remote's tip would drop. `tips` are the
     branch's commits on the remote and here, where it has them."""
     remote_tip, local_tip = tips
-    top = Path(git("rev-parse", "--show-toplevel"))
-    names = [path.relative_to(top).as_posix() for path in own if path.is_relative_to(top)]
+    top = Path(git("rev-parse", "--show-toplevel")).resolve()
+    places = [path.resolve() for path in own]
+    # Not the repository's top: manuscripts kept there (`source = "."`) name no file of theirs.
+    names = [p.relative_to(top).as_posix() for p in places if p.is_relative_to(top) and p != top]
     for tip in filter(None, tips):
         held = git("ls-tree", "--name-only", tip, "--", *names) if names else ""
         if held:
