@@ -587,3 +587,25 @@ def test_every_page_loads_in_chromium_under_the_sub_path_without_errors(
         context.close()
     assert problems == []
     assert [url for url in requested if not url.startswith(served)] == []
+
+
+@pytest.mark.browser
+def test_a_chosen_theme_is_in_place_before_the_deferred_script_runs(
+    browser: object, sub_path_crawl: Crawl
+) -> None:
+    """A reader who chose dark on a light system must not see each new page flash light: the
+    choice is applied in the head, before the first paint, and does not wait for site.js."""
+    served = sub_path_crawl.served
+    context = browser.new_context(color_scheme="light")  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(served, wait_until="load")
+        page.get_by_role("button", name="Switch to dark theme").click()
+        page.route(re.compile(r"/site\.js"), lambda route: route.abort())  # as if not come yet
+        page.goto(served + "characters/", wait_until="load")
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(24, 23, 21)"  # the dark paper, #181715
+        assert page.get_by_role("button", name=re.compile("theme")).count() == 0
+    finally:
+        context.close()

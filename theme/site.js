@@ -17,10 +17,8 @@
     });
   }
 
-  // Light/dark: the system decides unless the reader chose otherwise here.
-  var stored = null;
-  try { stored = localStorage.getItem("sitegen-theme"); } catch (e) { /* storage blocked */ }
-  if (stored === "light" || stored === "dark") root.setAttribute("data-theme", stored);
+  // Light/dark: the system decides unless the reader chose otherwise here (a choice made
+  // before is applied by a line in the page's head, before the first paint).
   var slot = document.querySelector("[data-theme-toggle]");
   if (slot) {
     var button = document.createElement("button");
