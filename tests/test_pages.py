@@ -609,3 +609,38 @@ def test_a_chosen_theme_is_in_place_before_the_deferred_script_runs(
         assert page.get_by_role("button", name=re.compile("theme")).count() == 0
     finally:
         context.close()
+
+
+def contrast(one: str, two: str) -> float:
+    """WCAG's contrast ratio of two CSS `rgb(...)` colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"\d+", colour)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_character_named_in_the_prose_is_plainly_a_link(
+    browser: object, sub_path_crawl: Crawl, scheme: str
+) -> None:
+    """On a phone no hover shows that a name links to the character: its underline must stand
+    out from the page (WCAG's 3:1 for what tells a link apart)."""
+    context = browser.new_context(color_scheme=scheme)  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(sub_path_crawl.served + "chapters/extraction-point/", wait_until="load")
+        line, paper = page.evaluate(
+            """() => {
+                const name = document.querySelector(".prose a.mention");
+                return [getComputedStyle(name).textDecorationColor,
+                        getComputedStyle(document.body).backgroundColor];
+            }"""
+        )
+        assert contrast(line, paper) >= 3, (line, paper)
+    finally:
+        context.close()
