@@ -551,6 +551,8 @@ def build(
     stage the next build in (`writer.Spare`), and the caller removes any other
     (`writer.set_aside`), since that can take longer than the rebuild."""
     wants_book = config.epub and epub
+    if cache is not None:
+        cache.begin()
     # Forked first, while this process is smallest (see `parallel`).
     worth_helpers = parallel.can_fork() and cache is None and _sizable(config)
     with (

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from . import characters
 from .config import ChapterEntry, Config
@@ -179,11 +179,21 @@ class BuildCache:
         self.reuse = Reuse(
             parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused
         )
-        for memo in (
+        for memo in self._memos:
+            memo.collect()
+
+    def begin(self) -> None:
+        """Count what the coming build makes and reuses afresh: a failed build, which
+        `finish` never saw, must not add its counts to the next one's."""
+        for memo in self._memos:
+            memo.made = memo.reused = 0
+
+    @property
+    def _memos(self) -> tuple[Memo[Any], ...]:
+        return (
             *(self.files, self.sources, self.manuscripts, self.chapters, self.scans),
             *(self.mentions, self.quotes, self.texts, self.pages, self.book_chapters),
-        ):
-            memo.collect()
+        )
 
     def _settled(self, config: Config) -> Config:
         """The config object the cache already holds when `config` equals it: comparing two

@@ -389,6 +389,7 @@ class Preview:
     places: Places
     port: int
     problems: tuple[str, ...] = ()  # the last build's errors, as `path:line: CODE message`
+    warnings: tuple[str, ...] = ()  # and what else it found, shown after them
     served: bool = False  # the first build is done and the address printed
     warned: frozenset[Diagnostic] = field(default_factory=frozenset)
 
@@ -397,12 +398,15 @@ class Preview:
         """The errors of a failed build, to lay over every served page; b"" after a good one."""
         if not self.problems:
             return b""
-        lines = "\n".join(html.escape(line) for line in self.problems)
+        errors = "".join(f"{html.escape(line)}\n" for line in self.problems)
+        warnings = "".join(f"{html.escape(line)}\n" for line in self.warnings)
         shown = "this is the last good site" if self.places.has_site else "no site to show yet"
         return (
             f'<div id="sitegen-build-error" role="alert" style="{OVERLAY_STYLE}">'
             f"<strong>sitegen: the build failed; {shown}.</strong>\n"
-            f"{lines}\n<em>Fix it and save: this page reloads by itself.</em></div>"
+            f"{errors}<em>Fix it and save: this page reloads by itself.</em>"
+            + (f'\n\n<span style="opacity:.7">Also:\n{warnings}</span>' if warnings else "")
+            + "</div>"
         ).encode()
 
     @property
@@ -558,7 +562,7 @@ class Session:
     def succeeded(self, outcome: Outcome, result: BuildResult) -> bool:
         """Print what the build did; whether any file of the site changed."""
         preview = self.preview
-        preview.problems = ()
+        preview.problems, preview.warnings = (), ()
         new = [d for d in result.warnings if d not in preview.warned]
         preview.warned = frozenset(result.warnings)
         for warning in new:
@@ -587,18 +591,22 @@ class Session:
         return bool(report.changed or report.removed)
 
     def failed(self, outcome: Outcome) -> None:
-        lines = tuple(d.format(self.cwd) for d in outcome.problems)
-        self.preview.problems = lines
-        for line in lines:
-            print(line, file=sys.stderr, flush=True)
-        errors = sum(d.severity is Severity.ERROR for d in outcome.problems)
+        for problem in outcome.problems:
+            print(problem.format(self.cwd), file=sys.stderr, flush=True)
+        # In the browser the errors come first: the one that broke the build is what the
+        # writer came to see, not the warnings of other files around it.
+        errors = [d for d in outcome.problems if d.severity is Severity.ERROR]
+        self.preview.problems = tuple(d.format(self.cwd) for d in errors)
+        self.preview.warnings = tuple(
+            d.format(self.cwd) for d in outcome.problems if d.severity is not Severity.ERROR
+        )
         serving = (
             "still serving the last good site"
             if self.preview.places.has_site
             else "nothing to serve until a build succeeds"
         )
         print(
-            f"sitegen: the build failed ({errors} error{'s' * (errors != 1)}); {serving},"
+            f"sitegen: the build failed ({len(errors)} error{'s' * (len(errors) != 1)}); {serving},"
             " with the errors shown in the browser",
             file=sys.stderr,
             flush=True,

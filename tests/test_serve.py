@@ -303,6 +303,29 @@ def test_a_save_right_after_the_source_folder_moves_is_seen(project: Path, serve
     assert status == 200 and b"finished it" in body
 
 
+def test_the_error_that_broke_the_build_comes_first_and_counts_start_afresh(
+    project: Path, serve
+) -> None:
+    """The seeds always carry three warnings; a manuscript that will not decode breaks the
+    build. The page shows that error first, the warnings after; once it is fixed, the rebuild
+    counts its own work, not the failed build's too."""
+    story = project / "seeds" / "002_ef6fb1f138db9e8e.txt"
+    good = story.read_bytes()
+    server = serve(project)
+    story.write_bytes(good + b"\xff\n")
+    server.wait_for(r"^sitegen: the build failed \(1 error\)", stream="stderr")
+    _, _, body = server.get("/")
+    overlay = re.search(rb'<div id="sitegen-build-error".*?</div>', body, re.DOTALL)
+    assert overlay, body
+    lines = overlay.group().decode().splitlines()
+    assert "E010 " in lines[1] and "002_ef6fb1f138db9e8e.txt" in lines[1], lines
+    also = next(at for at, line in enumerate(lines) if line.endswith("Also:"))
+    assert also > 2 and "W021 " in lines[also + 1]
+    story.write_bytes(good)
+    rebuilt = server.wait_for(r"^Rebuilt .*: (\d+) of (\d+) manuscripts parsed").groups()
+    assert rebuilt == ("0", "5")  # its bytes are those of the last good build: kept
+
+
 def differences(left: Path, right: Path) -> list[str]:
     compared = filecmp.dircmp(left, right, ignore=[])
     found = [*compared.left_only, *compared.right_only]
