@@ -126,6 +126,15 @@ def test_character_index_page(seeds_site: Built) -> None:
     ]
 
 
+def test_each_numbered_mention_link_is_named_with_its_story(seeds_site: Built) -> None:
+    """Kai's page numbers the mentions of each story from 1: a screen reader's list of links
+    must still tell "mention 4" of one story from "mention 4" of the other."""
+    page = parse(seeds_site.out / "characters/kai/index.html")
+    names = [a["aria-label"] for a in page.select(".more a")]
+    assert len(names) == len(set(names)) > 10
+    assert "The Weight of Leaving, mention 4" in names and "Extraction Point, mention 4" in names
+
+
 def test_character_page(seeds_site: Built) -> None:
     page = parse(seeds_site.out / "characters/sergei-ivanov/index.html")
     assert page.h1.get_text() == "Sergei Ivanov"

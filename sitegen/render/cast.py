@@ -230,12 +230,15 @@ def appearance(
     chapter of a long anthology has tens of thousands."""
     quoted: list[QuoteView] = []
     more: list[str] = []
+    story = escape(chapter.title)
     for place, m in enumerate(mentions, start=1):
         href = f"{chapter.url}#{m.anchor}"
         if (q := quotes.get((m.chapter, m.anchor))) is not None:
             quoted.append(QuoteView(q.before, q.name, q.after, href, place))
         else:
-            more.append(f'<a href="{escape(href)}" aria-label="mention {place}">{place}</a>')
+            # Named with the story: a screen reader's list of links shows each apart.
+            label = f"{story}, mention {place}"
+            more.append(f'<a href="{escape(href)}" aria-label="{label}">{place}</a>')
     return Appearance(chapter, len(mentions), tuple(quoted), Markup(" ".join(more)))
 
 

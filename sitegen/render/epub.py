@@ -74,11 +74,12 @@ class Appearance:
     @property
     def mention_links(self) -> Markup:
         """ "1, 2, 3", each number a link to one mention, named for a screen reader as the
-        site names it ("mention 2"). Built here rather than in a template loop: a long
-        anthology's index has tens of thousands of them."""
+        site names it ("The Silence, mention 2"). Built here rather than in a template loop:
+        a long anthology's index has tens of thousands of them."""
+        story = escape(self.title)
         return Markup(
             ", ".join(
-                f'<a href="{escape(href)}" aria-label="mention {number}">{number}</a>'
+                f'<a href="{escape(href)}" aria-label="{story}, mention {number}">{number}</a>'
                 for number, href in enumerate(self.mentions, start=1)
             )
         )
