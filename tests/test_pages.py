@@ -644,3 +644,28 @@ def test_a_character_named_in_the_prose_is_plainly_a_link(
         assert contrast(line, paper) >= 3, (line, paper)
     finally:
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_cast_figure_is_legible_and_no_stop_for_the_keyboard(
+    browser: object, sub_path_crawl: Crawl, width: int
+) -> None:
+    """Drawn at half its size on a phone, the figure's names must stay legible; and its dots,
+    links for a mouse, must not add a keyboard stop per name to the list's own links."""
+    context = browser.new_context(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(sub_path_crawl.served + "characters/", wait_until="load")
+        smallest = page.evaluate(
+            """() => Math.min(...[...document.querySelectorAll(".cast-graph text")].map(
+                t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"""
+        )
+        assert smallest >= 11, smallest
+        stops = page.evaluate(
+            """() => [...document.querySelectorAll("a[href], button")].filter(
+                e => e.tabIndex >= 0 && e.closest("svg")).length"""
+        )
+        assert stops == 0
+    finally:
+        context.close()

@@ -15,7 +15,8 @@ from markupsafe import Markup, escape
 
 GRAPH_LIMIT = 40  # a circle of more names than this is unreadable; the table lists everyone
 BOUNDS_LIMIT = 60  # past this many chapters, chapter lines would hide the mentions
-LABEL_SIZE = 15  # the names' font size in the graph's units, as the theme sets it
+LABEL_SIZE = 26  # the names' largest font size in the graph's units, as the theme sets it on
+# a phone's narrow screen (where the figure is drawn at half its size); room is kept for it
 LABEL_EM = 0.62  # a generous average width of a sans-serif letter, in ems
 
 
@@ -72,7 +73,9 @@ def cooccurrence_svg(nodes: Sequence[Node], edges: Sequence[Edge], *, figure_id:
         start = x + dx - {"start": 0, "middle": width / 2, "end": width}[anchor]
         margin = max(margin, LABEL_SIZE / 2 - start, start + width + LABEL_SIZE / 2 - size)
         labels.append(
-            f'<a href="{escape(node.url)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="{dot:.1f}"/>'
+            # Not a stop for the keyboard: the list beside the figure links every name.
+            f'<a href="{escape(node.url)}" tabindex="-1">'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{dot:.1f}"/>'
             f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">'
             f"{escape(node.name)}</text></a>"
         )
