@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from jinja2 import TemplateError
 
 from . import characters, parallel
-from .config import ChapterEntry, Config
+from .config import CONFIG_NAME, ChapterEntry, Config
 from .crossrefs import link_chapters, link_characters
 from .errors import (
     Diagnostic,
@@ -148,6 +148,7 @@ def make_chapter(
         words=words,
         reading_minutes=reading_minutes(words, config.words_per_minute),
         teaser=teaser(manuscript.blocks),
+        aliases=entry.aliases if entry else (),
     )
 
 
@@ -327,18 +328,18 @@ def gather(
         if prepared.chapter is None or prepared.scan is None:
             return False
         chapter = prepared.chapter
-        if chapter.slug in claimed:
+        if taken := [slug for slug in (chapter.slug, *chapter.aliases) if slug in claimed]:
             found.append(
                 error(
                     "E015",
                     *(prepared.url_from or (prepared.path, None)),
-                    f"chapter URL chapters/{chapter.slug}/ of {chapter.source_name} is already "
-                    f"taken by {claimed[chapter.slug].source_name}",
-                    "give one of them a distinct title or `slug` in the config",
+                    f"chapter URL chapters/{taken[0]}/ of {chapter.source_name} is already "
+                    f"taken by {claimed[taken[0]].source_name}",
+                    "give one of them a distinct title, `slug` or alias in the config",
                 )
             )
             return False
-        claimed[chapter.slug] = chapter
+        claimed.update(dict.fromkeys((chapter.slug, *chapter.aliases), chapter))
         chapters.append(chapter)
         scans.append(prepared.scan)
         if entry is None and config.chapters:
@@ -606,7 +607,30 @@ def _build(
             )
         if cache is not None:
             cache.finish(config.out_dir, outputs, report)
+        found.extend(_unpublished(report, config))
     return BuildResult(anthology, tuple(found), report, tuple(clock.timings))
+
+
+def _unpublished(report: WriteReport, config: Config) -> list[Diagnostic]:
+    """The chapter pages the last build published and this one took away: links to them,
+    bookmarked or shared, now lead nowhere, which a renamed story need not do."""
+    gone = [
+        path.removeprefix("chapters/").removesuffix("/index.html")
+        for path in report.removed
+        if re.fullmatch(r"chapters/[^/]+/index\.html", path)
+    ]
+    return [
+        warning(
+            "W019",
+            config.path or config.root / CONFIG_NAME,
+            None,
+            f"chapters/{slug}/ was published by the last build and is gone from this one, so "
+            "links to it now lead nowhere",
+            f'if its story was renamed, add aliases = ["{slug}"] to the story\'s [[chapters]] '
+            "entry, and that address will lead to it",
+        )
+        for slug in gone
+    ]
 
 
 def _render(

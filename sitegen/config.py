@@ -58,6 +58,7 @@ class ChapterEntry:
     slug: str | None = None
     index: int = 0
     lines: KeyLines = field(default_factory=KeyLines, compare=False, hash=False, repr=False)
+    aliases: tuple[str, ...] = ()  # the chapter's earlier slugs, kept as redirects
 
     @property
     def line(self) -> int | None:
@@ -207,7 +208,7 @@ TOP_LEVEL_KEYS = {
     "chapters": list,
     "characters": dict,
 }
-CHAPTER_KEYS = {"file": str, "title": str, "slug": str}
+CHAPTER_KEYS = {"file": str, "title": str, "slug": str, "aliases": list}
 CHARACTER_KEYS = {"add": list, "ignore": list, "merge": list, "split": list, "describe": dict}
 CHARACTER_ENTRY_KEYS = {"name": str, "aliases": list, "description": str, "chapters": list}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -617,7 +618,21 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
                 )
             )
             title = None
-        chapters.append(ChapterEntry(file, title, slug, index, check.lines))
+        aliases = check.strings(check.typed(entry, "aliases", list, [], *at), *at, "aliases")
+        for alias in aliases:
+            if not SLUG_RE.match(alias):
+                check.found.append(
+                    error(
+                        "E002",
+                        check.path,
+                        check.line(*at, "aliases"),
+                        f"alias `{alias}` must be a slug: lower-case letters, digits and single "
+                        "hyphens",
+                        'give the slug the chapter had, like aliases = ["the-long-night"]',
+                    )
+                )
+        valid = tuple(alias for alias in aliases if SLUG_RE.match(alias))
+        chapters.append(ChapterEntry(file, title, slug, index, check.lines, valid))
     return tuple(chapters)
 
 

@@ -60,6 +60,7 @@ class Chapter:
     words: int
     reading_minutes: int
     teaser: str
+    aliases: tuple[str, ...]  # slugs it was published under before: each redirects here
 
     @property
     def url(self) -> str:

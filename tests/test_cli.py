@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, copy_project, run_sitegen
+from test_validity import vnu_errors
 
 
 @pytest.fixture
@@ -111,8 +112,50 @@ def test_two_chapters_at_one_url_are_named_where_the_url_is_decided(tmp_path: Pa
     clashes = [line for line in result.stderr.splitlines() if "E015" in line]
     assert clashes == [
         f"anthology.toml:9: E015 {taken.format('b.txt')}; "
-        "give one of them a distinct title or `slug` in the config"
+        "give one of them a distinct title, `slug` or alias in the config"
     ]
+
+
+def test_a_renamed_story_warns_once_and_its_alias_leads_to_it(project: Path) -> None:
+    """A published URL is someone's bookmark: renaming a story warns that it is gone, and
+    an alias keeps it, as Hugo's `aliases` do."""
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    config = project / "anthology.toml"
+    renamed = config.read_text("utf-8").replace(
+        'title = "The Last Spark"', 'title = "The Last Spark of Neo-Tokyo"'
+    )
+    config.write_text(renamed, "utf-8")
+    result = run_sitegen("build", "--no-epub", cwd=project, check=True)
+    assert "anthology.toml: W019 chapters/the-last-spark/ was published by the last build" in (
+        result.stderr
+    )
+    assert 'add aliases = ["the-last-spark"]' in result.stderr
+    again = run_sitegen("build", "--no-epub", cwd=project, check=True)
+    assert "W019" not in again.stderr  # said once, when it went
+    config.write_text(
+        renamed.replace(
+            'title = "The Last Spark of Neo-Tokyo"',
+            'title = "The Last Spark of Neo-Tokyo"\naliases = ["the-last-spark"]',
+        ),
+        "utf-8",
+    )
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    moved = (project / "output/chapters/the-last-spark/index.html").read_text("utf-8")
+    new = "../../chapters/the-last-spark-of-neo-tokyo/"
+    assert f'<meta http-equiv="refresh" content="0; url={new}">' in moved
+    assert f'<a href="{new}">The Last Spark of Neo-Tokyo</a>' in moved
+    assert '<meta name="robots" content="noindex">' in moved
+    assert vnu_errors(project / "output/chapters/the-last-spark") == []
+    clash = renamed.replace(
+        'title = "The Silence"', 'title = "The Silence"\naliases = ["not-my-problem"]'
+    )
+    config.write_text(clash, "utf-8")
+    result = run_sitegen("build", "--no-epub", cwd=project)
+    assert result.returncode == 1
+    assert (
+        "E015 chapter URL chapters/not-my-problem/ of 003_16f21ff587169ca7.txt is already taken"
+        in (result.stderr)
+    )
 
 
 def test_a_listed_manuscript_must_be_in_the_source_folder(project: Path) -> None:

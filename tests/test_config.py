@@ -27,7 +27,7 @@ def test_unknown_keys_are_warnings_with_their_line_and_a_suggestion(tmp_path: Pa
     )
     assert [d.format(tmp_path) for d in config.warnings] == [
         "anthology.toml:2: W001 unknown key `authr`; did you mean `author`?",
-        "anthology.toml:6: W001 unknown key `name`; known keys: file, title, slug",
+        "anthology.toml:6: W001 unknown key `name`; known keys: file, title, slug, aliases",
     ]
 
 

@@ -377,6 +377,22 @@ class SiteRenderer:
     def chapter_outlines(self) -> tuple[tuple[int, str, str, int], ...]:
         return tuple((c.number, c.title, c.url, c.words) for c in self.anthology.chapters)
 
+    def moved(self, position: int, alias: str) -> tuple[str, bytes]:
+        """The page left at a chapter's earlier address (an alias): it sends the reader on to
+        the chapter, and tells search engines where the story now lives."""
+        chapter = self.anthology.chapters[position]
+        path = f"chapters/{alias}/index.html"
+        site_url = self.anthology.meta.site_url
+        page = replace(
+            self.page(path, f"{chapter.title} \u00b7 {self.anthology.meta.title}", "", "moved"),
+            canonical=site_url + chapter.url if site_url else "",
+        )
+        return path, self.cached(
+            page,
+            lambda: (chapter.title, chapter.url),
+            lambda: self.render("moved.html", page, chapter=chapter),
+        )
+
     def not_found(self) -> bytes:
         page = self.page(
             "404.html",
@@ -405,9 +421,10 @@ def render_site(
     assets = theme_files(config.theme_dir)
     site = SiteRenderer(anthology, config, assets, epub, image, cache, texts)
     pages: dict[str, bytes] = {"index.html": site.home(), "404.html": site.not_found()}
-    for position in range(len(anthology.chapters)):
+    for position, chapter in enumerate(anthology.chapters):
         path, data = site.chapter(position)
         pages[path] = data
+        pages.update(site.moved(position, alias) for alias in chapter.aliases)
     if anthology.characters.characters:
         pages["characters/index.html"] = site.character_index()
         for number in range(len(anthology.characters.characters)):
