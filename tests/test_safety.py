@@ -45,7 +45,15 @@ def test_hostile_manuscript_is_visible_text_and_runs_nothing(tmp_path: Path, bro
                 ).count()
                 == 0
             )
-        scripts = page.eval_on_selector_all("script", "els => els.map(e => e.getAttribute('src'))")
-        assert all(src and "theme/site.js" in src for src in scripts)
+        scripts = page.eval_on_selector_all(
+            "script", "els => els.map(e => [e.getAttribute('src'), e.textContent])"
+        )
+        # sitegen's own: site.js, and the line in the head that sets the reader's theme.
+        assert all(
+            (src and "theme/site.js" in src)
+            or (src is None and text.startswith('try{var t=localStorage.getItem("sitegen-theme")'))
+            for src, text in scripts
+        ), scripts
+        assert len(scripts) == 2
     page.close()
     assert dialogs == []
