@@ -417,7 +417,7 @@ def meta_from(config: Config, chapters: tuple[Chapter, ...], modified: int) -> M
     """The anthology's metadata; `modified` is when its newest manuscript last changed."""
     return Meta(
         title=shown_text(config.title),
-        author=shown_text(config.author) or (config.editor == "" and _sole_author(chapters)),
+        author=shown_text(config.author) or ("" if config.editor else _sole_author(chapters)),
         editor=shown_text(config.editor),
         language=config.language,
         description=shown_text(config.description),
@@ -433,8 +433,8 @@ def meta_from(config: Config, chapters: tuple[Chapter, ...], modified: int) -> M
 
 def _sole_author(chapters: tuple[Chapter, ...]) -> str:
     """The author of every chapter, when one person wrote them all and says so in each."""
-    authors = {chapter.author for chapter in chapters}
-    return authors.pop() or "" if len(authors) == 1 else ""
+    authors = {chapter.author or "" for chapter in chapters}
+    return authors.pop() if len(authors) == 1 else ""
 
 
 def _uncredited(config: Config, meta: Meta) -> list[Diagnostic]:

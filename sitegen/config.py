@@ -619,20 +619,18 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
             )
             title = None
         aliases = check.strings(check.typed(entry, "aliases", list, [], *at), *at, "aliases")
-        for alias in aliases:
-            if not SLUG_RE.match(alias):
-                check.found.append(
-                    error(
-                        "E002",
-                        check.path,
-                        check.line(*at, "aliases"),
-                        f"alias `{alias}` must be a slug: lower-case letters, digits and single "
-                        "hyphens",
-                        'give the slug the chapter had, like aliases = ["the-long-night"]',
-                    )
-                )
-        valid = tuple(alias for alias in aliases if SLUG_RE.match(alias))
-        chapters.append(ChapterEntry(file, title, slug, index, check.lines, valid))
+        check.found.extend(
+            error(
+                "E002",
+                check.path,
+                check.line(*at, "aliases"),
+                f"alias `{alias}` must be a slug: lower-case letters, digits and single hyphens",
+                'give the slug the chapter had, like aliases = ["the-long-night"]',
+            )
+            for alias in aliases
+            if not SLUG_RE.match(alias)
+        )
+        chapters.append(ChapterEntry(file, title, slug, index, check.lines, aliases))
     return tuple(chapters)
 
 

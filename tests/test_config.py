@@ -188,3 +188,11 @@ def test_a_language_that_is_no_language_tag_is_an_error_that_says_what_to_write(
     ]
     for tag in ("en", "en-GB", "zh-Hant-TW", "sr-Latn", "es-419", "x-elvish"):
         assert config_in(tmp_path, f'title = "T"\nlanguage = "{tag}"\n').language == tag
+
+
+def test_an_alias_that_is_no_slug_is_an_error_at_its_line(tmp_path: Path) -> None:
+    text = 'title = "T"\n\n[[chapters]]\nfile = "a.txt"\naliases = ["old-one", "Old Two"]\n'
+    assert problems(tmp_path, text) == [
+        "anthology.toml:5: E002 alias `Old Two` must be a slug: lower-case letters, digits and "
+        'single hyphens; give the slug the chapter had, like aliases = ["the-long-night"]'
+    ]
