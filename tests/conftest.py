@@ -53,6 +53,17 @@ def copy_project(
     return destination
 
 
+def write_project(root: Path, stories: dict[str, str], config: str | None = None) -> Path:
+    """A small project in `root`: each of `stories` (file name: text) in seeds/, and `config`,
+    when given, as its anthology.toml."""
+    (root / "seeds").mkdir(parents=True)
+    for name, text in stories.items():
+        (root / "seeds" / name).write_text(text, "utf-8")
+    if config is not None:
+        (root / "anthology.toml").write_text(config, "utf-8")
+    return root
+
+
 def run_sitegen(
     *args: str, cwd: Path, check: bool = False, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

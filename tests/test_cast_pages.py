@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 from bs4 import BeautifulSoup
-from conftest import Built, copy_project, run_sitegen
+from conftest import Built, copy_project, run_sitegen, write_project
 
 
 def parse(path: Path) -> BeautifulSoup:
@@ -203,10 +203,8 @@ def test_names_in_letters_of_their_own_file_under_their_latin_letter(tmp_path: P
 
 
 def test_the_figures_say_one_mention_and_one_line_in_the_singular(tmp_path: Path) -> None:
-    project = tmp_path / "one"
-    (project / "seeds").mkdir(parents=True)
-    (project / "seeds" / "a.txt").write_text(
-        '"Go," said Mara to Tomas.\n"Now," said Tomas.\n', "utf-8"
+    project = write_project(
+        tmp_path / "one", {"a.txt": '"Go," said Mara to Tomas.\n"Now," said Tomas.\n'}
     )
     run_sitegen("build", "--no-epub", cwd=project, check=True)
     out = project / "output"

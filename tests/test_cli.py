@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, copy_project, run_sitegen
+from conftest import ROOT, copy_project, run_sitegen, write_project
 from test_validity import vnu_errors
 
 
@@ -89,11 +89,12 @@ def test_missing_manuscript_names_the_config_line(project: Path) -> None:
 
 
 def test_two_chapters_at_one_url_are_named_where_the_url_is_decided(tmp_path: Path) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "a.txt").write_text("---\ntitle: The Night\n---\nIt was dark.\n", "utf-8")
-    (seeds / "b.txt").write_text("\n# The Night\nIt was darker.\n", "utf-8")
-    (seeds / "c.txt").write_text("---\nslug: the-night\n---\nDarkest.\n", "utf-8")
+    stories = {
+        "a.txt": "---\ntitle: The Night\n---\nIt was dark.\n",
+        "b.txt": "\n# The Night\nIt was darker.\n",
+        "c.txt": "---\nslug: the-night\n---\nDarkest.\n",
+    }
+    write_project(tmp_path, stories)
     result = run_sitegen("build", cwd=tmp_path)
     assert result.returncode == 1
     taken = "chapter URL chapters/the-night/ of {} is already taken by a.txt"

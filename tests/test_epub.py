@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, SEEDS, Built, copy_project, run_sitegen
+from conftest import ROOT, SEEDS, Built, copy_project, run_sitegen, write_project
 from PIL import Image
 from support import left_out_lines, manuscript_words, prose_words
 
@@ -200,13 +200,13 @@ def test_one_author_of_every_story_is_the_books_and_blank_values_are_left_out(
 ) -> None:
     """`sitegen new` writes `author = ""`; a writer may leave other placeholders blank. Blank
     is not set: no empty creator or subject, which epubcheck rejects and libraries show."""
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for name, text in (("a.txt", "Mara ran."), ("b.txt", "Tom sat.")):
-        (seeds / name).write_text(f"---\nauthor: ' Jo Writer '\n---\n{text}\n", "utf-8")
-    (tmp_path / "anthology.toml").write_text(
+    write_project(
+        tmp_path,
+        {
+            name: f"---\nauthor: ' Jo Writer '\n---\n{text}\n"
+            for name, text in (("a.txt", "Mara ran."), ("b.txt", "Tom sat."))
+        },
         'title = "Small Hours"\nauthor = "  "\ndescription = " "\nsubjects = ["", " ", "Noir"]\n',
-        "utf-8",
     )
     built = run_sitegen("build", cwd=tmp_path)
     assert built.returncode == 0 and built.stderr == "", built.stderr
@@ -276,8 +276,7 @@ def test_the_configs_identifier_keeps_the_book_the_same_book_across_a_new_title(
 ) -> None:
     """A corrected edition must stay the same book to an e-reader's library, which keys its
     reading positions and highlights on the identifier."""
-    (tmp_path / "seeds").mkdir()
-    (tmp_path / "seeds" / "a.txt").write_text("Mara ran.\n", "utf-8")
+    write_project(tmp_path, {"a.txt": "Mara ran.\n"})
     config = tmp_path / "anthology.toml"
     identifiers = []
     for title in ("Small Hours", "Small Hours, Revised"):
@@ -427,16 +426,12 @@ def test_an_author_and_an_editor_are_each_credited_as_such(tmp_path: Path) -> No
 def test_each_guest_authors_name_stands_beside_their_story_in_the_contents(
     tmp_path: Path,
 ) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
     stories = {
-        "01.txt": "---\ntitle: First Light\nauthor: Ann O'Hara\n---\nDawn came.",
-        "02.txt": "---\ntitle: The Tide\nauthor: A. Writer\n---\nThe sea rose.",
-        "03.txt": "---\ntitle: Nightfall\n---\nDark came.",
+        "01.txt": "---\ntitle: First Light\nauthor: Ann O'Hara\n---\nDawn came.\n",
+        "02.txt": "---\ntitle: The Tide\nauthor: A. Writer\n---\nThe sea rose.\n",
+        "03.txt": "---\ntitle: Nightfall\n---\nDark came.\n",
     }
-    for name, text in stories.items():
-        (seeds / name).write_text(text + "\n", "utf-8")
-    (tmp_path / "anthology.toml").write_text('title = "Tales"\nauthor = "A. Writer"\n', "utf-8")
+    write_project(tmp_path, stories, 'title = "Tales"\nauthor = "A. Writer"\n')
     run_sitegen("build", cwd=tmp_path, check=True)
     book = Book.open(tmp_path / "output" / "tales.epub")
     assert [label for label, _ in book.nav("toc")][:3] == [

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from conftest import ROOT, SEEDS, Built, run_sitegen
+from conftest import ROOT, SEEDS, Built, run_sitegen, write_project
 from support import left_out_lines, manuscript_words, prose_words
 
 CONFIG = tomllib.loads((ROOT / "anthology.toml").read_text("utf-8"))
@@ -154,10 +154,12 @@ def test_404_links_work_from_any_depth(seeds_site: Built) -> None:
 
 
 def test_fenced_code_is_highlighted_and_escaped(tmp_path: Path) -> None:
-    project = tmp_path / "code"
-    (project / "seeds").mkdir(parents=True)
-    (project / "seeds" / "01_log.txt").write_text(
-        'The terminal said:\n```python\nprint("<b>hi</b>")\n```\nAnd then it went dark.', "utf-8"
+    project = write_project(
+        tmp_path / "code",
+        {
+            "01_log.txt": 'The terminal said:\n```python\nprint("<b>hi</b>")\n```\n'
+            "And then it went dark."
+        },
     )
     run_sitegen("build", "--no-epub", cwd=project, check=True)
     built = project / "output" / "chapters" / "01-log" / "index.html"

@@ -356,7 +356,7 @@ class _Renderer:
 
 
 def xml_bytes(text: str) -> bytes:
-    """`text` as UTF-8, less the characters XML cannot hold (`NOT_IN_PAGES`). A book has a
+    """`text` as UTF-8, less the characters no page may hold (`NOT_IN_PAGES`). A book has a
     thousand documents and nearly all are clean, so the bytes are checked first."""
     try:
         data = text.encode("utf-8")
