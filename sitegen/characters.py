@@ -533,7 +533,7 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
     """The candidate names of the chapter at index `c`, each with the evidence around it.
 
     The first, per-chapter half of detection: it depends on nothing else, so the build does it
-    as each manuscript is parsed (in two processes for a large anthology, see `build.gather`)
+    as each manuscript is parsed (in two processes for a large anthology, see `sharing`)
     and `serve` keeps it for chapters an edit did not touch.
     """
     seen: list[Occurrence] = []

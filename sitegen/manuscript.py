@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from markdown_it import MarkdownIt
+from functools import cache
+from typing import TYPE_CHECKING
 
 from .errors import Diagnostic, warning
 from .parallel import sent_by_fields
 from .sources import Line, Source
 from .typography import smarten
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 
 @sent_by_fields
@@ -182,7 +185,14 @@ emphasis, and an address must still work when copied from the page."""
 PLACEHOLDER = "\ue000"  # a private-use character: stands for a verbatim span while typesetting
 MARKUP_CHARACTER = re.compile(r"[*_`\\]")
 
-_markdown = MarkdownIt("zero").enable(["emphasis", "backticks", "escape"])
+
+@cache
+def _inline_parser() -> MarkdownIt:
+    """markdown-it-py for emphasis and code spans, and nothing else. Loaded on first use: most
+    paragraphs have no markup at all, and loading it is a tenth of a small build's time."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("zero").enable(["emphasis", "backticks", "escape"])
 
 
 def _has_markup(text: str) -> bool:
@@ -206,7 +216,7 @@ def parse_inline(raw: str) -> tuple[Inline, ...]:
     root: list[Inline] = []
     stack: list[tuple[list[Inline], bool] | None] = []  # None: emphasis nested too deep
     current = root
-    for token in _markdown.parseInline(raw)[0].children or ():
+    for token in _inline_parser().parseInline(raw)[0].children or ():
         if token.type in ("em_open", "strong_open"):
             if len(stack) >= MAX_EMPHASIS_DEPTH:
                 stack.append(None)  # its words join the emphasis around them

@@ -33,7 +33,7 @@ class Meta:
     subjects: tuple[str, ...]
     cname: str
     identifier: str  # the book's, as the config gives it; "" when it gives none
-    updated: str  # ISO 8601 UTC, e.g. "2024-05-01T12:00:00Z": see build.source_date
+    updated: str  # ISO 8601 UTC, e.g. "2024-05-01T12:00:00Z": see analysis.source_date
 
     @property
     def credit(self) -> str:

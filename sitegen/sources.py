@@ -387,7 +387,7 @@ def manuscript_order(
 
     A listed file that is missing is an error; an unlisted one comes after the listed ones,
     so that a new manuscript shows up rather than vanishing silently (the build warns of it
-    once it makes a chapter, see `build.gather`).
+    once it makes a chapter, see `gather.gather`).
     """
     if not config.source_dir.is_dir():
         return [], [

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 
 from sitegen import characters
-from sitegen.build import build, gather, load
+from sitegen.build import build, load
 from sitegen.cache import BuildCache
 from sitegen.characters import detect
 from sitegen.config import load_config
 from sitegen.crossrefs import quote
 from sitegen.errors import Diagnostic
+from sitegen.gather import gather
 from sitegen.model import Anthology, Chapter, Character, CharacterIndex, Mention
 from sitegen.slugs import collation_key
 

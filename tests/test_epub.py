@@ -27,9 +27,10 @@ from conftest import ROOT, SEEDS, Built, copy_project, run_sitegen, write_projec
 from PIL import Image
 from support import left_out_lines, manuscript_words, prose_words
 
-from sitegen.build import analyse, gather
+from sitegen.analysis import analyse
 from sitegen.config import Config, load_config
 from sitegen.crossrefs import link_chapters, link_characters
+from sitegen.gather import gather
 from sitegen.model import Anthology, Chapter, Character, CharacterIndex, Mention
 from sitegen.render.epub import render_epub
 

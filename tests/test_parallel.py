@@ -19,9 +19,10 @@ from conftest import ROOT, run_sitegen
 from test_writer import PINNED_DATE, big_project, snapshot
 
 from sitegen import parallel
-from sitegen.build import WORTH_SPLITTING, build
+from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.render.html import SIZE_SLOT, size_label
+from sitegen.sharing import WORTH_SPLITTING
 
 needs_two_cores = pytest.mark.skipif(
     not (hasattr(os, "fork") and len(os.sched_getaffinity(0)) > 1), reason="needs two cores"
@@ -284,7 +285,24 @@ def test_a_shared_build_without_a_book_gives_the_same_bytes(
 
 
 @needs_two_cores
-def test_a_large_build_forks_its_helpers_and_a_small_one_does_not(tmp_path: Path) -> None:
+def test_a_small_build_read_by_its_helper_gives_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small anthology's manuscripts are all read in the helper process, while this one
+    loads the renderers; the site and book are those one process makes, warnings and all."""
+    project = big_project(tmp_path / "small", copies=2)
+    (project / "seeds" / "0003_a_story_not_begun.txt").write_text("\n", "utf-8")
+    assert sum(p.stat().st_size for p in (project / "seeds").iterdir()) < WORTH_SPLITTING
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", PINNED_DATE["SOURCE_DATE_EPOCH"])
+    shared, single = built_both_ways(project, tmp_path / "single")
+    assert shared == single
+    assert len([path for path in shared if path.startswith("chapters/")]) == 10
+    warned = run_sitegen("build", cwd=project, env=PINNED_DATE)
+    assert "0003_a_story_not_begun.txt: W014 manuscript has no text yet" in warned.stderr
+
+
+@needs_two_cores
+def test_a_large_build_forks_two_helpers_and_a_small_one_a_reader(tmp_path: Path) -> None:
     large, small = big_project(tmp_path / "large", copies=40), big_project(tmp_path / "small", 2)
     counts = in_fresh_process(
         f"""
@@ -305,7 +323,8 @@ def test_a_large_build_forks_its_helpers_and_a_small_one_does_not(tmp_path: Path
             print(len(forks) - before)
         """
     )
-    assert counts.split() == ["2", "0"]  # the one preparing and rendering chapters, the compressor
+    # Large: the one preparing and rendering chapters, and the compressor. Small: the reader.
+    assert counts.split() == ["2", "1"]
 
 
 @needs_two_cores

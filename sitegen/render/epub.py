@@ -7,7 +7,7 @@ and an NCX for older readers. Templates live in `templates/epub/` (the project's
 own when the project has none).
 
 Same input, same bytes: the modification date is the anthology's `Meta.updated` (see
-`build.source_date`), the identifier is the config's or derived from the title and author,
+`analysis.source_date`), the identifier is the config's or derived from the title and author,
 and the zip has fixed timestamps, permissions and entry order.
 """
 

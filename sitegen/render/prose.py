@@ -30,7 +30,7 @@ MentionMark = tuple[int, int, str, int, str | None]
 """One mention as the text shows it, (start, end, anchor, character, link title): where it is
 in its block's plain text, its anchor, the index of the character it names, and on the
 character's first mention in the chapter the title of the link out (else None). A plain
-tuple, the cheapest record to make and to pickle (see `build._render`): a long anthology has
+tuple, the cheapest record to make and to pickle (see `render.stage`): a long anthology has
 tens of thousands."""
 
 

@@ -1,0 +1,108 @@
+"""Which manuscripts the build's helper process reads, and sending them to it.
+
+Light to import on purpose: `build` forks its helper and sends it its share of the
+manuscripts before this process loads the modules that read, parse and scan them, or those
+that render. The helper loads the reading side itself as its share arrives (see `_prepare`);
+loading the program is a third of a small build's time, and this way the two cores share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import ChapterEntry, Config
+from .errors import Diagnostic
+from .parallel import Helper, Pending
+from .sources import list_manuscripts, manuscript_order
+
+if TYPE_CHECKING:
+    from .model import Chapter
+
+WORTH_SPLITTING = 1_000_000
+"""Bytes of manuscripts (about a hundred short stories) from which the build shares the
+reading and the rendering with its helper process. Below that, the helper reads every
+manuscript while this process loads the renderers, and renders nothing: sending chapters back
+and forth would cost about what it saves."""
+HELPER_SHARE = 0.43
+"""The share of a large anthology's bytes the helper prepares. Less than half: it also pickles
+what it made, while this process is still at its own part, and this process unpickles it."""
+
+
+@dataclass
+class Kept:
+    """What the build's helper process keeps from one of its calls to the next: the chapters
+    it prepared, by position, until it renders them (see `gather.gather` and
+    `render.stage.render`)."""
+
+    chapters: dict[int, Chapter] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Share:
+    """Every manuscript in reading order with its config entry, the problems found listing
+    them, and the part of them the helper process is preparing: from index `split` on (none
+    when `split` is the end), its result still to come (`theirs`). With `kept`, the helper
+    keeps those chapters, to render them later."""
+
+    order: list[tuple[Path, ChapterEntry | None]]
+    found: list[Diagnostic]
+    split: int
+    theirs: Pending[bytes] | None = None
+    kept: bool = False
+
+
+def send_share(config: Config, helper: Helper[Kept] | None, *, large: bool) -> Share:
+    """List the manuscripts and send the `helper` (if it has a process of its own) its share:
+    the last `HELPER_SHARE` of a `large` anthology's bytes, which it keeps; all of a small one."""
+    order, found = manuscript_order(config)
+    if helper is None or not helper.forked or not order:
+        return Share(order, found, len(order))
+    split = _split_point(order) if large else 0
+    if split == len(order):
+        return Share(order, found, split)
+    theirs = helper.run(_prepare, config, order[split:], split + 1, large)
+    return Share(order, found, split, theirs, large)
+
+
+def _prepare(
+    kept: Kept,
+    config: Config,
+    part: list[tuple[Path, ChapterEntry | None]],
+    first: int,
+    keep: bool,
+) -> bytes:
+    """In the helper: `gather.prepare_part`, loaded here, as the share arrives."""
+    from .gather import prepare_part
+
+    return prepare_part(kept, config, part, first, keep=keep)
+
+
+def worth_sharing(config: Config) -> bool:
+    """Whether the manuscripts add up to enough work to share the rendering too."""
+    if not config.source_dir.is_dir():
+        return False
+    return sum(_size(path) for path in list_manuscripts(config.source_dir)) >= WORTH_SPLITTING
+
+
+def _split_point(order: list[tuple[Path, ChapterEntry | None]]) -> int:
+    """Where the manuscripts the helper process prepares begin: at the last `HELPER_SHARE` of
+    the bytes; at the end (none) when they are too few to share."""
+    sizes = [_size(path) for path, _ in order]
+    total = sum(sizes)
+    if total < WORTH_SPLITTING:
+        return len(order)
+    running = 0
+    for index, size in enumerate(sizes):
+        if running >= total * (1 - HELPER_SHARE):
+            return index
+        running += size
+    return len(order)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # gone since it was listed: reading it will say so
+        return 0
