@@ -22,7 +22,7 @@ from .config import ChapterEntry, Config
 from .errors import Diagnostic, Severity, SitegenError, error, warning
 from .manuscript import Manuscript, parse, shown_text
 from .model import Chapter, count_words, reading_minutes, teaser
-from .sharing import Kept, Share, send_share
+from .sharing import Kept, Part, Share, send_share
 from .slugs import slugify
 from .sources import Read, Source, read_manuscript
 
@@ -287,23 +287,17 @@ def gather(config: Config, cache: BuildCache | None = None, share: Share | None 
     return Gathered(tuple(chapters), tuple(scans), found, modified, frozenset(kept))
 
 
-def prepare_part(
-    kept: Kept,
-    config: Config,
-    part: list[tuple[Path, ChapterEntry | None]],
-    first: int,
-    *,
-    keep: bool,
-) -> bytes:
-    """In the helper: prepare the manuscripts of `part`, numbering them from `first`, and with
-    `keep` keep their chapters for `render.stage.render_kept`. They are pickled here, so that
-    the helper does it while this process is still preparing its own part: sent as objects,
-    they would be pickled into the pipe only as fast as this process reads them."""
+def prepare_part(kept: Kept, config: Config, part: Part) -> bytes:
+    """In the helper: prepare the manuscripts of `part`, numbering them from `part.first`,
+    and with `part.keep` keep their chapters for `render.stage.render_kept`. They are pickled
+    here, so that the helper does it while this process is still preparing its own part: sent
+    as objects, they would be pickled into the pipe only as fast as this process reads them."""
     steps = Steps.of(config, None)
     prepared = [
-        steps.prepare(first + offset, path, entry) for offset, (path, entry) in enumerate(part)
+        steps.prepare(part.first + offset, path, entry)
+        for offset, (path, entry) in enumerate(part.manuscripts)
     ]
-    if keep:
+    if part.keep:
         kept.chapters = {p.chapter.number - 1: p.chapter for p in prepared if p.chapter}
     return pickle.dumps(prepared, pickle.HIGHEST_PROTOCOL)
 

@@ -62,21 +62,25 @@ def send_share(config: Config, helper: Helper[Kept] | None, *, large: bool) -> S
     split = _split_point(order) if large else 0
     if split == len(order):
         return Share(order, found, split)
-    theirs = helper.run(_prepare, config, order[split:], split + 1, large)
+    theirs = helper.run(_prepare, config, Part(order[split:], split + 1, keep=large))
     return Share(order, found, split, theirs, large)
 
 
-def _prepare(
-    kept: Kept,
-    config: Config,
-    part: list[tuple[Path, ChapterEntry | None]],
-    first: int,
-    keep: bool,
-) -> bytes:
+@dataclass(frozen=True)
+class Part:
+    """The manuscripts sent to the helper, the number the first of them would have as a
+    chapter, and whether the helper keeps the chapters it makes of them."""
+
+    manuscripts: list[tuple[Path, ChapterEntry | None]]
+    first: int
+    keep: bool
+
+
+def _prepare(kept: Kept, config: Config, part: Part) -> bytes:
     """In the helper: `gather.prepare_part`, loaded here, as the share arrives."""
     from .gather import prepare_part
 
-    return prepare_part(kept, config, part, first, keep=keep)
+    return prepare_part(kept, config, part)
 
 
 def worth_sharing(config: Config) -> bool:
