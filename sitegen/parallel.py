@@ -28,6 +28,7 @@ import pickle
 import signal
 import sys
 import threading
+import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import MISSING, fields
@@ -245,6 +246,9 @@ def _serve(state: object, calls: BinaryIO, answers: BinaryIO) -> None:
         try:
             result = function(state, *args)
         except BaseException as exc:  # every failure goes back to the parent
+            # Its traceback does not cross the pipe: told in a note, a bug's report (with
+            # SITEGEN_TRACEBACK=1) still shows where in the helper it happened.
+            exc.add_note("In the build's helper process:\n" + "".join(traceback.format_exc()))
             answers.write(_failure(exc))
             answers.flush()
             os._exit(1)

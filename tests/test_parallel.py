@@ -120,6 +120,25 @@ def test_a_failure_in_the_helper_is_raised_here_whole() -> None:
 
 
 @needs_two_cores
+def test_a_bug_in_the_helper_arrives_with_where_it_happened() -> None:
+    """An exception's traceback is lost on the way through the pipe; the helper's is told in
+    a note, so a bug report made with SITEGEN_TRACEBACK=1 names the function that failed."""
+    printed = in_fresh_process(
+        """
+        def deep_in_the_helper(state):
+            return 1 // 0
+
+        try:
+            parallel.Helper(None).run(deep_in_the_helper).result()
+        except ZeroDivisionError as exc:
+            [note] = exc.__notes__
+            print(note.splitlines()[0], "deep_in_the_helper" in note)
+        """
+    )
+    assert printed == "In the build's helper process: True"
+
+
+@needs_two_cores
 def test_a_helper_that_dies_is_an_error_whether_busy_or_waiting_for_a_call() -> None:
     """Its state went with it, so the call is not run here instead: the build stops, with one
     line saying why, and no process or pipe is left behind."""
