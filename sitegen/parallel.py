@@ -1,4 +1,4 @@
-"""Work done in other processes, so that a large build uses two cores.
+"""Work done in other processes, so that a build uses two cores.
 
 A forked child starts with a copy of the parent's memory, shared until either side writes to
 a page. In CPython that happens at once for any object either side so much as reads (its
@@ -8,8 +8,9 @@ forks its two `Helper`s at the start, while it is small (see `build`), and keeps
 apart from its own. One prepares the later manuscripts, sends copies back pickled and keeps
 them; once the anthology is analysed, it is sent what it needs to render those chapters' text
 and book documents, and the rest of the book but its other chapters. The other is sent the
-book's files, to compress while this process renders the site. (Threads would not do: only
-one of them can run Python at a time.)
+book's files, to compress while this process renders the site. A small build forks only the
+first, which reads every manuscript while this process loads the renderers (see `sharing`).
+(Threads would not do: only one of them can run Python at a time.)
 
 Forking is used only where it is safe: on a system with more than one core, where `fork` is the
 usual way to start a process (not Windows or macOS), from a process with a single thread
