@@ -14,6 +14,7 @@ stages' modules are loaded only once the first helper has its manuscripts to rea
 from __future__ import annotations
 
 import gc
+import importlib
 import re
 import resource
 import time
@@ -32,6 +33,10 @@ from .writer import WriteReport, write
 if TYPE_CHECKING:
     from .cache import BuildCache
     from .model import Anthology
+
+STAGES = ("sitegen.gather", "sitegen.analysis", "sitegen.render.stage")
+"""The stages' modules, loaded in `_build` once the helper has its share to read, so that a
+small build loads them while the helper reads; a large build loads them before forking."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,9 @@ def build(
     # here, in one process.
     forking = parallel.can_fork() and cache is None
     large = forking and worth_sharing(config)
+    if large:  # all three processes use the stages' modules: loaded once, and shared
+        for stage in STAGES:
+            importlib.import_module(stage)
     with (
         parallel.Helper(Kept(), fork=forking) as helper,
         parallel.Helper(None, fork=large and wants_book) as compressor,

@@ -1,9 +1,10 @@
 """Which manuscripts the build's helper process reads, and sending them to it.
 
-Light to import on purpose: `build` forks its helper and sends it its share of the
+Light to import on purpose: for a small anthology, `build` forks its helper and sends it the
 manuscripts before this process loads the modules that read, parse and scan them, or those
 that render. The helper loads the reading side itself as its share arrives (see `_prepare`);
 loading the program is a third of a small build's time, and this way the two cores share it.
+(A large build loads them all before forking: every process uses them, and shares them.)
 """
 
 from __future__ import annotations
