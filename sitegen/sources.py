@@ -287,7 +287,7 @@ def split_front_matter(
         return lines, (), []
     opening = lines[start].number
     pairs: list[tuple[str, str, int]] = []
-    unused: list[str] = []
+    unused: list[tuple[str, int]] = []  # keys sitegen does not read, and their lines
     stop: Line | None = None  # the line that ended the block, if not a closing `---`
     for index, line in enumerate(lines[start + 1 :], start=start + 1):
         text = line.text
@@ -296,7 +296,7 @@ def split_front_matter(
                 break
             found = _check_slug(path, pairs)
             if unused:
-                found.append(_unused_keys(path, opening, unused))
+                found.append(_unused_keys(path, unused))
             return lines[index + 1 :], tuple(pairs), found
         if not text.strip():
             continue
@@ -310,7 +310,7 @@ def split_front_matter(
         if key in FRONT_MATTER_KEYS:
             pairs.append((key, _unquote(match.group(2).strip()).strip(), line.number))
         else:
-            unused.append(match.group(1))
+            unused.append((match.group(1), line.number))
     if not pairs:
         return lines, (), []
     if stop is None:
@@ -322,12 +322,13 @@ def split_front_matter(
     return lines, (), [warning("W018", path, where, why, hint)]
 
 
-def _unused_keys(path: Path, line: int, keys: list[str]) -> Diagnostic:
-    named = ", ".join(f"`{key}`" for key in keys)
+def _unused_keys(path: Path, keys: list[tuple[str, int]]) -> Diagnostic:
+    """One warning for every key sitegen does not read, at the first of them."""
+    named = ", ".join(f"`{key}`" for key, _ in keys)
     return warning(
         "W015",
         path,
-        line,
+        keys[0][1],
         f"front matter {named} left out: sitegen reads only title, author and slug",
         "delete the key, or ignore this if another tool reads it",
     )

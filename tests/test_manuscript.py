@@ -151,7 +151,7 @@ def test_front_matter_other_tools_write_is_read_and_its_unused_keys_named() -> N
     m = parse(source)
     assert (m.title, m.author) == ("Foo", "Me")
     assert [b.plain for b in m.blocks] == ["Hello there."]
-    assert [(d.code, d.line) for d in found] == [("W015", 1)]
+    assert [(d.code, d.line) for d in found] == [("W015", 3)]  # at `date`, the first
     assert "`date`, `tags`" in found[0].message
 
 
@@ -161,7 +161,7 @@ def test_front_matter_with_only_another_tools_keys_is_left_out_and_named() -> No
     assert source is not None
     m = parse(source)
     assert [b.plain for b in m.blocks] == ["Ben said hi."]
-    assert [(d.code, d.line) for d in found] == [("W015", 1)]
+    assert [(d.code, d.line) for d in found] == [("W015", 2)]
     assert "`layout`, `date`, `tags` left out" in found[0].message
     assert not m.diagnostics
 
