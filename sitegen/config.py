@@ -288,7 +288,8 @@ class _Checker:
                     self.path,
                     self.line(*at, key),
                     f"`{key}` must be {_kind_name(kind)}, not {_kind_name(type(value))}",
-                    _kind_hint(kind, key),
+                    (isinstance(value, dict) and TABLE_LISTS.get((*at, key)))
+                    or _kind_hint(kind, key),
                 )
             )
             return default
@@ -317,6 +318,17 @@ def _kind_name(kind: type) -> str:
         list: "a list",
         dict: "a table",
     }.get(kind, kind.__name__)
+
+
+TABLE_LISTS = {
+    ("chapters",): 'write each as a line [[chapters]], then file = "story.txt" below it',
+    ("characters", "add"): 'write each as a line [[characters.add]], then name = "..." below it',
+    ("characters", "split"): (
+        'write each as a line [[characters.split]], then name = "..." below it'
+    ),
+}
+"""How to write the keys whose value is a list of tables, by their place in the config: one
+written as a single table (`[chapters]`) is told this, not to write a list in brackets."""
 
 
 def _kind_hint(kind: type, key: str) -> str:
@@ -577,7 +589,7 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
                     check.path,
                     check.line(*at) or check.line("chapters"),
                     "each chapter must be a table",
-                    'write each as a line [[chapters]], then file = "story.txt" below it',
+                    TABLE_LISTS[("chapters",)],
                 )
             )
             continue

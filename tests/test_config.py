@@ -136,6 +136,21 @@ def test_each_wrongly_typed_setting_says_how_to_write_it(tmp_path: Path) -> None
     ]
 
 
+def test_a_list_of_tables_written_as_one_table_is_told_to_use_double_brackets(
+    tmp_path: Path,
+) -> None:
+    """`[chapters]` for `[[chapters]]`: the fix offered must be the double brackets, not a
+    list in brackets, which is the next error."""
+    assert problems(tmp_path, 'title = "T"\n\n[chapters]\nfile = "a.txt"\n') == [
+        "anthology.toml:3: E002 `chapters` must be a list, not a table; write each as a line"
+        ' [[chapters]], then file = "story.txt" below it'
+    ]
+    assert problems(tmp_path, 'title = "T"\n\n[characters.split]\nname = "Kai"\n') == [
+        "anthology.toml:3: E002 `split` must be a list, not a table; write each as a line"
+        ' [[characters.split]], then name = "..." below it'
+    ]
+
+
 def test_a_line_separator_inside_a_string_does_not_shift_later_lines(tmp_path: Path) -> None:
     text = 'title = "A\u2028B"\ndescription = "C\u0085D"\nwords_per_minute = 0\n'
     (line,) = problems(tmp_path, text)
