@@ -24,6 +24,7 @@ from .writer import MANIFEST
 
 NOJEKYLL = ".nojekyll"
 CNAME = "CNAME"
+DEFAULT_BRANCH = "gh-pages"  # where GitHub Pages looks first
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def deploy(
     site: Path,
     *,
     remote: str = "origin",
-    branch: str = "gh-pages",
+    branch: str = DEFAULT_BRANCH,
     message: str | None = None,
     own: tuple[Path, ...] = (),
 ) -> tuple[DeployResult, list[Diagnostic]]:
@@ -251,7 +252,7 @@ def _check_branch(git: _Git, project: Path, branch: str, ref: str) -> None:
                     None,
                     f"`{branch}` is checked out in a working tree of this repository; "
                     "deploying would replace the work there",
-                    "deploy to a branch of its own, e.g. --branch gh-pages",
+                    f"deploy to a branch of its own, e.g. --branch {_another_than(branch)}",
                 )
             ]
         )
@@ -285,8 +286,9 @@ def _check_tips(
                         None,
                         f"`{branch}` holds your project ({held.splitlines()[0]}); deploying "
                         "would replace it with the site",
-                        "deploy to a branch of its own, e.g. --branch gh-pages, and set "
-                        "GitHub Pages to publish from it",
+                        f"deploy to a branch of its own, e.g. --branch {_another_than(branch)}"
+                        ", and set GitHub Pages to publish from it; or, if the branch was made"
+                        f" by mistake, delete it (git branch -D {branch})",
                     )
                 ]
             )
@@ -304,6 +306,11 @@ def _check_tips(
                 )
             ]
         )
+
+
+def _another_than(branch: str) -> str:
+    """A branch to suggest deploying to, when `branch` will not do."""
+    return "site" if branch == DEFAULT_BRANCH else DEFAULT_BRANCH
 
 
 def _is_ancestor(git: _Git, commit: str, of: str) -> bool:

@@ -241,6 +241,18 @@ def test_refuses_a_branch_that_holds_the_project(project: Project) -> None:
     assert git(project.root, "rev-parse", "main") == main[0]
 
 
+def test_a_gh_pages_branch_made_from_the_project_is_refused_with_another_way(
+    project: Project,
+) -> None:
+    """A local gh-pages made from the writer's own branch holds the project: the fix offered
+    is another branch or deleting that one, never the branch it refuses."""
+    git(project.root, "branch", "-q", "gh-pages", "main")
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E064")
+    assert "`gh-pages` holds your project" in line
+    assert "--branch site" in line and "git branch -D gh-pages" in line
+    assert "--branch gh-pages" not in line
+
+
 def test_refuses_a_branch_checked_out_in_another_working_tree(
     project: Project, tmp_path: Path
 ) -> None:
@@ -249,6 +261,7 @@ def test_refuses_a_branch_checked_out_in_another_working_tree(
     run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
     line = one_error(run_sitegen("deploy", cwd=project.root), "E064")
     assert "checked out in a working tree" in line
+    assert "e.g. --branch site" in line  # not the very branch refused
     assert len(project.remote_commits()) == 1
 
 
