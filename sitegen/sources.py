@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .config import SLUG_RE, ChapterEntry, Config
+from .config import CONFIG_NAME, SLUG_RE, ChapterEntry, Config
 from .errors import Diagnostic, error, warning
 
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -391,15 +391,24 @@ def manuscript_order(
     once it makes a chapter, see `gather.gather`).
     """
     if not config.source_dir.is_dir():
-        return [], [
-            error(
+        if config.path is None:  # no config here either: most likely, not the project's folder
+            problem = error(
+                "E012",
+                config.source_dir,
+                None,
+                f"no source folder, and no {CONFIG_NAME} in {config.root}",
+                f"run sitegen in your anthology's folder (the one with {CONFIG_NAME}), or "
+                "start one with sitegen new",
+            )
+        else:
+            problem = error(
                 "E012",
                 config.source_dir,
                 None,
                 "source folder not found",
                 "create it, or point --source or `source` at your manuscripts",
             )
-        ]
+        return [], [problem]
     listed_paths = frozenset(  # as "folder/name.txt", to compare with what a folder holds
         os.path.normpath(entry.file).replace(os.sep, "/") for entry in config.chapters
     )

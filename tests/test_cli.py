@@ -209,6 +209,22 @@ def test_check_writes_nothing_and_strict_fails_on_warnings(project: Path) -> Non
     assert run_sitegen("check", "--strict", cwd=project).returncode == 1
 
 
+def test_run_outside_the_project_says_so_rather_than_to_make_a_folder(
+    project: Path, tmp_path: Path
+) -> None:
+    """Run from the manuscripts' folder, or any folder with no config, the build does not tell
+    the writer to create a `seeds` folder there; with a config, a missing folder is named."""
+    result = run_sitegen("build", cwd=project / "seeds")
+    assert result.returncode == 1
+    [line] = [line for line in result.stderr.splitlines() if "E012" in line]
+    assert "no anthology.toml in" in line and "run sitegen in your anthology's folder" in line
+    assert not (project / "seeds" / "seeds").exists()
+    (project / "seeds").rename(project / "stories")
+    result = run_sitegen("build", cwd=project)
+    assert result.returncode == 1
+    assert "seeds: E012 source folder not found; create it" in result.stderr
+
+
 def test_builds_without_a_config(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "bare", config=None)
     (project / "seeds" / "005_the_night_shift.txt").write_text("A short one.", "utf-8")
