@@ -11,7 +11,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from functools import partial
-from itertools import accumulate, groupby
+from itertools import accumulate, groupby, islice
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 SHARED_LIMIT = 12  # "also appearing elsewhere": the chapters sharing the most characters
 QUOTE_LIMIT = 220  # characters of context around a mention, at most
 QUOTED_PER_CHAPTER = 3  # a character's first mentions in each chapter are quoted in context
+# (those whose paragraph says more than the name: see `_says_more`)
 SENTENCE_END = re.compile(r"[.!?\u2026][\u201d\u2019)\]]*\s+")
 OPENING_QUOTE, CLOSING_QUOTE = "\u201c", "\u201d"
 _CHAPTER = itemgetter(0)  # a mention's chapter
@@ -170,7 +171,8 @@ def link_characters(
                 )
                 for _, b, start, _, _ in here
             ]
-            first = here[:QUOTED_PER_CHAPTER]
+            telling = (m for m in here if _says_more(blocks[m.block].plain, m))
+            first = tuple(islice(telling, QUOTED_PER_CHAPTER))
             make = partial(_quotes, blocks, first)
             slot = (character.slug, c)
             quotes += make() if cache is None else cache.get(slot, (first, blocks), make)
@@ -192,6 +194,14 @@ def link_characters(
             )
         )
     return tuple(links)
+
+
+def _says_more(text: str, mention: Mention) -> bool:
+    """Whether the paragraph of `mention` says more than the name: one that is only "Celine."
+    quotes nothing, and its mention is listed by number instead."""
+    return any(c.isalpha() for c in text[: mention.start]) or any(
+        c.isalpha() for c in text[mention.end :]
+    )
 
 
 def _quotes(blocks: tuple[Block, ...], mentions: tuple[Mention, ...]) -> tuple[Quote, ...]:

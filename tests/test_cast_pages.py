@@ -62,6 +62,17 @@ def test_quotes_are_the_sentences_around_each_mention(seeds_site: Built) -> None
     assert quotes >= 40
 
 
+def test_no_quote_is_the_name_alone(seeds_site: Built) -> None:
+    """A paragraph that is only the name ("Celine.") quotes nothing: the character page quotes
+    the mentions that say more, and lists that one by number."""
+    for page in seeds_site.out.glob("characters/*/index.html"):
+        for link in parse(page).select(".quotes a"):
+            around = link.get_text().replace(link.mark.get_text(), "")
+            assert any(c.isalpha() for c in around), (page, link.get_text())
+    celine = parse(seeds_site.out / "characters" / "celine" / "index.html")
+    assert celine.select_one(".appearance .more a").get_text() == "1"
+
+
 def test_every_mention_has_an_anchor_and_the_first_links_to_the_character(
     seeds_site: Built,
 ) -> None:
