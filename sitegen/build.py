@@ -34,9 +34,10 @@ if TYPE_CHECKING:
     from .cache import BuildCache
     from .model import Anthology
 
-STAGES = ("sitegen.gather", "sitegen.analysis", "sitegen.render.stage")
-"""The stages' modules, loaded in `_build` once the helper has its share to read, so that a
-small build loads them while the helper reads; a large build loads them before forking."""
+LOADED_LATE = ("sitegen.gather", "sitegen.analysis", "sitegen.render.stage", "markdown_it")
+"""The stages' modules, which a small build loads in `_build` while its helper reads, and
+markdown-it-py, which it loads on a paragraph's first markup (see `manuscript`). A large
+build, all three of whose processes use them, loads them before forking, to share them."""
 
 
 @dataclass(frozen=True)
@@ -133,9 +134,9 @@ def build(
     # here, in one process.
     forking = parallel.can_fork() and cache is None
     large = forking and worth_sharing(config)
-    if large:  # all three processes use the stages' modules: loaded once, and shared
-        for stage in STAGES:
-            importlib.import_module(stage)
+    if large:
+        for module in LOADED_LATE:
+            importlib.import_module(module)
     with (
         parallel.Helper(Kept(), fork=forking) as helper,
         parallel.Helper(None, fork=large and wants_book) as compressor,
