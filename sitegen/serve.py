@@ -160,8 +160,10 @@ class Places:
         }
 
     def stylesheets(self, paths: Iterable[Path]) -> tuple[str, ...]:
-        """The site paths of `paths` if every one is a stylesheet of the theme, else ()."""
-        paths = tuple(paths)
+        """The site paths of `paths` if every one is a stylesheet of the theme, else (). A
+        theme file that is gone again is left out: an editor's save writes a temporary file
+        beside the stylesheet and renames it over it (`style.css.tmp`, `___jb_tmp___`)."""
+        paths = tuple(p for p in paths if p.exists() or not p.is_relative_to(self.theme_dir))
         if not paths or not all(
             p.suffix == ".css" and p.is_relative_to(self.theme_dir) and p.is_file() for p in paths
         ):

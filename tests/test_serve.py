@@ -377,6 +377,30 @@ def test_a_stylesheet_change_applies_without_reloading_the_page_under_a_sub_path
 
 
 @pytest.mark.browser
+def test_a_stylesheet_saved_as_editors_do_applies_without_reloading_the_page(
+    project: Path, serve, page
+) -> None:
+    """Saved the safe way, through a temporary file renamed over it (and, as JetBrains
+    editors do, the old file moved aside and deleted), the stylesheet is still swapped in."""
+    server = serve(project)
+    page.goto(server.url)
+    page.evaluate("window.notReloaded = true")
+    stylesheet = project / "theme" / "style.css"
+    temporary = stylesheet.with_name("style.css___jb_tmp___")
+    aside = stylesheet.with_name("style.css___jb_old___")
+    temporary.write_text(
+        stylesheet.read_text("utf-8") + "\nh1 { color: rgb(4, 5, 6) !important; }\n", "utf-8"
+    )
+    stylesheet.rename(aside)
+    temporary.rename(stylesheet)
+    aside.unlink()
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('h1')).color === 'rgb(4, 5, 6)'"
+    )
+    assert page.evaluate("window.notReloaded === true"), "the whole page was reloaded"
+
+
+@pytest.mark.browser
 def test_a_new_manuscript_appears_and_a_deleted_one_is_gone_with_a_404(
     project: Path, serve, page
 ) -> None:
