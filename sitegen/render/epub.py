@@ -40,7 +40,6 @@ ROOT = "EPUB/"  # the folder inside the zip that holds the package
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: no build time leaks in
 FONTS = tuple(sorted(LITERATA))  # embedded in name order: Latin Extended, then Latin
 IDENTIFIER_NAMESPACE = "sitegen:anthology"  # as a URL, names the namespace of book identifiers
-CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 INDEX_PART_LINKS = 2000  # links per document of the character index: about 100 KB of XHTML
 
 
@@ -129,8 +128,6 @@ class Book:
     access_modes: tuple[str, ...]
     accessibility_features: tuple[str, ...]
     accessibility_summary: str
-    conforms_to: str
-    certified_by: str
 
 
 def file_name(anthology: Anthology) -> str:
@@ -290,8 +287,6 @@ def describe_book(
             + " and a logical reading order. The only image is the cover; it has a text "
             "alternative. There are no flashing, motion or sound hazards."
         ),
-        conforms_to=CONFORMS_TO,
-        certified_by="sitegen (automated checks: epubcheck and Ace by DAISY)",
     )
 
 
