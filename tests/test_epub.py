@@ -927,3 +927,23 @@ def test_night_mode_repaints_every_text_in_the_book(
     )
     assert lines and set(lines) == {"none"}
     page.screenshot(path=str(tmp_path / "night.png"))
+
+
+@pytest.mark.browser
+def test_each_number_in_the_index_is_big_enough_to_tap_on_a_phone(
+    browser, reader_url: str, tmp_path: Path
+) -> None:
+    """Each number in the character index leads to one mention: at least 24 by 24 CSS pixels
+    at a phone's width, as WCAG 2.5.8 asks of a target."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(reader_url)
+    page.evaluate("window.opened")
+    page.evaluate("show('characters.xhtml')")
+    sizes = page.evaluate(
+        "(() => [...rendition.getContents()[0].document.querySelectorAll('.index .number a')]"
+        ".map((a) => { const r = a.getBoundingClientRect(); return [r.width, r.height]; }))()"
+    )
+    assert len(sizes) > 100
+    assert min(width for width, _ in sizes) >= 24
+    assert min(height for _, height in sizes) >= 24
+    page.screenshot(path=str(tmp_path / "index.png"))

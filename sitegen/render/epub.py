@@ -73,12 +73,14 @@ class Appearance:
     @property
     def mention_links(self) -> Markup:
         """ "1, 2, 3", each number a link to one mention, named for a screen reader as the
-        site names it ("The Silence, mention 2"). Built here rather than in a template loop:
-        a long anthology's index has tens of thousands of them."""
+        site names it ("The Silence, mention 2"), and kept on one line with its comma. Built
+        here rather than in a template loop: a long anthology's index has tens of thousands."""
         story = escape(self.title)
+        last = len(self.mentions)
         return Markup(
-            ", ".join(
-                f'<a href="{escape(href)}" aria-label="{story}, mention {number}">{number}</a>'
+            " ".join(
+                f'<span class="number"><a href="{escape(href)}" aria-label="{story}, mention '
+                f'{number}">{number}</a>{"," if number < last else ""}</span>'
                 for number, href in enumerate(self.mentions, start=1)
             )
         )
