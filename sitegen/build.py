@@ -7,8 +7,9 @@ folder until the whole anthology has been read, analysed and rendered in memory,
 anywhere leaves the last good site exactly as it was.
 
 With two cores or more, the build shares its work with processes forked at the start (see
-`parallel` and `sharing`): nothing they do changes a byte of what is written. That is why the
-stages' modules are loaded only once the first helper has its manuscripts to read.
+`parallel` and `sharing`): nothing they do changes a byte of what is written. A small build
+loads the stages' modules only once its helper has the manuscripts to read, and loads them
+while the helper reads; a large one, all of whose processes use them, before forking.
 """
 
 from __future__ import annotations
@@ -142,23 +143,33 @@ def build(
         parallel.Helper(None, fork=large and wants_book) as compressor,
         collector_paused() as model_built,
     ):
-        return _build(config, dry_run, wants_book, cache, large, (helper, compressor), model_built)
+        return _build(
+            config,
+            (helper, compressor),
+            model_built,
+            cache=cache,
+            dry_run=dry_run,
+            wants_book=wants_book,
+            large=large,
+        )
 
 
 def _build(
     config: Config,
-    dry_run: bool,
-    wants_book: bool,
-    cache: BuildCache | None,
-    large: bool,
     helpers: tuple[parallel.Helper[Kept], parallel.Helper[None]],
     model_built: Callable[[], None],
+    *,
+    cache: BuildCache | None,
+    dry_run: bool,
+    wants_book: bool,
+    large: bool,
 ) -> BuildResult:
     clock = _Stopwatch()
     helper, compressor = helpers
     with clock.stage("read+parse+scan"):
         share = send_share(config, helper, large=large)
-        # Loaded now, while the helper reads: it loads the reading side for itself.
+        # Loaded now: with a helper process, while it reads (for a small build, this stage's
+        # time then includes loading the renderers). A large build has them already.
         from .analysis import analyse
         from .gather import checked_gather
         from .render.stage import render

@@ -287,8 +287,7 @@ def _check_tips(
                         f"`{branch}` holds your project ({held.splitlines()[0]}); deploying "
                         "would replace it with the site",
                         f"deploy to a branch of its own, e.g. --branch {_another_than(branch)}"
-                        ", and set GitHub Pages to publish from it; or, if the branch was made"
-                        f" by mistake, delete it (git branch -D {branch})",
+                        ", and set GitHub Pages to publish from it",
                     )
                 ]
             )

@@ -22,7 +22,7 @@ from .config import ChapterEntry, Config
 from .errors import Diagnostic, Severity, SitegenError, error, warning
 from .manuscript import Manuscript, parse, shown_text
 from .model import Chapter, count_words, reading_minutes, teaser
-from .sharing import Kept, Part, Share, send_share
+from .sharing import Kept, Part, Share, unshared
 from .slugs import slugify
 from .sources import Read, Source, read_manuscript
 
@@ -219,7 +219,7 @@ def gather(config: Config, cache: BuildCache | None = None, share: Share | None 
     otherwise (an earlier manuscript was empty, or clashed) is renumbered here, and rendered
     here too.
     """
-    share = share or send_share(config, None, large=False)
+    share = share or unshared(config)
     if share.theirs is not None and cache is not None:
         raise ValueError("a cache's memos must be filled here, not in a helper process")
     order, found, split = share.order, share.found, share.split

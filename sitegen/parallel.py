@@ -249,7 +249,7 @@ def _serve(state: object, calls: BinaryIO, answers: BinaryIO) -> None:
         except BaseException as exc:  # every failure goes back to the parent
             # Its traceback does not cross the pipe: told in a note, a bug's report (with
             # SITEGEN_TRACEBACK=1) still shows where in the helper it happened.
-            exc.add_note("In the build's helper process:\n" + "".join(traceback.format_exc()))
+            exc.add_note("In the build's helper process:\n" + traceback.format_exc())
             answers.write(_failure(exc))
             answers.flush()
             os._exit(1)
@@ -260,11 +260,15 @@ def _serve(state: object, calls: BinaryIO, answers: BinaryIO) -> None:
 
 
 def _failure(exc: BaseException) -> bytes:
-    """`exc` pickled as a failed call's outcome; if it cannot be, a RuntimeError saying it."""
+    """`exc` pickled as a failed call's outcome; if it cannot be, a RuntimeError saying it,
+    with the same notes (where in the helper it happened)."""
     try:
         return pickle.dumps((False, exc))
     except Exception:  # an exception that cannot be pickled
-        return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+        stand_in = RuntimeError(f"{type(exc).__name__}: {exc}")
+        for note in getattr(exc, "__notes__", ()):
+            stand_in.add_note(note)
+        return pickle.dumps((False, stand_in))
 
 
 def _become_child() -> None:

@@ -2,7 +2,8 @@
 
 Light to import on purpose: for a small anthology, `build` forks its helper and sends it the
 manuscripts before this process loads the modules that read, parse and scan them, or those
-that render. The helper loads the reading side itself as its share arrives (see `_prepare`);
+that render. The helper loads the reading side itself as its share arrives (see `_prepare`:
+so `gather` imports this module, and this one imports `gather` only there, in the helper);
 loading the program is a third of a small build's time, and this way the two cores share it.
 (A large build loads them all before forking: every process uses them, and shares them.)
 """
@@ -54,11 +55,13 @@ class Share:
     kept: bool = False
 
 
-def send_share(config: Config, helper: Helper[Kept] | None, *, large: bool) -> Share:
+def send_share(config: Config, helper: Helper[Kept], *, large: bool) -> Share:
     """List the manuscripts and send the `helper` (if it has a process of its own) its share:
     the last `HELPER_SHARE` of a `large` anthology's bytes, which it keeps; all of a small one."""
+    if not helper.forked:
+        return unshared(config)
     order, found = manuscript_order(config)
-    if helper is None or not helper.forked or not order:
+    if not order:
         return Share(order, found, len(order))
     split = _split_point(order) if large else 0
     if split == len(order):
@@ -75,6 +78,12 @@ class Part:
     manuscripts: list[tuple[Path, ChapterEntry | None]]
     first: int
     keep: bool
+
+
+def unshared(config: Config) -> Share:
+    """Every manuscript, to be prepared in this process."""
+    order, found = manuscript_order(config)
+    return Share(order, found, len(order))
 
 
 def _prepare(kept: Kept, config: Config, part: Part) -> bytes:

@@ -245,12 +245,11 @@ def test_a_gh_pages_branch_made_from_the_project_is_refused_with_another_way(
     project: Project,
 ) -> None:
     """A local gh-pages made from the writer's own branch holds the project: the fix offered
-    is another branch or deleting that one, never the branch it refuses."""
+    is another branch, never the branch it refuses."""
     git(project.root, "branch", "-q", "gh-pages", "main")
     line = one_error(run_sitegen("deploy", cwd=project.root), "E064")
     assert "`gh-pages` holds your project" in line
-    assert "--branch site" in line and "git branch -D gh-pages" in line
-    assert "--branch gh-pages" not in line
+    assert "--branch site" in line and "--branch gh-pages" not in line
 
 
 def test_refuses_a_branch_checked_out_in_another_working_tree(

@@ -195,10 +195,10 @@ def test_an_exception_that_cannot_be_pickled_still_arrives() -> None:
         try:
             parallel.Helper(None).run(fails).result()
         except RuntimeError as exc:
-            print(exc)
+            print(exc, ", in fails" in exc.__notes__[0])
         """
     )
-    assert printed == "Unpicklable: no way back"
+    assert printed == "Unpicklable: no way back True"  # and it still says where it happened
 
 
 @needs_two_cores

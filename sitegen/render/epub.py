@@ -295,7 +295,7 @@ def describe_book(
 @dataclass(frozen=True)
 class BookPlan:
     """The book as decided before its chapters are rendered: all that their documents share.
-    The build sends it to the helper process that renders some of them (see `build`)."""
+    The build sends it to the helper process that renders some of them (see `render.stage`)."""
 
     meta: Meta
     book: Book

@@ -65,7 +65,7 @@ def _render(
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The site's files and, when there is a `cover` to make a book with, the book's, each
     `{path: bytes}`. The first helper renders the text and book documents of the chapters it
-    `kept` (see `gather`) and the book's matter; the second compresses the book; this process
+    `kept` (see `gather.gather`) and the book's matter; the second compresses the book; this process
     renders the rest. Without helper processes, all of it is done here."""
     helper, compressor = helpers
     pages = cache.pages if cache else None
