@@ -61,10 +61,8 @@ def send_share(config: Config, helper: Helper[Kept], *, large: bool) -> Share:
     if not helper.forked:
         return unshared(config)
     order, found = manuscript_order(config)
-    if not order:
-        return Share(order, found, len(order))
     split = _split_point(order) if large else 0
-    if split == len(order):
+    if split == len(order):  # nothing to share: no manuscripts, or too few bytes
         return Share(order, found, split)
     theirs = helper.run(_prepare, config, Part(order[split:], split + 1, keep=large))
     return Share(order, found, split, theirs, large)
