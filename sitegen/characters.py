@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
-from .manuscript import Paragraph, shown_text
-from .model import Chapter, Character, CharacterIndex, Mention
+from .manuscript import shown_text
+from .model import Chapter, Character, CharacterIndex, Mention, Paragraph
 from .slugs import collation_key, slugify
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from itertools import accumulate, groupby, islice
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from .manuscript import Block, SceneBreak
 from .model import (
+    Block,
     Chapter,
     ChapterLinks,
     CharacterIndex,
@@ -24,6 +24,7 @@ from .model import (
     Companion,
     Mention,
     Quote,
+    SceneBreak,
     SharedChapter,
 )
 

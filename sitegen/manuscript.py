@@ -13,89 +13,23 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from .errors import Diagnostic, warning
-from .parallel import sent_by_fields
+from .model import (
+    Block,
+    Code,
+    CodeBlock,
+    Emphasis,
+    Heading,
+    Inline,
+    Paragraph,
+    SceneBreak,
+    Text,
+    plain_text,
+)
 from .sources import Line, Source
 from .typography import smarten
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
-
-
-@sent_by_fields
-@dataclass(frozen=True, slots=True)
-class Text:
-    """Words as written, typeset."""
-
-    text: str
-
-
-@sent_by_fields
-@dataclass(frozen=True, slots=True)
-class Emphasis:
-    """Emphasised words (`*so*`), or strong ones (`**so**`)."""
-
-    children: tuple[Inline, ...]
-    strong: bool = False
-
-
-@sent_by_fields
-@dataclass(frozen=True, slots=True)
-class Code:
-    """A code span (`` `ls -l` ``): shown as written, never typeset."""
-
-    text: str
-
-
-Inline = Text | Emphasis | Code
-
-
-def plain_text(inlines: tuple[Inline, ...]) -> str:
-    return "".join(
-        i.text if isinstance(i, Text | Code) else plain_text(i.children) for i in inlines
-    )
-
-
-@sent_by_fields
-@dataclass(frozen=True, slots=True)
-class Paragraph:
-    """One paragraph: a line of the manuscript, or two joined (see W020)."""
-
-    line: int
-    inlines: tuple[Inline, ...]
-    plain: str  # the text without markup, as a reader sees it; mentions index into it
-
-
-@sent_by_fields
-@dataclass(frozen=True, slots=True)
-class Heading:
-    """A heading inside a story (`## Part Two`)."""
-
-    line: int
-    inlines: tuple[Inline, ...]
-    plain: str
-
-
-@sent_by_fields
-@dataclass(frozen=True, slots=True)
-class SceneBreak:
-    """A break between scenes (`---`, `* * *`, `#`)."""
-
-    line: int
-    plain: str = ""
-
-
-@sent_by_fields
-@dataclass(frozen=True, slots=True)
-class CodeBlock:
-    """A fenced block of code, highlighted by Pygments."""
-
-    line: int
-    language: str
-    code: str
-    plain: str = ""
-
-
-Block = Paragraph | Heading | SceneBreak | CodeBlock
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """The anthology as one immutable value, built once and handed whole to every renderer.
 
-Everything a page shows that depends on more than one chapter (previous/next, which chapters
-share characters, the character index) is computed here or in `characters.py`, never in a
-renderer.
+A chapter's text is a tuple of blocks (paragraphs, headings, scene breaks, code), each holding
+its inline markup; `manuscript` parses a file into them. Everything a page shows that depends
+on more than one chapter (previous/next, which chapters share characters, the character
+index) is computed here or in `characters.py`, never in a renderer.
 """
 
 from __future__ import annotations
@@ -14,8 +15,89 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
-from .manuscript import Block, Paragraph
 from .parallel import sent_by_fields
+
+# --- A chapter's text: its blocks, and the words inside them, as `manuscript` parses them.
+
+
+@sent_by_fields
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Words as written, typeset."""
+
+    text: str
+
+
+@sent_by_fields
+@dataclass(frozen=True, slots=True)
+class Emphasis:
+    """Emphasised words (`*so*`), or strong ones (`**so**`)."""
+
+    children: tuple[Inline, ...]
+    strong: bool = False
+
+
+@sent_by_fields
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A code span (`` `ls -l` ``): shown as written, never typeset."""
+
+    text: str
+
+
+Inline = Text | Emphasis | Code
+
+
+def plain_text(inlines: tuple[Inline, ...]) -> str:
+    return "".join(
+        i.text if isinstance(i, Text | Code) else plain_text(i.children) for i in inlines
+    )
+
+
+@sent_by_fields
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """One paragraph: a line of the manuscript, or two joined (see W020)."""
+
+    line: int
+    inlines: tuple[Inline, ...]
+    plain: str  # the text without markup, as a reader sees it; mentions index into it
+
+
+@sent_by_fields
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """A heading inside a story (`## Part Two`)."""
+
+    line: int
+    inlines: tuple[Inline, ...]
+    plain: str
+
+
+@sent_by_fields
+@dataclass(frozen=True, slots=True)
+class SceneBreak:
+    """A break between scenes (`---`, `* * *`, `#`)."""
+
+    line: int
+    plain: str = ""
+
+
+@sent_by_fields
+@dataclass(frozen=True, slots=True)
+class CodeBlock:
+    """A fenced block of code, highlighted by Pygments."""
+
+    line: int
+    language: str
+    code: str
+    plain: str = ""
+
+
+Block = Paragraph | Heading | SceneBreak | CodeBlock
+
+
+# --- The anthology.
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,16 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import run_sitegen
 
-from sitegen.manuscript import (
-    CodeBlock,
-    Emphasis,
-    Heading,
-    Paragraph,
-    SceneBreak,
-    Text,
-    parse,
-    parse_inline,
-)
+from sitegen.manuscript import parse, parse_inline
+from sitegen.model import CodeBlock, Emphasis, Heading, Paragraph, SceneBreak, Text
 from sitegen.sources import read_source
 from sitegen.typography import smarten
 

@@ -16,8 +16,17 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from ..manuscript import Block, CodeBlock, Emphasis, Heading, Inline, Paragraph, SceneBreak, Text
-from ..model import Anthology
+from ..model import (
+    Anthology,
+    Block,
+    CodeBlock,
+    Emphasis,
+    Heading,
+    Inline,
+    Paragraph,
+    SceneBreak,
+    Text,
+)
 
 if TYPE_CHECKING:
     from ..cache import Memo
