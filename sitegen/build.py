@@ -7,9 +7,11 @@ folder until the whole anthology has been read, analysed and rendered in memory,
 anywhere leaves the last good site exactly as it was.
 
 With two cores or more, the build shares its work with processes forked at the start (see
-`parallel` and `sharing`): nothing they do changes a byte of what is written. A small build
-loads the stages' modules only once its helper has the manuscripts to read, and loads them
-while the helper reads; a large one, all of whose processes use them, before forking.
+`parallel` and `sharing`): nothing they do changes a byte of what is written. A small
+anthology is read and analysed whole by a helper process, which sends the `Anthology` back,
+while this process loads the renderers: loading the program is half of such a build's time.
+A large one's reading and rendering are split between the processes, which load the stages'
+modules before forking, to share them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 from . import parallel
 from .config import CONFIG_NAME, Config
 from .errors import Diagnostic, Severity, warning
-from .sharing import Kept, send_share, worth_sharing
+from .sharing import Kept, Share, send_share, worth_sharing
 from .writer import WriteReport, write
 
 if TYPE_CHECKING:
@@ -36,9 +38,10 @@ if TYPE_CHECKING:
     from .model import Anthology
 
 LOADED_LATE = ("sitegen.gather", "sitegen.analysis", "sitegen.render.stage", "markdown_it")
-"""The stages' modules, which a small build loads in `_build` while its helper reads, and
-markdown-it-py, which it loads on a paragraph's first markup (see `manuscript`). A large
-build, all three of whose processes use them, loads them before forking, to share them."""
+"""The stages' modules, and markdown-it-py, otherwise loaded on a paragraph's first markup
+(see `manuscript`): a small build's helper loads the first two and markdown-it-py, and this
+process the renderers, each when it needs them; a large build, all three of whose processes
+use them all, loads them before forking, to share them."""
 
 
 @dataclass(frozen=True)
@@ -80,13 +83,29 @@ class _Stopwatch:
 
 def load(config: Config) -> tuple[Anthology, list[Diagnostic]]:
     """Gather and analyse: the whole anthology as one value, or a SitegenError listing why not."""
+    with collector_paused():
+        anthology, found, _ = read_and_analyse(config, _Stopwatch())
+    return anthology, found
+
+
+def read_and_analyse(
+    config: Config,
+    clock: _Stopwatch,
+    cache: BuildCache | None = None,
+    share: Share | None = None,
+) -> tuple[Anthology, list[Diagnostic], frozenset[int]]:
+    """The first two stages: every manuscript read, parsed and scanned (with a `share`, the
+    later ones by the helper process, which keeps those chapters to render them: their
+    positions come third), then the anthology analysed. Its diagnostics are the config's,
+    the manuscripts', the analysis's."""
     from .analysis import analyse
     from .gather import checked_gather
 
-    with collector_paused():
-        gathered = checked_gather(config)
-        anthology, analysis = analyse(config, gathered)
-    return anthology, [*gathered.found, *analysis]
+    with clock.stage("read+parse+scan"):
+        gathered = checked_gather(config, cache, share)
+    with clock.stage("characters+links"):
+        anthology, analysis = analyse(config, gathered, cache)
+    return anthology, [*gathered.found, *analysis], gathered.kept
 
 
 @contextmanager
@@ -119,7 +138,7 @@ def build(
     config: Config, *, dry_run: bool = False, epub: bool = True, cache: BuildCache | None = None
 ) -> BuildResult:
     """Build the site (and, unless `epub` or the config says not to, the EPUB) into
-    `config.out_dir`. With two cores, a helper process reads a small anthology's manuscripts;
+    `config.out_dir`. With two cores, a helper process reads and analyses a small anthology;
     a large one's work is shared with two (see `sharing` and `render.stage`). The bytes
     written are the same.
 
@@ -166,24 +185,21 @@ def _build(
 ) -> BuildResult:
     clock = _Stopwatch()
     helper, compressor = helpers
-    with clock.stage("read+parse+scan"):
-        share = send_share(config, helper, large=large)
-        # Loaded now: with a helper process, while it reads (for a small build, this stage's
-        # time then includes loading the renderers). A large build has them already.
-        from .analysis import analyse
-        from .gather import checked_gather
-        from .render.stage import render
-
-        gathered = checked_gather(config, cache, share)
-        found, kept = gathered.found, gathered.kept
-    if not share.kept:  # it has read its share, and renders nothing: its memory can go
+    if helper.forked and not large:  # it reads and analyses the whole anthology, while this
+        with clock.stage("read+analyse"):  # process loads the renderers: half the work
+            reading = helper.run(_read_and_analyse, config)
+            importlib.import_module("sitegen.render.stage")
+            anthology, found = reading.result()
+        kept: frozenset[int] = frozenset()
+    else:
+        share = send_share(config, helper) if large else None
+        anthology, found, kept = read_and_analyse(config, clock, cache, share)
+    if not kept:  # the helper renders nothing: its memory can go
         helper.finish()
         helper = parallel.Helper(Kept(), fork=False)
-    with clock.stage("characters+links"):
-        anthology, analysis = analyse(config, gathered, cache)
-        found.extend(analysis)
-        del gathered  # its scans hold a tuple per capitalised word: the renderers want the room
     model_built()
+    from .render.stage import render
+
     with clock.stage("render"):
         outputs, book_found = render(
             anthology, config, (helper, compressor), kept, book=wants_book, cache=cache
@@ -205,6 +221,12 @@ def _build(
             cache.finish(config.out_dir, outputs, report)
         found.extend(_unpublished(report, config))
     return BuildResult(anthology, tuple(found), report, tuple(clock.timings))
+
+
+def _read_and_analyse(_: Kept, config: Config) -> tuple[Anthology, list[Diagnostic]]:
+    """In a small build's helper process: `read_and_analyse`, its stages untimed."""
+    anthology, found, _ = read_and_analyse(config, _Stopwatch())
+    return anthology, found
 
 
 def _unpublished(report: WriteReport, config: Config) -> list[Diagnostic]:

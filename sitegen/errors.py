@@ -70,6 +70,11 @@ class SitegenError(Exception):
         self.diagnostics = tuple(diagnostics)
         super().__init__("\n".join(d.format() for d in self.diagnostics))
 
+    def __reduce__(self) -> tuple[type[SitegenError], tuple[tuple[Diagnostic, ...]]]:
+        """Pickled as its diagnostics (it crosses from the build's helper process): an
+        exception's own way would remake it from its message."""
+        return type(self), (self.diagnostics,)
+
 
 def raise_if_errors(diagnostics: Iterable[Diagnostic]) -> None:
     found = tuple(diagnostics)

@@ -215,9 +215,8 @@ def gather(config: Config, cache: BuildCache | None = None, share: Share | None 
 
     With a `share` (see `sharing.send_share`), the build's helper process is preparing the
     later manuscripts, numbered as if every earlier one made a chapter, and sends them here;
-    with `share.kept` it keeps them, to render them later. One whose number turns out
-    otherwise (an earlier manuscript was empty, or clashed) is renumbered here, and rendered
-    here too.
+    it keeps them, to render them later. One whose number turns out otherwise (an earlier
+    manuscript was empty, or clashed) is renumbered here, and rendered here too.
     """
     share = share or unshared(config)
     if share.theirs is not None and cache is not None:
@@ -282,14 +281,14 @@ def gather(config: Config, cache: BuildCache | None = None, share: Share | None 
         misnumbered = prepared.chapter is not None and prepared.chapter.number != number
         if misnumbered:
             prepared = prepared.renumbered(number) or steps.prepare(number, path, entry)
-        if take(prepared, entry) and share.kept and not misnumbered:
+        if take(prepared, entry) and not misnumbered:
             kept.append(number - 1)  # the helper holds this very chapter
     return Gathered(tuple(chapters), tuple(scans), found, modified, frozenset(kept))
 
 
 def prepare_part(kept: Kept, config: Config, part: Part) -> bytes:
     """In the helper: prepare the manuscripts of `part`, numbering them from `part.first`,
-    and with `part.keep` keep their chapters for `render.stage.render_kept`. They are pickled
+    and keep their chapters for `render.stage.render_kept`. They are pickled
     here, so that the helper does it while this process is still preparing its own part: sent
     as objects, they would be pickled into the pipe only as fast as this process reads them."""
     steps = Steps.of(config, None)
@@ -297,8 +296,7 @@ def prepare_part(kept: Kept, config: Config, part: Part) -> bytes:
         steps.prepare(part.first + offset, path, entry)
         for offset, (path, entry) in enumerate(part.manuscripts)
     ]
-    if part.keep:
-        kept.chapters = {p.chapter.number - 1: p.chapter for p in prepared if p.chapter}
+    kept.chapters = {p.chapter.number - 1: p.chapter for p in prepared if p.chapter}
     return pickle.dumps(prepared, pickle.HIGHEST_PROTOCOL)
 
 

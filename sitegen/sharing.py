@@ -1,11 +1,8 @@
-"""Which manuscripts the build's helper process reads, and sending them to it.
+"""Which of a large anthology's manuscripts the build's helper process reads, and sending
+them to it. (A small anthology's helper reads it all: see `build`.)
 
-Light to import on purpose: for a small anthology, `build` forks its helper and sends it the
-manuscripts before this process loads the modules that read, parse and scan them, or those
-that render. The helper loads the reading side itself as its share arrives (see `_prepare`:
-so `gather` imports this module, and this one imports `gather` only there, in the helper);
-loading the program is a third of a small build's time, and this way the two cores share it.
-(A large build loads them all before forking: every process uses them, and shares them.)
+Light to import: `build` uses it before it loads the modules that read or render, and `gather`
+imports it, so this one imports `gather` only in the helper (see `_prepare`).
 """
 
 from __future__ import annotations
@@ -24,9 +21,9 @@ if TYPE_CHECKING:
 
 WORTH_SPLITTING = 1_000_000
 """Bytes of manuscripts (about a hundred short stories) from which the build shares the
-reading and the rendering with its helper process. Below that, the helper reads every
-manuscript while this process loads the renderers, and renders nothing: sending chapters back
-and forth would cost about what it saves."""
+reading and the rendering with its helper process. Below that, the helper reads and analyses
+the whole anthology while this process loads the renderers, and renders nothing: sending
+chapters back and forth would cost about what it saves."""
 HELPER_SHARE = 0.43
 """The share of a large anthology's bytes the helper prepares. Less than half: it also pickles
 what it made, while this process is still at its own part, and this process unpickles it."""
@@ -44,38 +41,36 @@ class Kept:
 @dataclass(frozen=True)
 class Share:
     """Every manuscript in reading order with its config entry, the problems found listing
-    them, and the part of them the helper process is preparing: from index `split` on (none
-    when `split` is the end), its result still to come (`theirs`). With `kept`, the helper
-    keeps those chapters, to render them later."""
+    them, and the part of them the helper process is preparing, and keeps, to render them
+    later: from index `split` on (none when `split` is the end), its result still to come
+    (`theirs`)."""
 
     order: list[tuple[Path, ChapterEntry | None]]
     found: list[Diagnostic]
     split: int
     theirs: Pending[bytes] | None = None
-    kept: bool = False
 
 
-def send_share(config: Config, helper: Helper[Kept], *, large: bool) -> Share:
+def send_share(config: Config, helper: Helper[Kept]) -> Share:
     """List the manuscripts and send the `helper` (if it has a process of its own) its share:
-    the last `HELPER_SHARE` of a `large` anthology's bytes, which it keeps; all of a small one."""
+    the last `HELPER_SHARE` of the bytes."""
     if not helper.forked:
         return unshared(config)
     order, found = manuscript_order(config)
-    split = _split_point(order) if large else 0
+    split = _split_point(order)
     if split == len(order):  # nothing to share: no manuscripts, or too few bytes
         return Share(order, found, split)
-    theirs = helper.run(_prepare, config, Part(order[split:], split + 1, keep=large))
-    return Share(order, found, split, theirs, large)
+    theirs = helper.run(_prepare, config, Part(order[split:], split + 1))
+    return Share(order, found, split, theirs)
 
 
 @dataclass(frozen=True)
 class Part:
-    """The manuscripts sent to the helper, the number the first of them would have as a
-    chapter, and whether the helper keeps the chapters it makes of them."""
+    """The manuscripts sent to the helper, and the number the first of them would have as a
+    chapter."""
 
     manuscripts: list[tuple[Path, ChapterEntry | None]]
     first: int
-    keep: bool
 
 
 def unshared(config: Config) -> Share:

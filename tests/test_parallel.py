@@ -113,10 +113,10 @@ def test_a_failure_in_the_helper_is_raised_here_whole() -> None:
             parallel.Helper(None).run(fails).result()
         except SitegenError as exc:
             [problem] = exc.diagnostics
-            print(problem.code, problem.line, problem.message)
+            print(problem.code, problem.line, problem.message, "|", exc)
         """
     )
-    assert printed == "E999 3 broken"
+    assert printed == "E999 3 broken | x.txt:3: E999 broken; fix it"
 
 
 @needs_two_cores
@@ -307,7 +307,7 @@ def test_a_shared_build_without_a_book_gives_the_same_bytes(
 def test_a_small_build_read_by_its_helper_gives_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A small anthology's manuscripts are all read in the helper process, while this one
+    """A small anthology is read and analysed whole in the helper process, while this one
     loads the renderers; the site and book are those one process makes, warnings and all."""
     project = big_project(tmp_path / "small", copies=2)
     (project / "seeds" / "0003_a_story_not_begun.txt").write_text("\n", "utf-8")
