@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import tomllib
+import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -27,11 +28,12 @@ from conftest import ROOT, SEEDS, Built, copy_project, run_sitegen, write_projec
 from PIL import Image
 from support import left_out_lines, manuscript_words, prose_words
 
-from sitegen.analysis import analyse
+from sitegen.analysis import analyse, meta_from
 from sitegen.config import Config, load_config
 from sitegen.crossrefs import link_chapters, link_characters
 from sitegen.gather import gather
 from sitegen.model import Anthology, Chapter, Character, CharacterIndex, Mention
+from sitegen.render import epub
 from sitegen.render.epub import render_epub
 
 CONFIG = tomllib.loads((ROOT / "anthology.toml").read_text("utf-8"))
@@ -267,9 +269,23 @@ def test_package_metadata_comes_from_the_config(seeds_book: Book) -> None:
     assert seeds_book.metadata("dc:description") == [CONFIG["description"]]
     assert seeds_book.metadata("dc:subject") == CONFIG["subjects"]
     (identifier,) = seeds_book.metadata("dc:identifier")
-    assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", identifier)
+    # Derived from title and editor as it always was: an e-reader's library keys the reading
+    # positions and highlights it keeps on it.
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, "sitegen:anthology")
+    derived = uuid.uuid5(namespace, CONFIG["title"] + "\x1f" + CONFIG["editor"])
+    assert identifier == f"urn:uuid:{derived}"
     (modified,) = seeds_book.meta("dcterms:modified")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", modified)
+
+
+@pytest.mark.parametrize("title,author", [("Small Hours", "Jo"), ("Café Noir", "Zoë Ōta")])
+def test_a_derived_identifier_is_the_standard_name_based_uuid(
+    tmp_path: Path, title: str, author: str
+) -> None:
+    (tmp_path / "anthology.toml").write_text(f'title = "{title}"\nauthor = "{author}"\n', "utf-8")
+    meta = meta_from(load_config(root=tmp_path), (), 0)
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, "sitegen:anthology")
+    assert epub.identifier(meta) == f"urn:uuid:{uuid.uuid5(namespace, title + chr(31) + author)}"
 
 
 def test_the_configs_identifier_keeps_the_book_the_same_book_across_a_new_title(
