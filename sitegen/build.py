@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING
 from . import parallel
 from .config import CONFIG_NAME, Config
 from .errors import Diagnostic, Severity, warning
+from .model import Anthology  # loaded before the helper is forked: both processes use it
 from .sharing import Kept, Share, send_share, worth_sharing
 from .writer import WriteReport, write
 
 if TYPE_CHECKING:
     from .cache import BuildCache
-    from .model import Anthology
 
 LOADED_LATE = ("sitegen.gather", "sitegen.analysis", "sitegen.render.stage", "markdown_it")
 """The stages' modules, and markdown-it-py, otherwise loaded on a paragraph's first markup
