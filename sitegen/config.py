@@ -218,10 +218,13 @@ own paths to it. Not //host/ (a browser reads that as another site), and none of
 characters that would end an HTML attribute or a URL in it."""
 
 
+@lru_cache(maxsize=1)
 def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
     """Map each key path, e.g. ("chapters", 2, "title"), to the line it is written on, and
     each string value to its own line under its key, e.g. ("characters", "ignore", "Haven"):
-    a name inside a list written over several lines can then be pointed at exactly."""
+    a name inside a list written over several lines can then be pointed at exactly. Kept for
+    the same text, as `_parse_toml` is: `serve` reads the config before every rebuild, and a
+    chapter's URL is traced to its line (see `gather`). The map is only read."""
     lines: dict[tuple[str | int, ...], int] = {}
     table: tuple[str | int, ...] = ()
     current: tuple[str | int, ...] = ()  # the key the values on this line belong to
