@@ -31,7 +31,7 @@ from . import parallel
 from .config import CONFIG_NAME, Config
 from .errors import Diagnostic, Severity, warning
 from .model import Anthology  # loaded before the helper is forked: both processes use it
-from .sharing import Kept, Share, send_share, worth_sharing
+from .sharing import Kept, send_share, worth_sharing
 from .writer import WriteReport, write
 
 if TYPE_CHECKING:
@@ -39,9 +39,9 @@ if TYPE_CHECKING:
 
 LOADED_LATE = ("sitegen.gather", "sitegen.analysis", "sitegen.render.stage", "markdown_it")
 """The stages' modules, and markdown-it-py, otherwise loaded on a paragraph's first markup
-(see `manuscript`): a small build's helper loads the first two and markdown-it-py, and this
-process the renderers, each when it needs them; a large build, all three of whose processes
-use them all, loads them before forking, to share them."""
+(see `manuscript`). A small build's helper loads the reading side and this process the
+renderers, each when it needs them; a large build, whose main process and first helper both
+read and render, loads them all before forking, so that the two share them."""
 
 
 @dataclass(frozen=True)
@@ -84,24 +84,27 @@ class _Stopwatch:
 def load(config: Config) -> tuple[Anthology, list[Diagnostic]]:
     """Gather and analyse: the whole anthology as one value, or a SitegenError listing why not."""
     with collector_paused():
-        anthology, found, _ = read_and_analyse(config, _Stopwatch())
+        anthology, found, _ = read_and_analyse(config)
     return anthology, found
 
 
 def read_and_analyse(
     config: Config,
-    clock: _Stopwatch,
+    clock: _Stopwatch | None = None,
     cache: BuildCache | None = None,
-    share: Share | None = None,
+    helper: parallel.Helper[Kept] | None = None,
 ) -> tuple[Anthology, list[Diagnostic], frozenset[int]]:
-    """The first two stages: every manuscript read, parsed and scanned (with a `share`, the
-    later ones by the helper process, which keeps those chapters to render them: their
-    positions come third), then the anthology analysed. Its diagnostics are the config's,
-    the manuscripts', the analysis's."""
+    """The first two stages: every manuscript read, parsed and scanned, then the anthology
+    analysed. With a large build's `helper`, that process reads the later manuscripts (see
+    `sharing.send_share`) and keeps their chapters, to render them: their positions come
+    third (none without it). The diagnostics are the config's, the manuscripts', the
+    analysis's."""
     from .analysis import analyse
     from .gather import checked_gather
 
+    clock = clock or _Stopwatch()
     with clock.stage("read+parse+scan"):
+        share = send_share(config, helper) if helper else None
         gathered = checked_gather(config, cache, share)
     with clock.stage("characters+links"):
         anthology, analysis = analyse(config, gathered, cache)
@@ -185,20 +188,21 @@ def _build(
 ) -> BuildResult:
     clock = _Stopwatch()
     helper, compressor = helpers
-    if helper.forked and not large:  # it reads and analyses the whole anthology, while this
-        with clock.stage("read+analyse"):  # process loads the renderers: half the work
-            reading = helper.run(_read_and_analyse, config)
+    if helper.forked and not large:
+        # The helper reads and analyses the whole anthology, while this process loads the
+        # renderers: loading the program is half of a small build's time.
+        with clock.stage("read+analyse"):
+            reading = helper.run(_read_all_in_helper, config)
             importlib.import_module("sitegen.render.stage")
             anthology, found = reading.result()
         kept: frozenset[int] = frozenset()
     else:
-        share = send_share(config, helper) if large else None
-        anthology, found, kept = read_and_analyse(config, clock, cache, share)
+        anthology, found, kept = read_and_analyse(config, clock, cache, helper if large else None)
     if not kept:  # the helper renders nothing: its memory can go
         helper.finish()
         helper = parallel.Helper(Kept(), fork=False)
     model_built()
-    from .render.stage import render
+    from .render.stage import render  # loaded already by a small build, while its helper read
 
     with clock.stage("render"):
         outputs, book_found = render(
@@ -223,9 +227,9 @@ def _build(
     return BuildResult(anthology, tuple(found), report, tuple(clock.timings))
 
 
-def _read_and_analyse(_: Kept, config: Config) -> tuple[Anthology, list[Diagnostic]]:
-    """In a small build's helper process: `read_and_analyse`, its stages untimed."""
-    anthology, found, _ = read_and_analyse(config, _Stopwatch())
+def _read_all_in_helper(_: Kept, config: Config) -> tuple[Anthology, list[Diagnostic]]:
+    """In a small build's helper process: the whole anthology, read and analysed."""
+    anthology, found, _ = read_and_analyse(config)
     return anthology, found
 
 

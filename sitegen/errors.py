@@ -70,10 +70,12 @@ class SitegenError(Exception):
         self.diagnostics = tuple(diagnostics)
         super().__init__("\n".join(d.format() for d in self.diagnostics))
 
-    def __reduce__(self) -> tuple[type[SitegenError], tuple[tuple[Diagnostic, ...]]]:
-        """Pickled as its diagnostics (it crosses from the build's helper process): an
-        exception's own way would remake it from its message."""
-        return type(self), (self.diagnostics,)
+    def __reduce__(
+        self,
+    ) -> tuple[type[SitegenError], tuple[tuple[Diagnostic, ...]], dict[str, object]]:
+        """Pickled as its diagnostics, and its notes (it crosses from the build's helper
+        process): an exception's own way would remake it from its message."""
+        return type(self), (self.diagnostics,), self.__dict__
 
 
 def raise_if_errors(diagnostics: Iterable[Diagnostic]) -> None:

@@ -4,7 +4,7 @@ and scanned for names, in reading order.
 Each manuscript is prepared on its own (see `Steps.prepare`); `gather` puts them in order,
 numbers them, and checks that no two claim one address. A large anthology's later
 manuscripts are prepared by the build's helper process (see `sharing`), which sends them back
-here; a small one's, all of them, while this process loads the renderers.
+here. (A small anthology is gathered whole in that process: see `build`.)
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ apart from its own. One prepares the later manuscripts, sends copies back pickle
 them; once the anthology is analysed, it is sent what it needs to render those chapters' text
 and book documents, and the rest of the book but its other chapters. The other is sent the
 book's files, to compress while this process renders the site. A small build forks only the
-first, which reads every manuscript while this process loads the renderers (see `sharing`).
+first, which reads and analyses the whole anthology while this process loads the renderers
+(see `build`).
 (Threads would not do: only one of them can run Python at a time.)
 
 Forking is used only where it is safe: on a system with more than one core, where `fork` is the
@@ -260,11 +261,14 @@ def _serve(state: object, calls: BinaryIO, answers: BinaryIO) -> None:
 
 
 def _failure(exc: BaseException) -> bytes:
-    """`exc` pickled as a failed call's outcome; if it cannot be, a RuntimeError saying it,
-    with the same notes (where in the helper it happened)."""
+    """`exc` pickled as a failed call's outcome; if it cannot be, or cannot be unpickled
+    (its class wants other arguments than its `args`), a RuntimeError saying it, with the
+    same notes (where in the helper it happened)."""
     try:
-        return pickle.dumps((False, exc))
-    except Exception:  # an exception that cannot be pickled
+        pickled = pickle.dumps((False, exc))
+        pickle.loads(pickled)
+        return pickled
+    except Exception:  # an exception that cannot be pickled, or remade
         stand_in = RuntimeError(f"{type(exc).__name__}: {exc}")
         for note in getattr(exc, "__notes__", ()):
             stand_in.add_note(note)

@@ -87,7 +87,8 @@ def _prepare(kept: Kept, config: Config, part: Part) -> bytes:
 
 
 def worth_sharing(config: Config) -> bool:
-    """Whether the manuscripts add up to enough work to share the rendering too."""
+    """Whether the manuscripts add up to enough work to share their reading and rendering
+    with the helper process (see `WORTH_SPLITTING`)."""
     if not config.source_dir.is_dir():
         return False
     return sum(_size(path) for path in list_manuscripts(config.source_dir)) >= WORTH_SPLITTING

@@ -113,10 +113,12 @@ def test_a_failure_in_the_helper_is_raised_here_whole() -> None:
             parallel.Helper(None).run(fails).result()
         except SitegenError as exc:
             [problem] = exc.diagnostics
-            print(problem.code, problem.line, problem.message, "|", exc)
+            print(problem.code, problem.line, problem.message, "|", exc, "|", *exc.__notes__)
         """
     )
-    assert printed == "E999 3 broken | x.txt:3: E999 broken; fix it"
+    assert printed.startswith(
+        "E999 3 broken | x.txt:3: E999 broken; fix it | In the build's helper process:"
+    )
 
 
 @needs_two_cores
@@ -136,6 +138,28 @@ def test_a_bug_in_the_helper_arrives_with_where_it_happened() -> None:
         """
     )
     assert printed == "In the build's helper process: True"
+
+
+@needs_two_cores
+def test_an_exception_that_cannot_be_remade_arrives_as_itself_told() -> None:
+    """An exception class whose arguments are not its `args` pickles, but cannot be made again
+    from them: it arrives as a RuntimeError naming it, not as an unrelated TypeError."""
+    printed = in_fresh_process(
+        """
+        class Odd(Exception):
+            def __init__(self, what, where):
+                super().__init__(f"{what} at {where}")
+
+        def fails(state):
+            raise Odd("trouble", "line 3")
+
+        try:
+            parallel.Helper(None).run(fails).result()
+        except RuntimeError as exc:
+            print(exc, "|", exc.__notes__[0].splitlines()[0])
+        """
+    )
+    assert printed == "Odd: trouble at line 3 | In the build's helper process:"
 
 
 @needs_two_cores
@@ -321,7 +345,7 @@ def test_a_small_build_read_by_its_helper_gives_the_same_bytes(
 
 
 @needs_two_cores
-def test_a_large_build_forks_two_helpers_and_a_small_one_a_reader(tmp_path: Path) -> None:
+def test_a_large_build_forks_two_helpers_and_a_small_one_one(tmp_path: Path) -> None:
     large, small = big_project(tmp_path / "large", copies=40), big_project(tmp_path / "small", 2)
     counts = in_fresh_process(
         f"""
@@ -342,7 +366,8 @@ def test_a_large_build_forks_two_helpers_and_a_small_one_a_reader(tmp_path: Path
             print(len(forks) - before)
         """
     )
-    # Large: the one preparing and rendering chapters, and the compressor. Small: the reader.
+    # Large: the one preparing and rendering chapters, and the compressor. Small: the one
+    # reading and analysing the whole anthology.
     assert counts.split() == ["2", "1"]
 
 
