@@ -275,40 +275,48 @@ def split_front_matter(
 ) -> tuple[list[Line], tuple[tuple[str, str, int], ...], list[Diagnostic]]:
     """Front matter is `---` on the first line that is not blank, then `key: value` lines, then
     `---`; a value may go on over indented or `- ` lines, as in the front matter other tools
-    write. Tools write their keys in lower case; a capitalised word that is not one of sitegen's
-    keys (`title`, `author`, `slug`) is a speaker, and ends the block as text: a scene break and
-    dialogue (`Kai: Go.`, or `Author: I did.`, which is not the story's author), never metadata,
-    so nothing is taken out of a story on a guess. The keys sitegen does not read (Jekyll's
-    `layout`, `date`, `tags`) are left out, with a warning that names them. A block with one of
+    write, and is read as YAML folds it, into one line (see `_more`). Tools write their keys
+    in lower case; a capitalised word that is not one of sitegen's keys (`title`, `author`,
+    `slug`) is a speaker, and ends the block as text: a scene break and dialogue (`Kai: Go.`,
+    or `Author: I did.`, which is not the story's author), never metadata, so nothing is
+    taken out of a story on a guess. The keys sitegen does not read (Jekyll's `layout`,
+    `date`, `tags`) are left out, with a warning that names them. A block with one of
     sitegen's keys but no closing `---` stays text, with a warning.
     """
     start = next((index for index, line in enumerate(lines) if line.text.strip()), len(lines))
     if start == len(lines) or lines[start].text.strip() != "---":
         return lines, (), []
     opening = lines[start].number
-    pairs: list[tuple[str, str, int]] = []
+    pairs: list[tuple[str, str, int]] = []  # as written, over however many lines
     unused: list[tuple[str, int]] = []  # keys sitegen does not read, and their lines
     stop: Line | None = None  # the line that ended the block, if not a closing `---`
+    ours = False  # whether the last key is one of sitegen's
     for index, line in enumerate(lines[start + 1 :], start=start + 1):
         text = line.text
         if text.strip() == "---":
             if not pairs and not unused:
                 break
-            found = _check_slug(path, pairs)
+            read = [(key, _unquote(value).strip(), number) for key, value, number in pairs]
+            found = _check_slug(path, read)
             if unused:
                 found.append(_unused_keys(path, unused))
-            return lines[index + 1 :], tuple(pairs), found
+            return lines[index + 1 :], tuple(read), found
         if not text.strip():
             continue
         if (pairs or unused) and (text[:1].isspace() or text.startswith("- ")):
-            continue  # more of the value above
+            if ours:  # more of the value above
+                key, value, number = pairs[-1]
+                pairs[-1] = (key, _more(value, text.strip()), number)
+            continue
         match = _FRONT_MATTER_LINE.match(text)
         key = match.group(1).lower() if match else ""
         if not match or (key not in FRONT_MATTER_KEYS and match.group(1)[0].isupper()):
             stop = line  # not a key, or a speaker: "Kai: Who wrote this?"
             break
-        if key in FRONT_MATTER_KEYS:
-            pairs.append((key, _unquote(match.group(2).strip()).strip(), line.number))
+        ours = key in FRONT_MATTER_KEYS
+        if ours:
+            value = match.group(2).strip()
+            pairs.append((key, "" if value in _BLOCK_SCALARS else value, line.number))
         else:
             unused.append((match.group(1), line.number))
     if not pairs:
@@ -320,6 +328,21 @@ def split_front_matter(
         why = "front matter has no closing `---` before this line, so it is published as text"
         where, hint = stop.number, "add a line `---` above it, or write it as key: value"
     return lines, (), [warning("W018", path, where, why, hint)]
+
+
+_BLOCK_SCALARS = frozenset(f"{style}{chomping}" for style in ">|" for chomping in ("", "-", "+"))
+"""YAML's marks for a value written on the lines below its key (`title: >`)."""
+
+
+def _more(value: str, line: str) -> str:
+    """A front matter `value` with one more `line` of it. YAML folds a value written over
+    several lines into one line; a title or a name is one line even when written as a literal
+    block (`|`); a list's items (`- Jane Doe`) are joined by commas."""
+    item = line.startswith("-") and line[1:2] in ("", " ")
+    piece = line[1:].strip() if item else line
+    if not value:
+        return piece
+    return f"{value}{', ' if item else ' '}{piece}"
 
 
 def _unused_keys(path: Path, keys: list[tuple[str, int]]) -> Diagnostic:

@@ -147,6 +147,37 @@ def test_front_matter_other_tools_write_is_read_and_its_unused_keys_named() -> N
     assert "`date`, `tags`" in found[0].message
 
 
+@pytest.mark.parametrize(
+    "front_matter,title,author",
+    [
+        (
+            "title: >\n  The Folded\n  Long Title\nauthor: |\n  Jane\n  Doe",
+            "The Folded Long Title",
+            "Jane Doe",
+        ),
+        (
+            "title: A Title That\n  Goes On\nauthor:\n  - Jane Doe\n  - John Roe",
+            "A Title That Goes On",
+            "Jane Doe, John Roe",
+        ),
+        (
+            'title: "The \\"Long\\"\n  Night"\nauthor: >-\n  Ann',
+            "The \u201cLong\u201d Night",
+            "Ann",
+        ),
+    ],
+)
+def test_a_front_matter_value_over_several_lines_is_read_whole(
+    front_matter: str, title: str, author: str
+) -> None:
+    """As YAML reads them: a folded or literal block, a value going on over indented lines,
+    a list of names. None of its words may be lost."""
+    m = manuscript(f"---\n{front_matter}\n---\nThe story.")
+    assert (m.title, m.author) == (title, author)
+    assert [b.plain for b in m.blocks] == ["The story."]
+    assert not m.diagnostics
+
+
 def test_front_matter_with_only_another_tools_keys_is_left_out_and_named() -> None:
     text = "---\nlayout: post\ndate: 2024-01-01\ntags: [a, b]\n---\nBen said hi."
     source, found = read_source(Path("s.txt"), text.encode())
