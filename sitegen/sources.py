@@ -185,17 +185,13 @@ UNICODE_BOMS = {
 
 def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
     """UTF-8 with or without a BOM, or UTF-16 with one (what Windows' Notepad once called
-    Unicode); anything else is an error naming the line of the bad byte.
-
-    Control characters (which no page or e-reader shows, and which make XML invalid) are left
-    out, each with a warning naming its line, so nothing is dropped unseen.
-    """
+    Unicode); anything else is an error naming the line of the bad byte."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     elif mark := next((m for m in UNICODE_BOMS if data.startswith(m)), None):
         codec = UNICODE_BOMS[mark]
         try:
-            return _without_controls(path, data[len(mark) :].decode(codec))
+            return data[len(mark) :].decode(codec), []
         except UnicodeDecodeError:
             problem = f"not valid {codec[:6].upper()}"
             return None, [error("E010", path, None, problem, "save the file as UTF-8")]
@@ -222,7 +218,7 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
                 "save the file as UTF-8",
             )
         ]
-    return (text, []) if fit_for_pages(data) else _without_controls(path, text)
+    return text, []
 
 
 def _looks_like_utf16(head: bytes) -> bool:
@@ -233,18 +229,46 @@ def _looks_like_utf16(head: bytes) -> bool:
     return pairs >= 8 and max(odd, even) * 2 > pairs and min(odd, even) * 10 < pairs
 
 
-def _without_controls(path: Path, text: str) -> tuple[str, list[Diagnostic]]:
-    found = [
-        warning(
-            "W013",
-            path,
-            len(_split_lines(text[: match.start()])),
-            f"invisible character U+{ord(match.group()):04X} left out",
-            "delete it from the manuscript",
-        )
-        for match in NOT_IN_PAGES.finditer(text)
-    ]
-    return (NOT_IN_PAGES.sub("", text) if found else text), found
+_PARAGRAPH_BREAKS = "\x0c\u2029"  # form feed (a page break), paragraph separator
+_SPACES = "\x0b\x1c\x1d\x1e\x85\u2028"
+"""Line breaks and separators read as a space: a word processor's line break inside a
+paragraph (U+000B, U+2028), the separators of data files, and U+0085, which in a manuscript
+is far more often a Windows ellipsis mangled on its way to UTF-8 than a line end."""
+_AS_SPACES = str.maketrans(dict.fromkeys(_SPACES, " "))
+
+
+def _lines(path: Path, text: str, data: bytes) -> tuple[list[Line], list[Diagnostic]]:
+    """The lines of `text`, numbered as an editor numbers them. A page break or a paragraph
+    separator inside one ends a paragraph there, as a line end does; a line break or a
+    separator meant for machines is read as a space, with a warning (a paragraph here is one
+    line); other control characters (which no page or e-reader shows, and which make XML
+    invalid) are left out, with a warning. Either way no words are joined, or dropped unseen."""
+    split = _split_lines(text)
+    if fit_for_pages(data) and "\u2028" not in text and "\u2029" not in text:
+        return [Line(n, t) for n, t in enumerate(split, start=1)], []
+    lines: list[Line] = []
+    found: list[Diagnostic] = []
+    for number, line in enumerate(split, start=1):
+        spaces = sorted({c for c in line if c in _SPACES})
+        left_out = sorted(set(NOT_IN_PAGES.findall(line)) - set(_PARAGRAPH_BREAKS + _SPACES))
+        if spaces:
+            hint = "write a space there, or end the line for a new paragraph"
+            found.append(_told(path, number, spaces, "read as a space", hint))
+        if left_out:
+            hint = "delete it from the manuscript"
+            found.append(_told(path, number, left_out, "left out", hint))
+        line = line.translate(_AS_SPACES)
+        for piece in re.split(f"[{_PARAGRAPH_BREAKS}]", line):
+            lines.append(Line(number, NOT_IN_PAGES.sub("", piece)))
+    return lines, found
+
+
+def _told(path: Path, line: int, characters: list[str], what: str, hint: str) -> Diagnostic:
+    """One warning for the invisible `characters` of one line, however many times each is in
+    it: a line of five thousand NUL bytes is one problem."""
+    named = ", ".join(f"U+{ord(c):04X}" for c in characters)
+    many = len(characters) > 1
+    return warning("W013", path, line, f"invisible character{'s' * many} {named} {what}", hint)
 
 
 _ESCAPED = re.compile(r'\\(["\\/]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})')
@@ -376,10 +400,10 @@ def read_source(path: Path, data: bytes) -> tuple[Source | None, list[Diagnostic
     text, found = decode(path, data)
     if text is None:
         return None, found
-    lines = [Line(n, t) for n, t in enumerate(_split_lines(text), start=1)]
+    lines, told = _lines(path, text, data)
     body, front_matter, meta_found = split_front_matter(path, lines)
     digest = hashlib.sha256(data).hexdigest()
-    return Source(path, tuple(body), front_matter, digest), found + meta_found
+    return Source(path, tuple(body), front_matter, digest), [*found, *told, *meta_found]
 
 
 class Read(NamedTuple):

@@ -262,13 +262,41 @@ def test_control_characters_are_left_out_with_a_warning() -> None:
     source, found = read_source(Path("s.txt"), b"Fine.\nA bell\x07 rang.")
     assert source is not None and source.lines[1].text == "A bell rang."
     assert [(d.code, d.line) for d in found] == [("W013", 2)]
-    data = "Caf\u00e9 \u00abopen\u00bb\u00a0now.\nDel\x7f and\u0085 C1.\n".encode()
+    data = "Caf\u00e9 \u00abopen\u00bb\u00a0now.\nDel\x7f and C1.\x9f\n".encode()
     source, found = read_source(Path("s.txt"), data)
     assert source is not None and [line.text for line in source.lines[:2]] == [
         "Caf\u00e9 \u00abopen\u00bb\u00a0now.",
         "Del and C1.",
     ]
-    assert [(d.code, d.line) for d in found] == [("W013", 2), ("W013", 2)]
+    assert [(d.code, d.line) for d in found] == [("W013", 2)]
+
+
+@pytest.mark.parametrize(
+    "data,paragraphs,told",
+    [
+        # A page break (form feed) or a paragraph separator ends a paragraph, as a line end.
+        (b"End of a page.\x0cStart of the next.", ["End of a page.", "Start of the next."], ""),
+        ("One.\u2029Two.\u2029Three.".encode(), ["One.", "Two.", "Three."], ""),
+        # A line break inside a paragraph, or U+0085 (a mangled ellipsis, most often), is a
+        # space: words are never joined.
+        (b"Gamma\xc2\x85Delta words.", ["Gamma Delta words."], "character U+0085 read as a space"),
+        (
+            b"A line\x0bbreak and\xe2\x80\xa8another.",
+            ["A line break and another."],
+            "characters U+000B, U+2028 read as a space",
+        ),
+        # However many times a control is in a line, the line has one warning.
+        (b"Hello\x00" * 5000, ["Hello" * 5000], "character U+0000 left out"),
+    ],
+    ids=["page break", "paragraph separator", "U+0085", "line breaks", "NUL x 5000"],
+)
+def test_separators_and_line_breaks_inside_a_line_never_join_words(
+    data: bytes, paragraphs: list[str], told: str
+) -> None:
+    m = manuscript(data)
+    assert [b.plain for b in m.blocks] == paragraphs
+    _, found = read_source(Path("s.txt"), data)
+    assert [d.message for d in found] == ([f"invisible {told}"] if told else [])
 
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-be"])
