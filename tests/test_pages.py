@@ -31,6 +31,10 @@ import yaml
 from bs4 import BeautifulSoup
 from conftest import ROOT, copy_project, run_sitegen
 
+from sitegen.manuscript import parse_inline
+from sitegen.model import Paragraph, plain_text
+from sitegen.render.prose import render_blocks
+
 SUB_PATH_URL = "https://example.github.io/anthology/"
 ROOT_URL = "https://stories.example.org/"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -669,3 +673,23 @@ def test_the_cast_figure_is_legible_and_no_stop_for_the_keyboard(
         assert stops == 0
     finally:
         context.close()
+
+
+def test_mentions_in_a_long_paragraph_with_markup_are_each_wrapped_once() -> None:
+    """Every run of text between markup finds the mentions inside it, including one that
+    markup splits, however long the paragraph (each run looks only at the mentions near it)."""
+    sentence = "Ana said *hello* to Ben, and *Be*n nodded. "
+    raw = sentence * 300
+    inlines = parse_inline(raw.strip())
+    plain = plain_text(inlines)
+    marks = [
+        (found.start(), found.end(), f"m-{number}", 0 if found.group() == "Ana" else 1, None)
+        for number, found in enumerate(re.finditer(r"Ana|Ben", plain))
+    ]
+    text = render_blocks((Paragraph(1, inlines, plain),), {0: marks})
+    page = BeautifulSoup(text.markup(str, xhtml=False), "html.parser")
+    anchored = page.select(".mention[id]")
+    assert [m["id"] for m in anchored] == [f"m-{n}" for n in range(900)]
+    assert [m.get_text() for m in anchored[:3]] == ["Ana", "Ben", "Be"]  # "Be" | "n": split
+    assert len(page.select(".mention")) == 1200  # the second piece of each split "Ben"
+    assert page.get_text() == plain

@@ -9,9 +9,11 @@ and how a scene break closes (`<hr>` in HTML, `<hr/>` in XHTML).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -78,9 +80,14 @@ class _Writer:
             pieces.append(escape(text, quote=False))
             return
         cursor, end = start, start + len(text)
-        for index, (mark_start, mark_end, anchor, character, title) in enumerate(marks):
-            if mark_end <= start or mark_start >= end:
-                continue
+        # Marks are in text order and never overlap, so their ends are in order too: the first
+        # that ends after `start` is found by bisection, and a long paragraph with many runs of
+        # text and many mentions costs no more per run than a short one.
+        first = bisect_right(marks, start, key=itemgetter(1))
+        for index in range(first, len(marks)):
+            mark_start, mark_end, anchor, character, title = marks[index]
+            if mark_start >= end:
+                break
             piece_start, piece_end = max(mark_start, start), min(mark_end, end)
             pieces.append(escape(text[cursor - start : piece_start - start], quote=False))
             self.open(anchor if index not in opened else None, character, title)
