@@ -531,7 +531,33 @@ def _cover(check: _Checker, root: Path, value: str) -> Path | None:
             )
         )
         return None
+    if problem := _unreadable_image(path, path.stat().st_mtime_ns):
+        check.found.append(
+            error(
+                "E051",
+                check.path,
+                check.line("cover"),
+                f"cover image `{value}` cannot be read: {problem}",
+                "export the cover again as PNG or JPEG",
+            )
+        )
+        return None
     return path
+
+
+@lru_cache(maxsize=4)
+def _unreadable_image(path: Path, _modified: int) -> str | None:
+    """What is wrong with the image file at `path` (a cut-short or damaged file, a header with
+    nothing after it), or None if Pillow reads it whole. Kept while the file is unchanged:
+    `serve` reads the config before every rebuild."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except Exception as exc:  # Pillow's own, or whatever a damaged file makes its decoders raise
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _cname(check: _Checker, value: str, base_url: str) -> str:

@@ -404,7 +404,10 @@ def test_a_configured_cover_image_is_used_as_it_is(tmp_path: Path) -> None:
     [
         (None, "E050 cover image `art/none.png` not found"),
         (b"GIF89a", "E051 cover image `art/none.png` is neither PNG nor JPEG"),
+        # A PNG's signature with nothing after it, as a failed export or download leaves it.
+        (b"\x89PNG\r\n\x1a\n" + bytes(10), "E051 cover image `art/none.png` cannot be read:"),
     ],
+    ids=["missing", "a GIF", "cut short"],
 )
 def test_a_bad_cover_is_one_line_naming_the_config_line(
     tmp_path: Path, content: bytes | None, message: str
@@ -417,7 +420,7 @@ def test_a_bad_cover_is_one_line_naming_the_config_line(
     config.write_text('cover = "art/none.png"\n' + config.read_text("utf-8"), "utf-8")
     result = run_sitegen("build", cwd=root)
     assert result.returncode == 1
-    assert f"anthology.toml:1: {message}; " in result.stderr
+    assert f"anthology.toml:1: {message}" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (root / "output").exists()
 
