@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostic, SitegenError, error, raise_if_errors, warning
+from .slugs import MAX_SLUG
 
 CONFIG_NAME = "anthology.toml"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -212,6 +213,18 @@ CHAPTER_KEYS = {"file": str, "title": str, "slug": str, "aliases": list}
 CHARACTER_KEYS = {"add": list, "ignore": list, "merge": list, "split": list, "describe": dict}
 CHARACTER_ENTRY_KEYS = {"name": str, "aliases": list, "description": str, "chapters": list}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def slug_fault(slug: str) -> str | None:
+    """What is wrong with a slug the writer gives (a page's folder name, and its address), or
+    None: `slug ... must be ...`. A file system takes 255 bytes for a name, a reader less."""
+    if not SLUG_RE.match(slug):
+        return "must be lower-case letters, digits and single hyphens"
+    if len(slug) > MAX_SLUG:
+        return f"is {len(slug)} characters long, and may be {MAX_SLUG} at most"
+    return None
+
+
 BASE_URL_RE = re.compile(r"(?:/(?!/)|https?://[^/\s?#<>\"'\\]+(?:/|$))[^\s?#<>\"'\\]*")
 """A path like /anthology/ or an http(s) URL, with no query or fragment: pages append their
 own paths to it. Not //host/ (a browser reads that as another site), and none of the
@@ -636,13 +649,13 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
             )
             continue
         slug = check.typed(entry, "slug", str, None, *at)
-        if slug is not None and not SLUG_RE.match(slug):
+        if slug is not None and (fault := slug_fault(slug)):
             check.found.append(
                 error(
                     "E002",
                     check.path,
                     check.line(*at, "slug"),
-                    f"slug `{slug}` must be lower-case letters, digits and single hyphens",
+                    f"slug `{slug}` {fault}",
                     'write it like slug = "the-long-night"',
                 )
             )
@@ -665,11 +678,11 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
                 "E002",
                 check.path,
                 check.line(*at, "aliases"),
-                f"alias `{alias}` must be a slug: lower-case letters, digits and single hyphens",
+                f"alias `{alias}` {fault}",
                 'give the slug the chapter had, like aliases = ["the-long-night"]',
             )
             for alias in aliases
-            if not SLUG_RE.match(alias)
+            if (fault := slug_fault(alias))
         )
         chapters.append(ChapterEntry(file, title, slug, index, check.lines, aliases))
     return tuple(chapters)

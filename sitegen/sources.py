@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .config import CONFIG_NAME, SLUG_RE, ChapterEntry, Config
+from .config import CONFIG_NAME, ChapterEntry, Config, slug_fault
 from .errors import Diagnostic, error, warning
 
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -383,16 +383,10 @@ def _unused_keys(path: Path, keys: list[tuple[str, int]]) -> Diagnostic:
 
 def _check_slug(path: Path, pairs: list[tuple[str, str, int]]) -> list[Diagnostic]:
     slug, line = next(((v, n) for key, v, n in reversed(pairs) if key == "slug"), (None, None))
-    if slug is None or SLUG_RE.match(slug):
+    if slug is None or not (fault := slug_fault(slug)):
         return []
     return [
-        error(
-            "E017",
-            path,
-            line,
-            f"slug `{slug}` must be lower-case letters, digits and single hyphens",
-            "write it like slug: the-long-night",
-        )
+        error("E017", path, line, f"slug `{slug}` {fault}", "write it like slug: the-long-night")
     ]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from sitegen.config import load_config
 from sitegen.errors import SitegenError
+from sitegen.sources import read_source
 
 
 def config_in(tmp_path: Path, text: str):
@@ -208,6 +209,22 @@ def test_a_language_that_is_no_language_tag_is_an_error_that_says_what_to_write(
 def test_an_alias_that_is_no_slug_is_an_error_at_its_line(tmp_path: Path) -> None:
     text = 'title = "T"\n\n[[chapters]]\nfile = "a.txt"\naliases = ["old-one", "Old Two"]\n'
     assert problems(tmp_path, text) == [
-        "anthology.toml:5: E002 alias `Old Two` must be a slug: lower-case letters, digits and "
-        'single hyphens; give the slug the chapter had, like aliases = ["the-long-night"]'
+        "anthology.toml:5: E002 alias `Old Two` must be lower-case letters, digits and single "
+        'hyphens; give the slug the chapter had, like aliases = ["the-long-night"]'
+    ]
+
+
+def test_a_slug_too_long_for_a_folder_name_is_an_error_at_its_line(tmp_path: Path) -> None:
+    """A page's folder is named by its slug; one longer than a file system allows failed only
+    as the site was written, naming a temporary folder."""
+    slug = "-".join(["abcdefghij"] * 30)
+    text = f'title = "T"\n\n[[chapters]]\nfile = "a.txt"\nslug = "{slug}"\n'
+    assert problems(tmp_path, text) == [
+        f"anthology.toml:5: E002 slug `{slug}` is 329 characters long, and may be 80 at most; "
+        'write it like slug = "the-long-night"'
+    ]
+    _, found = read_source(Path("a.txt"), f"---\nslug: {slug}\n---\nText.\n".encode())
+    assert [d.format() for d in found] == [
+        f"a.txt:2: E017 slug `{slug}` is 329 characters long, and may be 80 at most; "
+        "write it like slug: the-long-night"
     ]
