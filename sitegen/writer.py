@@ -90,25 +90,24 @@ def check_output_dir(
         if folder.resolve().is_relative_to(out):
             _refuse(out_dir, f"it is or contains {folder.resolve()}")
     for folder in sealed:
-        if out.is_relative_to(folder.resolve()):
-            _refuse(out_dir, f"it is inside {folder.resolve()}")
+        if out.is_relative_to(sealed_folder := folder.resolve()):
+            beside = sealed_folder.parent / f"{sealed_folder.name}-site"
+            _refuse(
+                out_dir,
+                f"it is inside {sealed_folder}",
+                f"an output folder outside it, e.g. --out {beside}",
+            )
     if out.exists() and not out.is_dir():
         _refuse(out_dir, "it is a file")
     if out.parent == Path("/home") or out == Path(out.anchor):
         _refuse(out_dir, "it is a home folder or the root of the file system")
 
 
-def _refuse(out_dir: Path, why: str) -> None:
+def _refuse(
+    out_dir: Path, why: str, where: str = "an output folder of its own, e.g. --out output"
+) -> None:
     raise SitegenError(
-        [
-            error(
-                "E041",
-                out_dir,
-                None,
-                f"refusing to write the site here: {why}",
-                "choose an output folder of its own, e.g. --out output",
-            )
-        ]
+        [error("E041", out_dir, None, f"refusing to write the site here: {why}", f"choose {where}")]
     )
 
 

@@ -392,6 +392,22 @@ def test_output_inside_the_theme_or_a_file_is_refused(project: Path) -> None:
     assert not (project / "theme" / "site").exists()
 
 
+def test_manuscripts_beside_the_config_are_told_to_build_outside_their_folder(
+    tmp_path: Path,
+) -> None:
+    """With the manuscripts in the project's own folder (`--source .`), any output folder in it
+    is inside the sources: the advice names one beside it, not the default it refused."""
+    write_project(tmp_path, {"a.txt": "Ana ran.\n"})
+    (tmp_path / "seeds" / "a.txt").rename(tmp_path / "a.txt")
+    result = run_sitegen("build", "--source", ".", cwd=tmp_path)
+    assert result.returncode == 1
+    [line] = [line for line in result.stderr.splitlines() if "E041" in line]
+    beside = tmp_path.resolve().parent / f"{tmp_path.resolve().name}-site"
+    assert line.endswith(f"choose an output folder outside it, e.g. --out {beside}")
+    built = run_sitegen("build", "--source", ".", "--out", str(beside), cwd=tmp_path)
+    assert built.returncode == 0 and (beside / "index.html").is_file()
+
+
 def test_an_empty_new_manuscript_is_left_out_with_a_warning(project: Path) -> None:
     (project / "seeds" / "zz_new.txt").write_text("")
     result = run_sitegen("build", cwd=project, check=True)
