@@ -458,8 +458,9 @@ def manuscript_order(
     ordered: list[tuple[Path, ChapterEntry | None]] = []
     listed: set[str] = set()
     for entry in config.chapters:
-        path = on_disk.get(entry.file) or config.source_dir / entry.file
-        if entry.file in listed:
+        name = os.path.normpath(entry.file).replace(os.sep, "/")  # "./a.txt" is "a.txt"
+        path = on_disk.get(name) or config.source_dir / name
+        if name in listed:
             found.append(
                 error(
                     "E013",
@@ -469,7 +470,7 @@ def manuscript_order(
                     "list each manuscript once",
                 )
             )
-        elif entry.file in on_disk:  # a manuscript in the folder, as the folder was read
+        elif name in on_disk:  # a manuscript in the folder, as the folder was read
             ordered.append((path, entry))
         elif not _in_folder(path, config.source_dir) or not is_manuscript(path):
             found.append(
@@ -493,6 +494,6 @@ def manuscript_order(
             )
         else:
             ordered.append((path, entry))
-        listed.add(entry.file)
+        listed.add(name)
     ordered += [(path, None) for name, path in on_disk.items() if name not in listed]
     return ordered, found

@@ -276,6 +276,20 @@ def test_source_out_and_base_url_options(tmp_path: Path, project: Path) -> None:
     assert 'href="/stories/theme/style.css' in (out / "404.html").read_text("utf-8")
 
 
+def test_a_manuscript_listed_twice_is_named_at_its_second_entry(tmp_path: Path) -> None:
+    """However its path is written: `./a.txt` is `a.txt`."""
+    write_project(tmp_path, {"a.txt": "Ana ran.\n", "b.txt": "Ben sat.\n"})
+    (tmp_path / "anthology.toml").write_text(
+        'title = "T"\n\n[[chapters]]\nfile = "a.txt"\n\n[[chapters]]\nfile = "./a.txt"\n',
+        "utf-8",
+    )
+    result = run_sitegen("build", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        "anthology.toml:7: E013 `./a.txt` is listed twice; list each manuscript once"
+    )
+
+
 def test_unlisted_manuscript_is_published_last_with_a_warning(project: Path) -> None:
     (project / "seeds" / "zz_epilogue.txt").write_text("# Epilogue\nThe lights came back.", "utf-8")
     result = run_sitegen("build", cwd=project, check=True)
