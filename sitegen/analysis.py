@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from . import characters
-from .config import Config
+from .config import CONFIG_NAME, Config
 from .crossrefs import link_chapters, link_characters
 from .errors import Diagnostic, warning
 from .gather import Gathered
@@ -47,15 +47,20 @@ def _sole_author(chapters: tuple[Chapter, ...]) -> str:
 
 def _uncredited(config: Config, meta: Meta) -> list[Diagnostic]:
     """A book with no author and no editor is filed under no one in a reader's library."""
-    if meta.author or meta.editor or config.path is None:
+    if meta.author or meta.editor:
         return []
+    where = (
+        "in the config"
+        if config.path
+        else f"in a new {CONFIG_NAME} beside {config.source_dir.name}/"
+    )
     return [
         warning(
             "W002",
-            config.path,
+            config.path or config.root / CONFIG_NAME,
             config.line("author"),
             "the anthology has no author or editor, so e-readers file the book under no one",
-            'set author = "Your Name" (or editor = "...") in the config',
+            f'set author = "Your Name" (or editor = "...") {where}',
         )
     ]
 

@@ -43,6 +43,8 @@ def _port(value: str) -> int:
 
 def _existing_file(value: str) -> Path:
     path = Path(value)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a folder; give the config file's path")
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"no such file: {value}")
     return path

@@ -392,11 +392,15 @@ def load_config(
     defaults: titles come from the manuscripts, chapters are ordered by file name.
     """
     root = (root or Path.cwd()).resolve()
-    if path is None and (root / CONFIG_NAME).is_file():
-        path = root / CONFIG_NAME
+    beside = root / CONFIG_NAME
+    if path is None and (beside.is_file() or beside.is_symlink()):  # a broken link is an error
+        path = beside
     raw: dict[str, Any] = {}
     text = ""
     if path is not None:
+        if path.is_symlink() and not path.exists():
+            why = f"config file is a link to {path.readlink()}, which does not exist"
+            raise SitegenError([error("E000", path, None, why, "point the link at the config")])
         path = path.resolve()
         root = path.parent
         try:

@@ -276,6 +276,35 @@ def test_source_out_and_base_url_options(tmp_path: Path, project: Path) -> None:
     assert 'href="/stories/theme/style.css' in (out / "404.html").read_text("utf-8")
 
 
+def test_a_config_that_is_a_broken_link_or_a_folder_is_said_so(tmp_path: Path) -> None:
+    """Not taken for no config at all, which would build with defaults and say nothing."""
+    write_project(tmp_path, {"a.txt": "Ana ran.\n"})
+    (tmp_path / "anthology.toml").symlink_to("gone.toml")
+    result = run_sitegen("build", cwd=tmp_path)
+    assert result.returncode == 1 and not (tmp_path / "output").exists()
+    assert result.stderr.splitlines()[0] == (
+        "anthology.toml: E000 config file is a link to gone.toml, which does not exist; "
+        "point the link at the config"
+    )
+    result = run_sitegen("build", "--config", "seeds", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--config: seeds is a folder; give the config file's path" in result.stderr
+
+
+def test_without_a_config_a_book_with_no_author_is_warned_about(tmp_path: Path) -> None:
+    """An e-reader files a book with no creator under no one; a writer with no config yet is
+    told where the author goes."""
+    write_project(tmp_path, {"a.txt": "Ana ran.\n"})
+    result = run_sitegen("build", cwd=tmp_path, check=True)
+    assert result.stderr.splitlines() == [
+        "anthology.toml: W002 the anthology has no author or editor, so e-readers file the book"
+        ' under no one; set author = "Your Name" (or editor = "...") in a new anthology.toml'
+        " beside seeds/"
+    ]
+    write_project(tmp_path / "signed", {"a.txt": "---\nauthor: Jo Marsh\n---\nAna ran.\n"})
+    assert run_sitegen("build", cwd=tmp_path / "signed", check=True).stderr == ""
+
+
 def test_a_manuscript_listed_twice_is_named_at_its_second_entry(tmp_path: Path) -> None:
     """However its path is written: `./a.txt` is `a.txt`."""
     write_project(tmp_path, {"a.txt": "Ana ran.\n", "b.txt": "Ben sat.\n"})
