@@ -118,12 +118,35 @@ class Meta:
     updated: str  # ISO 8601 UTC, e.g. "2024-05-01T12:00:00Z": see analysis.source_date
 
     @property
+    def direction(self) -> str:
+        """The way the language is written: "rtl" (Arabic, Hebrew, Persian, Urdu…), which
+        pages and the book's page order then follow, or "ltr"."""
+        return "rtl" if is_right_to_left(self.language) else "ltr"
+
+    @property
     def credit(self) -> str:
         """The line that credits the anthology under its title: "A. Writer", "Edited by
         the Ashfall Collective", "A. Writer, edited by B. Reader", or nothing."""
         if self.author and self.editor:
             return f"{self.author}, edited by {self.editor}"
         return self.author or (f"Edited by {self.editor}" if self.editor else "")
+
+
+_RIGHT_TO_LEFT_LANGUAGES = frozenset(
+    ("ar", "arc", "ckb", "dv", "fa", "he", "iw", "ji", "ks", "ps", "sd", "syr", "ug", "ur", "yi")
+)  # written right to left unless a script subtag says otherwise ("ks-Deva")
+_RIGHT_TO_LEFT_SCRIPTS = frozenset(
+    ("adlm", "arab", "hebr", "mand", "nkoo", "rohg", "samr", "syrc", "thaa", "yezi")
+)
+
+
+def is_right_to_left(language: str) -> bool:
+    """Whether a language tag (BCP 47: "ar", "he-IL", "az-Arab") is written right to left."""
+    primary, *rest = language.lower().replace("_", "-").split("-")
+    script = next((part for part in rest if len(part) == 4 and part.isalpha()), None)
+    if script is not None:
+        return script in _RIGHT_TO_LEFT_SCRIPTS
+    return primary in _RIGHT_TO_LEFT_LANGUAGES
 
 
 @sent_by_fields

@@ -6,7 +6,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import ROOT, Built
+from conftest import ROOT, Built, run_sitegen, write_project
+
+from sitegen.model import is_right_to_left
 
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
@@ -27,3 +29,32 @@ def vnu_errors(folder: Path) -> list[str]:
 def test_every_page_of_the_seeds_site_is_valid_html(seeds_site: Built) -> None:
     assert len(list(seeds_site.out.rglob("*.html"))) >= 7
     assert vnu_errors(seeds_site.out) == []
+
+
+def test_a_right_to_left_anthology_reads_right_to_left_in_pages_and_book(
+    tmp_path: Path,
+) -> None:
+    """Arabic, Hebrew, Persian…: every page and book document runs right to left, the book's
+    pages turn that way, and all of it is still valid (the Nu checker, epubcheck)."""
+    from test_epub import Book, epubcheck_messages
+
+    night = "\u0643\u0627\u0646 \u0627\u0644\u0644\u064a\u0644 \u0637\u0648\u064a\u0644."
+    config = 'title = "\u0644\u064a\u0644"\nauthor = "\u0633\u0644\u0645\u0649"\n'
+    write_project(tmp_path, {"a.txt": night + "\n"}, config + 'language = "ar"\n')
+    run_sitegen("build", cwd=tmp_path, check=True)
+    out = tmp_path / "output"
+    for page in out.rglob("*.html"):
+        assert '<html lang="ar" dir="rtl">' in page.read_text("utf-8"), page
+    assert vnu_errors(out) == []
+    [path] = out.glob("*.epub")
+    book = Book.open(path)
+    spine = book.package.find("{http://www.idpf.org/2007/opf}spine")
+    assert spine is not None and spine.get("page-progression-direction") == "rtl"
+    for document in book.spine:
+        assert book.document(document).get("dir") == "rtl", document
+    assert epubcheck_messages(path) == []
+
+
+def test_a_script_subtag_decides_the_direction() -> None:
+    tags = ("he-IL", "ks-Deva", "az-Arab", "en", "fa", "pt-BR")
+    assert [is_right_to_left(tag) for tag in tags] == [True, False, True, False, True, False]
