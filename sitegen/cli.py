@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -294,7 +295,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     folder = printer.show_path(args.directory.resolve())
     for path in written:
         printer.info(f"  {printer.show_path(path.resolve())}")
-    printer.info(f"Created a new anthology in {folder}/. Next: cd {folder} && sitegen build")
+    printer.info(
+        f"Created a new anthology in {folder}/. Next: cd {shlex.quote(folder)} && sitegen build"
+    )
     return 0
 
 

@@ -225,7 +225,7 @@ def slug_fault(slug: str) -> str | None:
     return None
 
 
-BASE_URL_RE = re.compile(r"(?:/(?!/)|https?://[^/\s?#<>\"'\\]+(?:/|$))[^\s?#<>\"'\\]*")
+BASE_URL_RE = re.compile(r"(?:/(?!/)|(?i:https?)://[^/\s?#<>\"'\\]+(?:/|$))[^\s?#<>\"'\\]*")
 """A path like /anthology/ or an http(s) URL, with no query or fragment: pages append their
 own paths to it. Not //host/ (a browser reads that as another site), and none of the
 characters that would end an HTML attribute or a URL in it."""
@@ -404,7 +404,8 @@ def load_config(
         path = path.resolve()
         root = path.parent
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            # TOML ends lines at LF or CRLF; an old Mac's CR-only lines are read as such too.
+            text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
         except FileNotFoundError:
             raise SitegenError(
                 [error("E000", path, None, "config file not found", "check --config")]
@@ -621,6 +622,8 @@ def _normalise_base_url(check: _Checker, value: str) -> str:
             )
         )
         return "/"
+    if site := re.match(r"[^/]+//[^/]+", value):  # scheme and host, which know no case
+        value = site.group().lower() + value[site.end() :]
     return value if value.endswith("/") else value + "/"
 
 

@@ -228,3 +228,19 @@ def test_a_slug_too_long_for_a_folder_name_is_an_error_at_its_line(tmp_path: Pat
         f"a.txt:2: E017 slug `{slug}` is 329 characters long, and may be 80 at most; "
         "write it like slug: the-long-night"
     ]
+
+
+def test_a_base_url_s_scheme_and_host_are_read_in_any_case(tmp_path: Path) -> None:
+    config = config_in(tmp_path, 'title = "T"\nbase_url = "HTTPS://Stories.Example.ORG/Night"\n')
+    assert config.base_url == "https://stories.example.org/Night/"
+
+
+def test_a_config_with_old_mac_line_endings_is_read_with_its_lines(tmp_path: Path) -> None:
+    """TOML ends lines at LF or CRLF only; a config saved with CR alone is read all the same,
+    and a problem in it is named at its line."""
+    config = config_in(tmp_path, 'title = "Night"\rauthor = "Jo"\r')
+    assert (config.title, config.author) == ("Night", "Jo")
+    assert problems(tmp_path, 'title = "Night"\r\rlanguage = 5\r') == [
+        "anthology.toml:3: E002 `language` must be a string, not a whole number; put it in"
+        ' quotes: language = "..."'
+    ]

@@ -147,6 +147,11 @@ def test_new_accepts_an_empty_folder(tmp_path: Path) -> None:
     assert files_in(tmp_path / "empty") == PROJECT_FILES
 
 
+def test_the_next_step_it_prints_can_be_pasted_into_a_shell(tmp_path: Path) -> None:
+    result = run_sitegen("new", "night stories", "--package", "x", cwd=tmp_path)
+    assert result.stdout.rstrip().endswith("Next: cd 'night stories' && sitegen build")
+
+
 def test_new_writes_into_a_fresh_repository_keeping_its_readme_and_ignores(
     tmp_path: Path,
 ) -> None:
