@@ -247,10 +247,13 @@ def gather(config: Config, cache: BuildCache | None = None, share: Share | None 
             return False
         chapter = prepared.chapter
         if taken := [slug for slug in (chapter.slug, *chapter.aliases) if slug in claimed]:
+            where = prepared.url_from or (prepared.path, None)
+            if taken[0] != chapter.slug and entry is not None and config.path is not None:
+                where = config.path, entry.lines.line("chapters", entry.index, "aliases")
             found.append(
                 error(
                     "E015",
-                    *(prepared.url_from or (prepared.path, None)),
+                    *where,
                     f"chapter URL chapters/{taken[0]}/ of {chapter.source_name} is already "
                     f"taken by {claimed[taken[0]].source_name}",
                     "give one of them a distinct title, `slug` or alias in the config",

@@ -115,6 +115,14 @@ def test_two_chapters_at_one_url_are_named_where_the_url_is_decided(tmp_path: Pa
         f"anthology.toml:9: E015 {taken.format('b.txt')}; "
         "give one of them a distinct title, `slug` or alias in the config"
     ]
+    # An alias that clashes is named at its own line, not at the title's.
+    (tmp_path / "anthology.toml").write_text(
+        'title = "T"\n\n[[chapters]]\nfile = "a.txt"\n\n[[chapters]]\nfile = "b.txt"\n'
+        'title = "Other"\naliases = ["the-night"]\n',
+        "utf-8",
+    )
+    result = run_sitegen("build", cwd=tmp_path)
+    assert f"anthology.toml:9: E015 {taken.format('b.txt')}; " in result.stderr
 
 
 def test_a_renamed_story_warns_once_and_its_alias_leads_to_it(project: Path) -> None:
