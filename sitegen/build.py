@@ -32,7 +32,7 @@ from .config import CONFIG_NAME, Config
 from .errors import Diagnostic, Severity, warning
 from .model import Anthology  # loaded before the helper is forked: both processes use it
 from .sharing import Kept, send_share, worth_sharing
-from .writer import WriteReport, write
+from .writer import WriteReport, check_output_dir, write
 
 if TYPE_CHECKING:
     from .cache import BuildCache
@@ -253,6 +253,12 @@ def _unpublished(report: WriteReport, config: Config) -> list[Diagnostic]:
         )
         for slug in gone
     ]
+
+
+def check_output(config: Config) -> None:
+    """Raise, before any work, the SitegenError the writer would raise for the output folder
+    (see `writer.check_output_dir`): for `serve --out`, whose every build would fail so."""
+    check_output_dir(config.out_dir, _protected(config), _sealed(config))
 
 
 def _sealed(config: Config) -> tuple[Path, ...]:

@@ -188,8 +188,16 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .build import check_output
     from .serve import ServeOptions, serve
 
+    if args.out is not None:  # a folder no build may write to: no save could mend that
+        try:
+            config = config_from(args)
+        except SitegenError:
+            pass  # the config's own mistakes are shown in the browser, and mended by a save
+        else:
+            check_output(config)
     return serve(
         ServeOptions(
             config=args.config,

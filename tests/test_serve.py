@@ -530,14 +530,13 @@ def test_a_port_in_use_is_one_line_and_exit_1(project: Path, serve) -> None:
     )
 
 
-def test_an_output_folder_the_build_refuses_is_never_served(project: Path, serve) -> None:
-    """`--out .` is the project itself: the build refuses it, and the server must not serve
-    the project's files (its manuscripts, its config) in place of a site."""
-    server = serve(project, "--out", ".")
-    server.wait_for(r" E04\d refusing to write the site here", stream="stderr")
-    server.wait_for(r"nothing to serve until a build succeeds", stream="stderr")
-    for path in ("/anthology.toml", "/seeds/000_8e09d97cdccea25b.txt", "/"):
-        status, _, body = server.get(path)
-        assert status == 404, path
-        assert b"[[chapters]]" not in body and b"Kei" not in body, path
-        assert b"no site to show yet" in body and b"E04" in body, path
+def test_an_output_folder_the_build_refuses_is_never_served(project: Path) -> None:
+    """`--out .` is the project itself, `--out seeds` its manuscripts: every build would be
+    refused, and no save could mend that, so serve says why and stops before it listens. It
+    never serves the project's files (its manuscripts, its config) in place of a site."""
+    for out in (".", "seeds"):
+        command = [sys.executable, "-m", "sitegen", "serve", "--port", "0", "--out", out]
+        result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1, out
+        assert " E041 refusing to write the site here" in result.stderr.splitlines()[0], out
+        assert "Serving" not in result.stdout
