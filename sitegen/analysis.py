@@ -49,11 +49,7 @@ def _uncredited(config: Config, meta: Meta) -> list[Diagnostic]:
     """A book with no author and no editor is filed under no one in a reader's library."""
     if meta.author or meta.editor:
         return []
-    where = (
-        "in the config"
-        if config.path
-        else f"in a new {CONFIG_NAME} beside {config.source_dir.name}/"
-    )
+    where = "in the config" if config.path else "in a new file of that name, the config"
     return [
         warning(
             "W002",

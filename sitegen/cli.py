@@ -44,6 +44,10 @@ def _port(value: str) -> int:
 
 def _existing_file(value: str) -> Path:
     path = Path(value)
+    if path.is_symlink() and not path.exists():
+        raise argparse.ArgumentTypeError(
+            f"{value} is a link to {path.readlink()}, which does not exist"
+        )
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{value} is a folder; give the config file's path")
     if not path.is_file():

@@ -401,11 +401,13 @@ def load_config(
         if path.is_symlink() and not path.exists():
             why = f"config file is a link to {path.readlink()}, which does not exist"
             raise SitegenError([error("E000", path, None, why, "point the link at the config")])
+        if path.is_dir():
+            why = "config file is a folder"
+            raise SitegenError([error("E000", path, None, why, f"make {CONFIG_NAME} a file")])
         path = path.resolve()
         root = path.parent
         try:
-            # TOML ends lines at LF or CRLF; an old Mac's CR-only lines are read as such too.
-            text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+            text = path.read_bytes().decode("utf-8-sig")
         except FileNotFoundError:
             raise SitegenError(
                 [error("E000", path, None, "config file not found", "check --config")]
@@ -414,6 +416,8 @@ def load_config(
             raise SitegenError(
                 [error("E001", path, None, "config is not UTF-8", "save it as UTF-8")]
             ) from None
+        if "\r" in text and "\n" not in text:  # an old Mac's line ends, which TOML lacks
+            text = text.replace("\r", "\n")
         try:
             raw = _parse_toml(text)
         except tomllib.TOMLDecodeError as exc:
@@ -568,11 +572,13 @@ def _unreadable_image(path: Path, _modified: int) -> str | None:
     """What is wrong with the image file at `path` (a cut-short or damaged file, a header with
     nothing after it), or None if Pillow reads it whole. Kept while the file is unchanged:
     `serve` reads the config before every rebuild."""
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
-            image.verify()
+            image.load()  # all of it: a JPEG's header alone says nothing of the rest
+    except UnidentifiedImageError:
+        return "it is not an image Pillow knows"
     except Exception as exc:  # Pillow's own, or whatever a damaged file makes its decoders raise
         return str(exc) or type(exc).__name__
     return None

@@ -255,7 +255,7 @@ def gather(config: Config, cache: BuildCache | None = None, share: Share | None 
                     "E015",
                     *where,
                     f"chapter URL chapters/{taken[0]}/ of {chapter.source_name} is already "
-                    f"taken by {claimed[taken[0]].source_name}",
+                    f"taken by {_claim(claimed[taken[0]], taken[0])}",
                     "give one of them a distinct title, `slug` or alias in the config",
                 )
             )
@@ -287,6 +287,11 @@ def gather(config: Config, cache: BuildCache | None = None, share: Share | None 
         if take(prepared, entry) and not misnumbered:
             kept.append(number - 1)  # the helper holds this very chapter
     return Gathered(tuple(chapters), tuple(scans), found, modified, frozenset(kept))
+
+
+def _claim(chapter: Chapter, slug: str) -> str:
+    """Which chapter holds a URL, and how: "a.txt", or "a.txt (as an alias)"."""
+    return chapter.source_name + ("" if slug == chapter.slug else " (as an alias)")
 
 
 def prepare_part(kept: Kept, config: Config, part: Part) -> bytes:

@@ -229,7 +229,11 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
             kind = "title" if heading.group(1) == "#" else "heading"
             raw_blocks.append((kind, line.number, heading.group(2)))
             previous_line_was_paragraph = False
-        elif previous_line_was_paragraph and _is_continuation(raw_blocks[-1][2], text):
+        elif (
+            previous_line_was_paragraph
+            and lines[index - 2].number != line.number  # not split at a page break: see sources
+            and _is_continuation(raw_blocks[-1][2], text)
+        ):
             kind, number, before = raw_blocks[-1]
             raw_blocks[-1] = (kind, number, f"{before} {text}")
             found.append(

@@ -133,7 +133,13 @@ class Meta:
 
 
 _RIGHT_TO_LEFT_LANGUAGES = frozenset(
-    ("ar", "arc", "ckb", "dv", "fa", "he", "iw", "ji", "ks", "ps", "sd", "syr", "ug", "ur", "yi")
+    (
+        *("ar", "arc", "ckb", "dv", "fa", "he", "iw", "ji", "ks", "ps", "sd", "syr", "ug"),
+        *("ur", "yi", "ydd", "yih", "hbo", "syc", "nqo", "rhg", "pnb", "skr", "bal", "azb"),
+        *("sdh", "lrc", "mzn", "glk", "bqi", "luz", "pes", "prs", "khw", "ota"),
+        # Arabic as spoken from Morocco to the Gulf, each with its own tag
+        *("arb", "arq", "ary", "aeb", "arz", "apc", "ajp", "acm", "afb", "ayl", "ars", "acq"),
+    )
 )  # written right to left unless a script subtag says otherwise ("ks-Deva")
 _RIGHT_TO_LEFT_SCRIPTS = frozenset(
     ("adlm", "arab", "hebr", "mand", "nkoo", "rohg", "samr", "syrc", "thaa", "yezi")
@@ -141,11 +147,15 @@ _RIGHT_TO_LEFT_SCRIPTS = frozenset(
 
 
 def is_right_to_left(language: str) -> bool:
-    """Whether a language tag (BCP 47: "ar", "he-IL", "az-Arab") is written right to left."""
+    """Whether a language tag (BCP 47: "ar", "he-IL", "az-Arab", "ar-u-nu-latn") is written
+    right to left: its script subtag says, if it has one, else its language."""
     primary, *rest = language.lower().replace("_", "-").split("-")
-    script = next((part for part in rest if len(part) == 4 and part.isalpha()), None)
-    if script is not None:
-        return script in _RIGHT_TO_LEFT_SCRIPTS
+    for subtag in rest:
+        if len(subtag) == 3 and subtag.isalpha():
+            continue  # an extended language: "zh-yue"
+        if len(subtag) == 4 and subtag.isalpha():
+            return subtag in _RIGHT_TO_LEFT_SCRIPTS
+        break  # a region, a variant, or an extension ("-u-", "-x-"): no script follows
     return primary in _RIGHT_TO_LEFT_LANGUAGES
 
 

@@ -235,6 +235,7 @@ _SPACES = "\x0b\x1c\x1d\x1e\x85\u2028"
 paragraph (U+000B, U+2028), the separators of data files, and U+0085, which in a manuscript
 is far more often a Windows ellipsis mangled on its way to UTF-8 than a line end."""
 _AS_SPACES = str.maketrans(dict.fromkeys(_SPACES, " "))
+_ODD = re.compile(f"{NOT_IN_PAGES.pattern[:-1]}\u2028\u2029]")  # NOT_IN_PAGES, U+2028, U+2029
 
 
 def _lines(path: Path, text: str, data: bytes) -> tuple[list[Line], list[Diagnostic]]:
@@ -249,13 +250,16 @@ def _lines(path: Path, text: str, data: bytes) -> tuple[list[Line], list[Diagnos
     lines: list[Line] = []
     found: list[Diagnostic] = []
     for number, line in enumerate(split, start=1):
+        if not _ODD.search(line):  # nearly every line, even in a file with one odd character
+            lines.append(Line(number, line))
+            continue
         spaces = sorted({c for c in line if c in _SPACES})
         left_out = sorted(set(NOT_IN_PAGES.findall(line)) - set(_PARAGRAPH_BREAKS + _SPACES))
         if spaces:
             hint = "write a space there, or end the line for a new paragraph"
             found.append(_told(path, number, spaces, "read as a space", hint))
         if left_out:
-            hint = "delete it from the manuscript"
+            hint = f"delete {'them' if len(left_out) > 1 else 'it'} from the manuscript"
             found.append(_told(path, number, left_out, "left out", hint))
         line = line.translate(_AS_SPACES)
         for piece in re.split(f"[{_PARAGRAPH_BREAKS}]", line):
@@ -315,6 +319,7 @@ def split_front_matter(
     unused: list[tuple[str, int]] = []  # keys sitegen does not read, and their lines
     stop: Line | None = None  # the line that ended the block, if not a closing `---`
     ours = False  # whether the last key is one of sitegen's
+    form = "plain"  # how its value goes on: see `_more`
     for index, line in enumerate(lines[start + 1 :], start=start + 1):
         text = line.text
         if text.strip() == "---":
@@ -330,7 +335,8 @@ def split_front_matter(
         if (pairs or unused) and (text[:1].isspace() or text.startswith("- ")):
             if ours:  # more of the value above
                 key, value, number = pairs[-1]
-                pairs[-1] = (key, _more(value, text.strip()), number)
+                value, form = _more(value, form, text.strip())
+                pairs[-1] = (key, value, number)
             continue
         match = _FRONT_MATTER_LINE.match(text)
         key = match.group(1).lower() if match else ""
@@ -340,7 +346,8 @@ def split_front_matter(
         ours = key in FRONT_MATTER_KEYS
         if ours:
             value = match.group(2).strip()
-            pairs.append((key, "" if value in _BLOCK_SCALARS else value, line.number))
+            form = "block" if _BLOCK_SCALAR.fullmatch(value) else "plain" if value else "open"
+            pairs.append((key, "" if form == "block" else value, line.number))
         else:
             unused.append((match.group(1), line.number))
     if not pairs:
@@ -354,19 +361,28 @@ def split_front_matter(
     return lines, (), [warning("W018", path, where, why, hint)]
 
 
-_BLOCK_SCALARS = frozenset(f"{style}{chomping}" for style in ">|" for chomping in ("", "-", "+"))
-"""YAML's marks for a value written on the lines below its key (`title: >`)."""
+_BLOCK_SCALAR = re.compile(r"[|>](?:[-+]?[1-9]?|[1-9][-+])(?:\s+#.*)?")
+"""YAML's mark for a value written on the lines below its key: `title: >`, `|-`, `>2`."""
+_MAPPING_LINE = re.compile(r"([A-Za-z][\w-]*):(?:\s+(.*))?")
 
 
-def _more(value: str, line: str) -> str:
-    """A front matter `value` with one more `line` of it. YAML folds a value written over
-    several lines into one line; a title or a name is one line even when written as a literal
-    block (`|`); a list's items (`- Jane Doe`) are joined by commas."""
-    item = line.startswith("-") and line[1:2] in ("", " ")
-    piece = line[1:].strip() if item else line
-    if not value:
-        return piece
-    return f"{value}{', ' if item else ' '}{piece}"
+def _more(value: str, form: str, line: str) -> tuple[str, str]:
+    """A front matter `value` with one more `line` of it, and how it goes on after that.
+
+    YAML folds a value written over several lines into one line, and a title or a name is
+    one line even when written as a literal block (`|`). A key with nothing after it may be
+    a list (`- Jane Doe`, or Pandoc's `- name: Jane Doe`), whose items are joined by commas
+    and whose items' other keys are left out. A comment is not part of a value."""
+    if form != "block" and line.startswith("#"):
+        return value, form
+    if form in ("open", "list") and line[:1] == "-" and line[1:2] in ("", " "):
+        item = line[1:].strip()
+        if entry := _MAPPING_LINE.fullmatch(item):  # "- name: Jane Doe"
+            item = (entry.group(2) or "") if entry.group(1).lower() == "name" else ""
+        return (f"{value}, {item}" if value and item else value or item), "list"
+    if form == "list" and _MAPPING_LINE.fullmatch(line):  # an item's other key: affiliation
+        return value, form
+    return (f"{value} {line}" if value else line), "plain" if form == "open" else form
 
 
 def _unused_keys(path: Path, keys: list[tuple[str, int]]) -> Diagnostic:
@@ -457,10 +473,12 @@ def manuscript_order(
     on_disk = {p.name: p for p in files}
     ordered: list[tuple[Path, ChapterEntry | None]] = []
     listed: set[str] = set()
+    listed_files: set[str] = set()  # each as one path however it is written: ./a.txt, ../x
     for entry in config.chapters:
-        name = os.path.normpath(entry.file).replace(os.sep, "/")  # "./a.txt" is "a.txt"
+        name = os.path.normpath(entry.file).replace(os.sep, "/")
         path = on_disk.get(name) or config.source_dir / name
-        if name in listed:
+        file = os.path.normpath(config.source_dir / name)
+        if file in listed_files:
             found.append(
                 error(
                     "E013",
@@ -495,5 +513,6 @@ def manuscript_order(
         else:
             ordered.append((path, entry))
         listed.add(name)
+        listed_files.add(file)
     ordered += [(path, None) for name, path in on_disk.items() if name not in listed]
     return ordered, found

@@ -123,6 +123,17 @@ def test_two_chapters_at_one_url_are_named_where_the_url_is_decided(tmp_path: Pa
     )
     result = run_sitegen("build", cwd=tmp_path)
     assert f"anthology.toml:9: E015 {taken.format('b.txt')}; " in result.stderr
+    # The other way round: a later chapter's own URL is an earlier one's alias.
+    (tmp_path / "anthology.toml").write_text(
+        'title = "T"\n\n[[chapters]]\nfile = "a.txt"\ntitle = "First"\naliases = ["second"]\n'
+        '\n[[chapters]]\nfile = "b.txt"\ntitle = "Second"\n',
+        "utf-8",
+    )
+    result = run_sitegen("build", cwd=tmp_path)
+    assert (
+        "anthology.toml:10: E015 chapter URL chapters/second/ of b.txt is already taken by a.txt"
+        " (as an alias); " in result.stderr
+    )
 
 
 def test_a_renamed_story_warns_once_and_its_alias_leads_to_it(project: Path) -> None:
@@ -294,6 +305,11 @@ def test_a_config_that_is_a_broken_link_or_a_folder_is_said_so(tmp_path: Path) -
         "anthology.toml: E000 config file is a link to gone.toml, which does not exist; "
         "point the link at the config"
     )
+    result = run_sitegen("build", "--config", "anthology.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--config: anthology.toml is a link to gone.toml, which does not exist" in (
+        result.stderr
+    )
     result = run_sitegen("build", "--config", "seeds", cwd=tmp_path)
     assert result.returncode == 2
     assert "--config: seeds is a folder; give the config file's path" in result.stderr
@@ -306,8 +322,8 @@ def test_without_a_config_a_book_with_no_author_is_warned_about(tmp_path: Path) 
     result = run_sitegen("build", cwd=tmp_path, check=True)
     assert result.stderr.splitlines() == [
         "anthology.toml: W002 the anthology has no author or editor, so e-readers file the book"
-        ' under no one; set author = "Your Name" (or editor = "...") in a new anthology.toml'
-        " beside seeds/"
+        ' under no one; set author = "Your Name" (or editor = "...") in a new file of that'
+        " name, the config"
     ]
     write_project(tmp_path / "signed", {"a.txt": "---\nauthor: Jo Marsh\n---\nAna ran.\n"})
     assert run_sitegen("build", cwd=tmp_path / "signed", check=True).stderr == ""
@@ -325,6 +341,13 @@ def test_a_manuscript_listed_twice_is_named_at_its_second_entry(tmp_path: Path) 
     assert result.stderr.splitlines()[0] == (
         "anthology.toml:7: E013 `./a.txt` is listed twice; list each manuscript once"
     )
+    for written in ("../seeds/a.txt", str(tmp_path / "seeds" / "a.txt")):
+        (tmp_path / "anthology.toml").write_text(
+            f'title = "T"\n\n[[chapters]]\nfile = "a.txt"\n\n[[chapters]]\nfile = "{written}"\n',
+            "utf-8",
+        )
+        result = run_sitegen("build", cwd=tmp_path)
+        assert result.stderr.splitlines()[0].startswith("anthology.toml:7: E013"), written
 
 
 def test_unlisted_manuscript_is_published_last_with_a_warning(project: Path) -> None:

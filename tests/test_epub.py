@@ -399,6 +399,15 @@ def test_a_configured_cover_image_is_used_as_it_is(tmp_path: Path) -> None:
     assert book.read(book.resolve(cover.attrib["href"])) == art.getvalue()
 
 
+def _cut_jpeg() -> bytes:
+    art = BytesIO()
+    Image.effect_noise((320, 512), 60).convert("RGB").save(art, "JPEG")
+    return art.getvalue()[: len(art.getvalue()) // 2]
+
+
+CUT_JPEG = _cut_jpeg()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -406,8 +415,9 @@ def test_a_configured_cover_image_is_used_as_it_is(tmp_path: Path) -> None:
         (b"GIF89a", "E051 cover image `art/none.png` is neither PNG nor JPEG"),
         # A PNG's signature with nothing after it, as a failed export or download leaves it.
         (b"\x89PNG\r\n\x1a\n" + bytes(10), "E051 cover image `art/none.png` cannot be read:"),
+        (CUT_JPEG, "E051 cover image `art/none.png` cannot be read: image file is truncated"),
     ],
-    ids=["missing", "a GIF", "cut short"],
+    ids=["missing", "a GIF", "no more than a PNG's signature", "a JPEG cut short"],
 )
 def test_a_bad_cover_is_one_line_naming_the_config_line(
     tmp_path: Path, content: bytes | None, message: str

@@ -165,6 +165,17 @@ def test_front_matter_other_tools_write_is_read_and_its_unused_keys_named() -> N
             "The \u201cLong\u201d Night",
             "Ann",
         ),
+        # A comment is no part of a value; a dash goes on a value that has begun.
+        ("title: The Long Night\n  # working title\nauthor: Ann", "The Long Night", "Ann"),
+        ("title: The Long\n  - Night\nauthor: >2\n  Ann", "The Long\u2014Night", "Ann"),
+        ("title: > # folded\n  The Long\n  Night\nauthor: Ann", "The Long Night", "Ann"),
+        # Pandoc's authors: a list of tables, of which the name is read.
+        (
+            "title: Night\nauthor:\n  - name: Norah Jones\n    affiliations: Example U\n"
+            "  - name: Ann Lee",
+            "Night",
+            "Norah Jones, Ann Lee",
+        ),
     ],
 )
 def test_a_front_matter_value_over_several_lines_is_read_whole(
@@ -277,6 +288,8 @@ def test_control_characters_are_left_out_with_a_warning() -> None:
         # A page break (form feed) or a paragraph separator ends a paragraph, as a line end.
         (b"End of a page.\x0cStart of the next.", ["End of a page.", "Start of the next."], ""),
         ("One.\u2029Two.\u2029Three.".encode(), ["One.", "Two.", "Three."], ""),
+        # ... even in mid-sentence: not joined again as a paragraph broken across lines.
+        (b"The night was cold\x0cand it rained.", ["The night was cold", "and it rained."], ""),
         # A line break inside a paragraph, or U+0085 (a mangled ellipsis, most often), is a
         # space: words are never joined.
         (b"Gamma\xc2\x85Delta words.", ["Gamma Delta words."], "character U+0085 read as a space"),
@@ -288,13 +301,14 @@ def test_control_characters_are_left_out_with_a_warning() -> None:
         # However many times a control is in a line, the line has one warning.
         (b"Hello\x00" * 5000, ["Hello" * 5000], "character U+0000 left out"),
     ],
-    ids=["page break", "paragraph separator", "U+0085", "line breaks", "NUL x 5000"],
+    ids=["page break", "separator", "mid-sentence", "U+0085", "line breaks", "NUL x 5000"],
 )
 def test_separators_and_line_breaks_inside_a_line_never_join_words(
     data: bytes, paragraphs: list[str], told: str
 ) -> None:
     m = manuscript(data)
     assert [b.plain for b in m.blocks] == paragraphs
+    assert not m.diagnostics
     _, found = read_source(Path("s.txt"), data)
     assert [d.message for d in found] == ([f"invisible {told}"] if told else [])
 

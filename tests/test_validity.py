@@ -56,5 +56,7 @@ def test_a_right_to_left_anthology_reads_right_to_left_in_pages_and_book(
 
 
 def test_a_script_subtag_decides_the_direction() -> None:
-    tags = ("he-IL", "ks-Deva", "az-Arab", "en", "fa", "pt-BR")
-    assert [is_right_to_left(tag) for tag in tags] == [True, False, True, False, True, False]
+    right_to_left = ("he-IL", "az-Arab", "fa", "ar-u-nu-latn", "he-x-test", "arz", "ckb-IQ")
+    left_to_right = ("ks-Deva", "en", "pt-BR", "en-u-ca-hebr", "zh-yue-HK", "az")
+    assert all(is_right_to_left(tag) for tag in right_to_left)
+    assert not any(is_right_to_left(tag) for tag in left_to_right)
