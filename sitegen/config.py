@@ -242,6 +242,8 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
     table: tuple[str | int, ...] = ()
     current: tuple[str | int, ...] = ()  # the key the values on this line belong to
     counts: dict[tuple[str, ...], int] = {}
+    array: tuple[str | int, ...] | None = None  # a key whose list of inline tables is open
+    items = 0  # inline tables in it so far: chapters = [{ file = "a.txt" }, ...]
     # TOML ends a line only at "\n" (or "\r\n"); `splitlines` would also end one at a U+2028
     # or a U+0085 inside a string, and every later line would be named one too far on.
     for number, raw in enumerate(text.split("\n"), start=1):
@@ -253,10 +255,12 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
             table = current = (*parts, index)
             lines.setdefault(table, number)
             lines.setdefault(parts, number)
+            array = None
             continue
         if header := re.match(r"^\[\s*([\w.\-\" ]+?)\s*\]\s*(?:#.*)?$", line):
             table = current = tuple(p.strip().strip('"') for p in header.group(1).split("."))
             lines.setdefault(table, number)
+            array = None
             continue
         rest = line
         if key := re.match(r'^("[^"]+"|[A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=', line):
@@ -265,6 +269,13 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
                 lines.setdefault((*table, *parts[:end]), number)
             current = (*table, *parts)
             rest = line[key.end() :]
+            array, items = (current, 0) if rest.lstrip().startswith("[") else (None, 0)
+        for inline in re.finditer(r"\{([^{}]*)\}", rest) if array is not None else ():
+            at = (*array, items)
+            items += 1
+            lines.setdefault(at, number)
+            for pair in re.finditer(r"([A-Za-z0-9_-]+)\s*=", inline.group(1)):
+                lines.setdefault((*at, pair.group(1)), number)
         for value in re.finditer(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'', rest):
             lines.setdefault((*current, value.group(1) or value.group(2) or ""), number)
     return lines

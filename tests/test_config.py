@@ -244,3 +244,14 @@ def test_a_config_with_old_mac_line_endings_is_read_with_its_lines(tmp_path: Pat
         "anthology.toml:3: E002 `language` must be a string, not a whole number; put it in"
         ' quotes: language = "..."'
     ]
+
+
+def test_chapters_written_as_inline_tables_are_named_at_their_own_lines(tmp_path: Path) -> None:
+    text = (
+        'title = "T"\n\nchapters = [\n  { file = "a.txt" },\n  { file = "b.txt", slug = "B b" },\n'
+        ']\n\n[characters]\nignore = ["Haven"]\n'
+    )
+    assert problems(tmp_path, text) == [
+        "anthology.toml:5: E002 slug `B b` must be lower-case letters, digits and single hyphens;"
+        ' write it like slug = "the-long-night"'
+    ]
