@@ -212,6 +212,13 @@ TOP_LEVEL_KEYS = {
 CHAPTER_KEYS = {"file": str, "title": str, "slug": str, "aliases": list}
 CHARACTER_KEYS = {"add": list, "ignore": list, "merge": list, "split": list, "describe": dict}
 CHARACTER_ENTRY_KEYS = {"name": str, "aliases": list, "description": str, "chapters": list}
+# What XML 1.0 cannot hold (controls but tab and line breaks, lone surrogates, U+FFFE, U+FFFF):
+# no page or e-reader shows them, and one of them makes a whole EPUB document invalid. Listed,
+# not written as the complement of what XML allows: compiling that class takes ten times as
+# long, on every start.
+NOT_IN_PAGES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""What no page may hold: the characters XML forbids, and the controls (DEL and C1) that HTML
+calls parse errors and the Nu checker rejects."""
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -317,6 +324,17 @@ class _Checker:
                     f"`{key}` must be {_kind_name(kind)}, not {_kind_name(type(value))}",
                     (isinstance(value, dict) and TABLE_LISTS.get((*at, key)))
                     or _kind_hint(kind, key),
+                )
+            )
+            return default
+        if kind is str and (odd := NOT_IN_PAGES.search(value)):
+            self.found.append(
+                error(
+                    "E002",
+                    self.path,
+                    self.line(*at, key),
+                    f"`{key}` holds an invisible control character, U+{ord(odd.group()):04X}",
+                    "delete it: no page or e-reader can show it",
                 )
             )
             return default

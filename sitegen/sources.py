@@ -9,20 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .config import CONFIG_NAME, ChapterEntry, Config, slug_fault
+from .config import CONFIG_NAME, NOT_IN_PAGES, ChapterEntry, Config, slug_fault
 from .errors import Diagnostic, error, warning
 
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
 # Documents of word processors: a story saved as one of these is not read, and is named.
 DOCUMENT_SUFFIXES = (".doc", ".docx", ".odt", ".rtf", ".pages", ".wpd")
 FRONT_MATTER_KEYS = ("title", "author", "slug")
-# What XML 1.0 cannot hold (controls but tab and line breaks, lone surrogates, U+FFFE, U+FFFF):
-# no page or e-reader shows them, and one of them makes a whole EPUB document invalid. Listed,
-# not written as the complement of what XML allows: compiling that class takes ten times as
-# long, on every start.
-NOT_IN_PAGES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-"""What no page may hold: the characters XML forbids, and the controls (DEL and C1) that HTML
-calls parse errors and the Nu checker rejects."""
 _CONTROL_BYTES = bytes(code for code in (*range(32), 0x7F) if code not in b"\t\n\r")
 _C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080..U+009F in UTF-8
 
