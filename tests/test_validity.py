@@ -60,3 +60,27 @@ def test_a_script_subtag_decides_the_direction() -> None:
     left_to_right = ("ks-Deva", "en", "pt-BR", "en-u-ca-hebr", "zh-yue-HK", "az")
     assert all(is_right_to_left(tag) for tag in right_to_left)
     assert not any(is_right_to_left(tag) for tag in left_to_right)
+
+
+def test_english_counts_keep_their_order_on_a_right_to_left_page(tmp_path: Path, browser) -> None:
+    """The labels are English: on an Arabic page "217 words" must not show as "words 217"."""
+    night = "\u0643\u0627\u0646 \u0627\u0644\u0644\u064a\u0644 \u0637\u0648\u064a\u0644."
+    write_project(tmp_path, {"a.txt": night + "\n"}, 'title = "T"\nlanguage = "ar"\n')
+    run_sitegen("build", "--no-epub", cwd=tmp_path, check=True)
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto((tmp_path / "output" / "index.html").as_uri())
+    number_left, word_left = page.evaluate(
+        """() => {
+            const text = document.querySelector(".stats").firstChild;
+            const at = (start, end) => {
+                const range = document.createRange();
+                range.setStart(text, start);
+                range.setEnd(text, end);
+                return range.getBoundingClientRect().left;
+            };
+            const words = text.textContent.indexOf("words");
+            return [at(0, text.textContent.indexOf(" ")), at(words, words + 5)];
+        }"""
+    )
+    page.close()
+    assert number_left < word_left
