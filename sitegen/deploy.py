@@ -203,18 +203,17 @@ def _repository(git: _Git, project: Path) -> str:
 
 
 def _check_built(site: Path) -> None:
-    if not (site / "index.html").is_file():
-        raise SitegenError(
-            [
-                error(
-                    "E061",
-                    site,
-                    None,
-                    "nothing built to deploy",
-                    "run `sitegen build` first (with --base-url for where the site will live)",
-                )
-            ]
-        )
+    """Refuse a folder sitegen did not build (it has no manifest): published, whatever it
+    holds would replace the live site."""
+    if (site / MANIFEST).is_file() and (site / "index.html").is_file():
+        return
+    problem = (
+        "nothing built to deploy"
+        if not (site / "index.html").is_file()
+        else "this folder was not built by sitegen, and would replace the site with what it holds"
+    )
+    hint = "run `sitegen build` first (with --base-url for where the site will live)"
+    raise SitegenError([error("E061", site, None, problem, hint)])
 
 
 def _check_remote(git: _Git, project: Path, remote: str) -> None:

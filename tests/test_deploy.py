@@ -215,6 +215,19 @@ def test_with_nothing_built_is_one_clear_error(project: Project, tmp_path: Path)
     assert "nothing built" in line and "sitegen build" in line
 
 
+def test_a_folder_sitegen_did_not_build_is_never_published(
+    project: Project, tmp_path: Path
+) -> None:
+    """Published, whatever it holds would replace the live site."""
+    other = tmp_path / "other"
+    (other / "sub").mkdir(parents=True)
+    (other / "index.html").write_text("<h1>my index</h1>", "utf-8")
+    (other / "sub" / "notes.md").write_text("mine", "utf-8")
+    line = one_error(run_sitegen("deploy", "--out", str(other), cwd=project.root), "E061")
+    assert "not built by sitegen" in line and "sitegen build" in line
+    assert project.remote_branches() == ["main"]  # nothing was published
+
+
 def test_refuses_the_branch_that_is_checked_out(project: Project) -> None:
     before = snapshot(project.root)
     line = one_error(run_sitegen("deploy", "--branch", "main", cwd=project.root), "E064")
