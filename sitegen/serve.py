@@ -38,7 +38,7 @@ import webbrowser
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
@@ -478,7 +478,12 @@ class SiteHandler(web.StaticFileHandler):
         if self.request.path in {"/", base.rstrip("/")} and base != "/":
             self.redirect(base)
             return
-        if not ("/" + path).startswith(base) or not self.preview.places.has_site:
+        if (
+            not ("/" + path).startswith(base)
+            or not self.preview.places.has_site
+            or "\0" in path  # no file has it in its name; the file system would refuse it
+            or PurePosixPath(path).name == MANIFEST  # sitegen's own record: never published
+        ):
             raise web.HTTPError(404)
         await super().get(("/" + path)[len(base) :], include_body)
 

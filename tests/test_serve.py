@@ -474,6 +474,12 @@ def test_paths_outside_the_site_are_refused(project: Path, serve, tmp_path: Path
     status, _, body = server.get("/no/such/page/")
     assert status == 404
     assert b"Page not found" in body  # the site's own 404 page
+    # Nor sitegen's own record of what it wrote (never published), nor a NUL in a path,
+    # which once answered 500 and printed a traceback in the writer's terminal.
+    for path in ("/.sitegen-manifest", "/chapters/%00", "/%00.html"):
+        status, _, body = server.get(path)
+        assert status == 404 and b"Page not found" in body, path
+    assert not any("Traceback" in line for line in server.stderr), server.stderr
 
 
 def test_the_site_is_served_under_its_sub_path(project: Path, serve) -> None:
