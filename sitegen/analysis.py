@@ -87,7 +87,7 @@ def analyse(
         meta=meta,
         chapters=chapters,
         characters=index,
-        links=link_chapters(chapters, index),
-        character_links=link_characters(chapters, index, cache.quotes if cache else None),
+        links=link_chapters(chapters, index, cache.chapter_links if cache else None),
+        character_links=link_characters(chapters, index, cache.in_chapters if cache else None),
     )
     return anthology, found

@@ -3,8 +3,8 @@
 `serve` runs the normal build every time (`build(config, cache=...)`); the cache makes each
 stage skip the work whose inputs did not change: a manuscript the file system says is as it
 was is not read again, and one whose bytes are the same is not parsed again; a chapter's scan
-for names, its mentions of people and each character's quotes from it are kept while their
-inputs are equal; a page whose inputs are equal is not rendered again; and the writer compares
+for names, its mentions of people, its links and each character's part in it are kept while
+their inputs are equal; a page whose inputs are equal is not rendered again; and the writer compares
 the new bytes with the last build's in memory, and stages the new site in the one the last
 build replaced. A `build()` without a cache does all the work, and both give the same bytes.
 """
@@ -22,9 +22,10 @@ from typing import Any, Generic, TypeVar
 
 from . import characters
 from .config import ChapterEntry, Config
+from .crossrefs import InChapter
 from .errors import Diagnostic
 from .manuscript import Manuscript, parse
-from .model import Chapter, Quote
+from .model import Chapter, ChapterLinks
 from .render.prose import ChapterText
 from .sources import Read, Source, read_file, read_source
 from .writer import Spare, WriteReport
@@ -97,7 +98,8 @@ class BuildCache:
     texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
     scans: Memo[characters.Scan] = field(default_factory=Memo)  # each chapter's candidate names
     mentions: Memo[tuple[characters.Occurrence, ...]] = field(default_factory=Memo)  # by chapter
-    quotes: Memo[tuple[Quote, ...]] = field(default_factory=Memo)  # by character and chapter
+    in_chapters: Memo[InChapter] = field(default_factory=Memo)  # by character and chapter
+    chapter_links: Memo[ChapterLinks] = field(default_factory=Memo)  # by chapter
     written: Written | None = None
     spare: Spare | None = None  # the site the last write replaced, to stage the next one in
     reuse: Reuse | None = None
@@ -192,7 +194,14 @@ class BuildCache:
     def _memos(self) -> tuple[Memo[Any], ...]:
         return (
             *(self.files, self.sources, self.manuscripts, self.chapters, self.scans),
-            *(self.mentions, self.quotes, self.texts, self.pages, self.book_chapters),
+            *(
+                self.mentions,
+                self.in_chapters,
+                self.chapter_links,
+                self.texts,
+                self.pages,
+                self.book_chapters,
+            ),
         )
 
     def _settled(self, config: Config) -> Config:

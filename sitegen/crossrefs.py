@@ -11,12 +11,11 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from functools import partial
-from itertools import accumulate, groupby, islice
+from itertools import accumulate, groupby, islice, repeat
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .model import (
-    Block,
     Chapter,
     ChapterLinks,
     CharacterIndex,
@@ -38,47 +37,69 @@ QUOTED_PER_CHAPTER = 3  # a character's first mentions in each chapter are quote
 SENTENCE_END = re.compile(r"[.!?\u2026][\u201d\u2019)\]]*\s+")
 OPENING_QUOTE, CLOSING_QUOTE = "\u201c", "\u201d"
 _CHAPTER = itemgetter(0)  # a mention's chapter
+_CHARACTER, _MENTION = itemgetter(0), itemgetter(1)  # of a (character, mention) pair
 
 
-def link_chapters(chapters: tuple[Chapter, ...], index: CharacterIndex) -> tuple[ChapterLinks, ...]:
+def link_chapters(
+    chapters: tuple[Chapter, ...],
+    index: CharacterIndex,
+    cache: Memo[ChapterLinks] | None = None,
+) -> tuple[ChapterLinks, ...]:
     """Previous/next, who appears where, and shared characters, computed once for every chapter.
 
     "Also appearing elsewhere" ranks the other chapters by how many characters they share,
     then by how near they are. Each character contributes only the SHARED_LIMIT chapters on
     either side where they appear, so a character in every chapter costs the same per chapter
     as one in two, and a chapter page stays the same size however long the anthology grows.
+    With a `cache` (kept by `serve`), a chapter whose mentions and nearby appearances are as
+    before is not linked again.
     """
     mentions: list[list[tuple[int, Mention]]] = [[] for _ in chapters]
     for number, character in enumerate(index.characters):
-        for mention in character.mentions:
-            mentions[mention.chapter].append((number, mention))
+        for c, in_chapter in groupby(character.mentions, _CHAPTER):
+            mentions[c] += zip(repeat(number), in_chapter)
     appearances = [c.chapter_indexes for c in index.characters]  # ascending chapter indexes
     links: list[ChapterLinks] = []
     for position, found in enumerate(mentions):
-        found.sort(key=itemgetter(1))  # a chapter's mentions never overlap: by block and start
-        present = tuple(dict.fromkeys(number for number, _ in found))
-        together: dict[int, list[int]] = {}
-        for character in present:
-            where = appearances[character]
-            at = bisect_left(where, position)
-            for other in (
-                *where[max(0, at - SHARED_LIMIT) : at],
-                *where[at + 1 : at + 1 + SHARED_LIMIT],
-            ):
-                together.setdefault(other, []).append(character)
-        ranked = sorted(
-            together.items(), key=lambda item: (-len(item[1]), abs(item[0] - position), item[0])
-        )[:SHARED_LIMIT]
-        links.append(
-            ChapterLinks(
-                previous=position - 1 if position > 0 else None,
-                next=position + 1 if position + 1 < len(chapters) else None,
-                characters=present,
-                shared=tuple(SharedChapter(other, tuple(chars)) for other, chars in sorted(ranked)),
-                mentions=tuple(found),
-            )
-        )
+        found.sort(key=_MENTION)  # a chapter's mentions never overlap: by block and start
+        present = tuple(dict.fromkeys(map(_CHARACTER, found)))
+        nearby = tuple(_nearby(appearances[character], position) for character in present)
+        here = tuple(found)
+        make = partial(_chapter_links, position, len(chapters), here, present, nearby)
+        inputs = (position, len(chapters), here, nearby)
+        links.append(make() if cache is None else cache.get(chapters[position].slug, inputs, make))
     return tuple(links)
+
+
+def _nearby(appearances: tuple[int, ...], position: int) -> tuple[int, ...]:
+    """The SHARED_LIMIT chapters on either side of `position` among the ascending
+    `appearances` of a character who appears there."""
+    at = bisect_left(appearances, position)
+    return appearances[max(0, at - SHARED_LIMIT) : at] + appearances[at + 1 : at + 1 + SHARED_LIMIT]
+
+
+def _chapter_links(
+    position: int,
+    count: int,
+    found: tuple[tuple[int, Mention], ...],
+    present: tuple[int, ...],
+    nearby: tuple[tuple[int, ...], ...],
+) -> ChapterLinks:
+    """The links of the chapter at `position` of `count` (see `link_chapters`)."""
+    together: dict[int, list[int]] = {}
+    for character, others in zip(present, nearby, strict=True):
+        for other in others:
+            together.setdefault(other, []).append(character)
+    ranked = sorted(
+        together.items(), key=lambda item: (-len(item[1]), abs(item[0] - position), item[0])
+    )[:SHARED_LIMIT]
+    return ChapterLinks(
+        previous=position - 1 if position > 0 else None,
+        next=position + 1 if position + 1 < count else None,
+        characters=present,
+        shared=tuple(SharedChapter(other, tuple(chars)) for other, chars in sorted(ranked)),
+        mentions=found,
+    )
 
 
 def quote(text: str, start: int, end: int, limit: int = QUOTE_LIMIT) -> tuple[str, str, str]:
@@ -126,67 +147,89 @@ def scene_breaks(chapter: Chapter) -> list[int]:
     return [b for b, block in enumerate(chapter.blocks) if isinstance(block, SceneBreak)]
 
 
+class InChapter(NamedTuple):
+    """What one character's mentions in one chapter add to their links: it depends on that
+    chapter's text and those mentions alone, so `serve` keeps it while they are as before."""
+
+    offsets: tuple[float, ...]  # how many words into the chapter each mention falls
+    scenes: tuple[int, ...]  # the chapter's scenes (0 before its first break) they are in
+    quotes: tuple[Quote, ...]  # the first mentions that say more than the name, quoted
+
+
+def in_chapter(
+    chapter: Chapter, layout: tuple[list[int], list[int]], here: tuple[Mention, ...]
+) -> InChapter:
+    """One character's part in one `chapter`, from their mentions in it (`here`); `layout` is
+    the chapter's `words_before` blocks and `scene_breaks`, made once for all its characters."""
+    blocks, block_words = chapter.blocks, chapter.block_words
+    before, breaks = layout
+    telling = (m for m in here if _says_more(blocks[m.block].plain, m))
+    return InChapter(
+        offsets=tuple(
+            before[b] + block_words[b] * start / max(1, len(blocks[b].plain))
+            for _, b, start, _, _ in here
+        ),
+        scenes=tuple(sorted({bisect_right(breaks, m.block) for m in here})),
+        quotes=tuple(
+            Quote(m, *quote(blocks[m.block].plain, m.start, m.end))
+            for m in islice(telling, QUOTED_PER_CHAPTER)
+        ),
+    )
+
+
+def layout(chapter: Chapter) -> tuple[list[int], list[int]]:
+    """The words before each block of `chapter`, and its scene breaks (see `in_chapter`)."""
+    return list(accumulate(chapter.block_words, initial=0)), scene_breaks(chapter)
+
+
 def link_characters(
     chapters: tuple[Chapter, ...],
     index: CharacterIndex,
-    cache: Memo[tuple[Quote, ...]] | None = None,
+    cache: Memo[InChapter] | None = None,
 ) -> tuple[CharacterLinks, ...]:
-    """Quotes, scene companions and anthology positions for every character, in one pass.
-
-    A character's quotes from one chapter depend on that chapter's text and their first
-    mentions in it alone; with a `cache` (kept by `serve`), they are not made again while
-    those are as before."""
+    """Quotes, scene companions and anthology positions for every character, in one pass over
+    each character's chapters (see `in_chapter`; with a `cache`, kept by `serve`, a chapter
+    whose text and mentions are as before is not looked at again)."""
     total_words = sum(c.words for c in chapters) or 1
-    # The words before each block in the book, for `positions`, as running sums made in C; a
-    # block's own words and length are looked up only where a mention needs them.
-    before: list[list[int]] = []
-    running = 0
-    for chapter in chapters:
-        before.append(list(accumulate(chapter.block_words, initial=running)))
-        running = before[-1][-1]
-    breaks = [scene_breaks(chapter) for chapter in chapters]
+    starts = list(accumulate((c.words for c in chapters), initial=0))  # words before each
 
-    # One pass over each character's mentions, a chapter at a time: where each falls, the
-    # scenes (chapter, scene) they are present in, and their first mentions quoted.
-    present: dict[tuple[int, int], set[int]] = {}
+    layouts: dict[int, tuple[list[int], list[int]]] = {}  # made once per chapter, when needed
+
+    def part_of(c: int, here: tuple[Mention, ...]) -> InChapter:
+        if c not in layouts:
+            layouts[c] = layout(chapters[c])
+        return in_chapter(chapters[c], layouts[c], here)
+
+    present: dict[tuple[int, int], list[int]] = {}  # (chapter, scene) -> who is in it
     positions: list[tuple[float, ...]] = []
     quoted: list[tuple[Quote, ...]] = []
     for number, character in enumerate(index.characters):
         found: list[float] = []
         quotes: list[Quote] = []
-        for c, in_chapter in groupby(character.mentions, _CHAPTER):  # in reading order
-            here = tuple(in_chapter)
-            blocks, block_words, words_before = (
-                chapters[c].blocks,
-                chapters[c].block_words,
-                before[c],
+        for c, mentions in groupby(character.mentions, _CHAPTER):  # in reading order
+            here = tuple(mentions)
+            make = partial(part_of, c, here)
+            part = (
+                make()
+                if cache is None
+                else cache.get((character.slug, c), (here, chapters[c].blocks), make)
             )
-            for scene in {bisect_right(breaks[c], mention.block) for mention in here}:
-                present.setdefault((c, scene), set()).add(number)
+            for scene in part.scenes:
+                present.setdefault((c, scene), []).append(number)
             # How far into the anthology each mention falls, 0 to 1, measured in words.
-            found += [
-                min(
-                    1.0,
-                    (words_before[b] + block_words[b] * start / max(1, len(blocks[b].plain)))
-                    / total_words,
-                )
-                for _, b, start, _, _ in here
-            ]
-            telling = (m for m in here if _says_more(blocks[m.block].plain, m))
-            first = tuple(islice(telling, QUOTED_PER_CHAPTER))
-            make = partial(_quotes, blocks, first)
-            slot = (character.slug, c)
-            quotes += make() if cache is None else cache.get(slot, (first, blocks), make)
+            start = starts[c]
+            found += [min(1.0, (start + offset) / total_words) for offset in part.offsets]
+            quotes += part.quotes
         positions.append(tuple(found))
         quoted.append(tuple(quotes))
     shared: list[Counter[int]] = [Counter() for _ in index.characters]
     for cast in present.values():
         for one in cast:
-            shared[one].update(other for other in cast if other != one)
-
+            shared[one].update(cast)  # counts `one` too: taken out below
     links = []
-    for number in range(len(index.characters)):
-        companions = sorted(shared[number].items(), key=lambda item: (-item[1], item[0]))
+    for number, together in enumerate(shared):
+        together.pop(number, None)
+        companions = sorted(together.items(), key=lambda item: (-item[1], item[0]))
         links.append(
             CharacterLinks(
                 quotes=quoted[number],
@@ -197,14 +240,19 @@ def link_characters(
     return tuple(links)
 
 
+_LETTER = re.compile(r"[^\W\d_]")  # a letter, or a non-decimal number sign ("\u00bd")
+
+
+def _has_letter(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` has a letter in it (`str.isalpha`), found in C."""
+    while (found := _LETTER.search(text, start, end)) is not None:
+        if found[0].isalpha():
+            return True
+        start = found.end()
+    return False
+
+
 def _says_more(text: str, mention: Mention) -> bool:
     """Whether the paragraph of `mention` says more than the name: one that is only "Celine."
     quotes nothing, and its mention is listed by number instead."""
-    return any(c.isalpha() for c in text[: mention.start]) or any(
-        c.isalpha() for c in text[mention.end :]
-    )
-
-
-def _quotes(blocks: tuple[Block, ...], mentions: tuple[Mention, ...]) -> tuple[Quote, ...]:
-    """The sentence around each of `mentions`, in a chapter of `blocks`."""
-    return tuple(Quote(m, *quote(blocks[m.block].plain, m.start, m.end)) for m in mentions)
+    return _has_letter(text, 0, mention.start) or _has_letter(text, mention.end, len(text))

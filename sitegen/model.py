@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -211,7 +212,7 @@ class Character:
 
     @cached_property
     def chapter_indexes(self) -> tuple[int, ...]:
-        return tuple(dict.fromkeys(m.chapter for m in self.mentions))
+        return tuple(dict.fromkeys(map(itemgetter(0), self.mentions)))  # each chapter once
 
 
 @dataclass(frozen=True)

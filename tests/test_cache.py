@@ -114,3 +114,48 @@ def test_a_name_decided_by_another_chapter_changes_the_mentions_of_an_unchanged_
         assert len(wren) == (number == 1)
         if wren:
             assert {m[0] for m in wren[0].mentions} == {0, 1}  # both chapters
+
+
+def test_an_edit_relinks_the_unchanged_chapters_and_characters_it_concerns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Giving Mara a scene with Wren in the last chapter changes what unchanged chapters link
+    to ("also appearing") and whom Wren shares scenes with; naming an alias in the config
+    gives Wren a new mention in an unchanged chapter. A rebuild that kept any of them as they
+    were would show stale links: each rebuild must equal a cold build."""
+    from sitegen.build import build, load
+    from sitegen.config import load_config
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("At the gate Mara sang to Tomas.\n", "utf-8")
+    river = "Tomas slept.\n---\nAt dawn Wren crossed the river, and the heron swam.\n"
+    (seeds / "b.txt").write_text(river, "utf-8")
+    last = seeds / "c.txt"
+    stories = (
+        "At dusk Wren walked home in the rain.\n",
+        "At dusk Wren walked home in the rain, and Mara walked with her.\n",
+        "At dusk Wren walked home.\n---\nBut Mara stayed behind.\n",
+        "At dusk Wren walked home.\n---\nBut Mara stayed behind.\n",  # and the config changes
+    )
+    cache = BuildCache()
+    for number, story in enumerate(stories):
+        last.write_text(story, "utf-8")
+        os.utime(last, ns=(number * 10**9, number * 10**9))
+        if number == 3:
+            alias = '[[characters.add]]\nname = "Wren"\naliases = ["the heron"]\n'
+            (tmp_path / "anthology.toml").write_text(alias, "utf-8")
+        config = load_config(root=tmp_path)
+        rebuilt = build(config, epub=False, cache=cache).anthology
+        cold, _ = load(config)
+        assert rebuilt.links == cold.links
+        assert rebuilt.character_links == cold.character_links
+        names = [c.name for c in rebuilt.characters.characters]
+        wren, mara = names.index("Wren"), names.index("Mara")
+        companions = {c.character for c in rebuilt.character_links[wren].companions}
+        assert (mara in companions) == (number == 1)
+        shared = {s.chapter for s in rebuilt.links[0].shared}  # Mara's first chapter
+        assert (2 in shared) == (number > 0)
+        by_the_river = [m for m in rebuilt.characters.characters[wren].mentions if m.chapter == 1]
+        assert len(by_the_river) == 1 + (number == 3)
