@@ -14,7 +14,8 @@ changes) can cost several times what the disk itself does. Each build runs as
 time and peak memory are measured from outside the process, the per-stage split is what the
 build itself prints. Compiled templates and the generated cover come from sitegen's disk
 cache (~/.cache/sitegen) after the first run, as they do for a writer; `--no-cache` measures
-without it.
+without it. Before each build, the yardstick the targets were set with runs too (see
+YARDSTICK), so that figures taken in a slow minute can be told from slow code.
 """
 
 from __future__ import annotations
@@ -152,19 +153,47 @@ def cold_build(folder: Path, extra: list[str]) -> Run:
     return Run(seconds, usage.ru_maxrss / 1024, sampler.peak_mb, stages, peaks)
 
 
-REFERENCE = "total = 0\nfor n in range(4_000_000):\n    total += n % 7\n"
-"""A fixed pure-Python workload: how long it takes tells how fast the machine is right now.
-On a shared virtual machine that varies by a third from minute to minute, so builds measured
-at different times compare only beside their references."""
+YARDSTICK = """\
+import sys
+from pathlib import Path
+
+from jinja2 import Environment
+from markdown_it import MarkdownIt
+
+source, out = Path(sys.argv[1]), Path(sys.argv[2])
+markdown = MarkdownIt()
+page = Environment(autoescape=True).from_string(
+    "<!doctype html><html lang=en><meta charset=utf-8><title>{{ title }}</title>"
+    "<main>{{ body | safe }}</main></html>"
+)
+for manuscript in sorted(source.glob("*.txt")):
+    body = markdown.render(manuscript.read_text("utf-8-sig"))
+    (out / manuscript.stem).mkdir()
+    (out / manuscript.stem / "index.html").write_text(page.render(title=manuscript.stem, body=body))
+"""
+"""The yardstick the speed targets come with: a bare markdown-it-py + Jinja loop, in one
+process, over the 1,000-chapter corpus. Where the targets were set it took YARDSTICK_THERE
+seconds. This machine is a shared virtual one whose speed varies by half from one minute to
+the next, so the yardstick is run as a whole process just before every build, and each build
+is also given as what it would take there (its time, times YARDSTICK_THERE over the median
+yardstick)."""
+YARDSTICK_THERE = 1.8
+YARDSTICK_CHAPTERS = 1000
 
 
-def reference_seconds() -> float:
-    """The fastest of three runs of REFERENCE, each in a fresh process, timed from inside."""
-    timed = f"import time\nstart = time.perf_counter()\n{REFERENCE}"
-    code = timed + "print(time.perf_counter() - start)"
-    command = [sys.executable, "-c", code]
-    runs = [subprocess.run(command, capture_output=True, text=True, check=True) for _ in range(3)]
-    return min(float(run.stdout) for run in runs)
+def yardstick_seconds(where: Path) -> float:
+    """One run of YARDSTICK over the 1,000-chapter corpus, as a whole process: wall time."""
+    corpus = make_corpus(YARDSTICK_CHAPTERS) / "seeds"
+    out = Path(tempfile.mkdtemp(prefix="sitegen-bench-yardstick-", dir=where))
+    os.sync()
+    time.sleep(1)  # as before a build (see `cold_build`)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", YARDSTICK, str(corpus), str(out)], env=BUILD_ENV, check=True
+    )
+    seconds = time.perf_counter() - started
+    shutil.rmtree(out, ignore_errors=True)
+    return seconds
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -195,33 +224,38 @@ def main() -> None:
         BUILD_ENV["SITEGEN_CACHE"] = tempfile.mkdtemp(prefix="sitegen-bench-cache-")
     results: dict[int, Run] = {}
     spreads: dict[int, tuple[float, float]] = {}
-    reference_before = reference_seconds()
+    yardsticks: list[float] = []
     for size in args.sizes:
         folder = placed(make_corpus(size), args.where)
-        runs = [cold_build(folder, extra) for _ in range(args.runs)]
+        runs = []
+        for _ in range(args.runs):
+            yardsticks.append(yardstick_seconds(args.where))
+            runs.append(cold_build(folder, extra))
         results[size] = median_run(runs)
         spreads[size] = (min(r.seconds for r in runs), max(r.seconds for r in runs))
         shutil.rmtree(folder, ignore_errors=True)
-    reference_after = reference_seconds()
+    yardstick = statistics.median(yardsticks)
+    there = YARDSTICK_THERE / yardstick
     print(
         f"cold builds, whole process, median of {args.runs} (memory: max over runs; peak MB is"
         " the main process's, all MB its processes' together)"
     )
     print(
-        f"machine speed: the reference workload took {reference_before:.3f} s before the builds"
-        f" and {reference_after:.3f} s after (lower is faster)"
+        f"yardstick (a bare markdown-it-py + Jinja loop over {YARDSTICK_CHAPTERS:,} chapters):"
+        f" median {yardstick:.2f} s here ({min(yardsticks):.2f}-{max(yardsticks):.2f}), against"
+        f" {YARDSTICK_THERE} s where the targets were set; 'there' is wall s x{there:.2f}"
     )
     print(
-        f"{'chapters':>8} {'wall s':>8} {'(min-max)':>11} {'peak MB':>8} {'all MB':>8}"
-        "   stages (ms, share of in-process time)"
+        f"{'chapters':>8} {'wall s':>8} {'(min-max)':>11} {'there s':>8} {'peak MB':>8}"
+        f" {'all MB':>8}   stages (ms, share of in-process time)"
     )
     for size, run in results.items():
         total = sum(run.stages.values()) or 1.0
         split = ", ".join(f"{s} {ms:.0f} ({ms / total:.0%})" for s, ms in run.stages.items())
         low, high = spreads[size]
         print(
-            f"{size:>8} {run.seconds:>8.2f} {f'({low:.2f}-{high:.2f})':>11} {run.peak_mb:>8.1f}"
-            f" {run.tree_mb:>8.1f}   {split}"
+            f"{size:>8} {run.seconds:>8.2f} {f'({low:.2f}-{high:.2f})':>11}"
+            f" {run.seconds * there:>8.2f} {run.peak_mb:>8.1f} {run.tree_mb:>8.1f}   {split}"
         )
     sizes = sorted(results)
     for small, large in itertools.pairwise(sizes):

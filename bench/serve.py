@@ -16,7 +16,9 @@ it waits for the server to remove the replaced site, as a writer's pause between
 (on this machine's disk that takes seconds at 1,000 chapters). The same edits are
 also built in this process with the cache, to show where the time goes, stage by stage. The
 reference is a cold `sitegen build --no-epub` in a fresh process, as bench/run.py measures it.
-Idle CPU is the server's user+system time (from /proc/PID/stat) over a quiet period.
+Idle CPU is the server's user+system time (from /proc/PID/stat) over a quiet period. Before
+each edit, bench/run.py's yardstick runs, to say what the times would be on the machine the
+targets were set on.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from run import cold_build, make_corpus
+from run import YARDSTICK_THERE, cold_build, make_corpus, yardstick_seconds
 from tornado.websocket import websocket_connect
 
 from sitegen.build import build
@@ -58,6 +60,7 @@ class Result:
     stages: dict[str, float]  # median ms per stage of the same edits, built in this process
     cold: float  # seconds, a cold full build in a fresh process
     idle_cpu: float  # share of one core while idle
+    yardsticks: list[float]  # seconds, bench/run.py's yardstick, run before each edit
 
 
 def free_port() -> int:
@@ -107,7 +110,9 @@ def edit(manuscript: Path, number: int) -> None:
     manuscript.write_text("\n".join(lines) + "\n", "utf-8")
 
 
-async def reloads(port: int, manuscript: Path, lines: list[str], edits: int) -> list[float]:
+async def reloads(
+    port: int, manuscript: Path, lines: list[str], edits: int, yardsticks: list[float]
+) -> list[float]:
     socket_ = await websocket_connect(f"ws://127.0.0.1:{port}/livereload")
     await socket_.write_message(json.dumps(HELLO))
     await socket_.read_message()
@@ -116,6 +121,8 @@ async def reloads(port: int, manuscript: Path, lines: list[str], edits: int) -> 
     await asyncio.sleep(0.5)  # the server adds the client to its waiters on `info`
     timings = []
     for number in range(1, edits + 1):
+        away = Path(tempfile.gettempdir())  # not in the served folder, which is watched
+        yardsticks.append(await asyncio.to_thread(yardstick_seconds, away))
         seen = len(lines)
         started = time.perf_counter()
         edit(manuscript, number)
@@ -176,14 +183,15 @@ def measure(chapters: int, edits: int, idle: float) -> Result:
             before, started = cpu_seconds(process.pid), time.perf_counter()
             time.sleep(idle)
             idle_cpu = (cpu_seconds(process.pid) - before) / (time.perf_counter() - started)
-            timings = asyncio.run(reloads(port, manuscript, lines, edits))
+            yardsticks: list[float] = []
+            timings = asyncio.run(reloads(port, manuscript, lines, edits, yardsticks))
             rebuilds = [
                 float(m.group(1))
                 for line in lines
                 if (m := re.match(r"^Rebuilt in ([\d.]+) s", line))
             ]
         stages = stages_in_process(folder, manuscript, edits)
-    return Result(chapters, timings, rebuilds, stages, cold, idle_cpu)
+    return Result(chapters, timings, rebuilds, stages, cold, idle_cpu, yardsticks)
 
 
 def main() -> None:
@@ -196,14 +204,21 @@ def main() -> None:
     print(f"sitegen serve, one-chapter edits, median of {args.edits} (min-max)")
     print(
         f"{'chapters':>8} {'save->reload s':>18} {'rebuild s':>10} {'cold build s':>13} "
-        f"{'idle CPU':>9}"
+        f"{'idle CPU':>9} {'yardstick s':>12} {'there s':>8}"
     )
     for r in results:
-        spread = f"{statistics.median(r.reloads):.2f} ({min(r.reloads):.2f}-{max(r.reloads):.2f})"
+        reload = statistics.median(r.reloads)
+        spread = f"{reload:.2f} ({min(r.reloads):.2f}-{max(r.reloads):.2f})"
+        yardstick = statistics.median(r.yardsticks)
         print(
             f"{r.chapters:>8} {spread:>18} {statistics.median(r.rebuilds):>10.2f} "
-            f"{r.cold:>13.2f} {r.idle_cpu:>8.2%}"
+            f"{r.cold:>13.2f} {r.idle_cpu:>8.2%} {yardstick:>12.2f}"
+            f" {reload * YARDSTICK_THERE / yardstick:>8.2f}"
         )
+    print(
+        "yardstick: bench/run.py's, run before each edit; 'there' is save->reload as it would"
+        f" be where the yardstick takes {YARDSTICK_THERE} s"
+    )
     for r in results:
         split = ", ".join(f"{stage} {ms:.0f}" for stage, ms in r.stages.items())
         print(f"{r.chapters} chapters, incremental build in process (median ms): {split}")
