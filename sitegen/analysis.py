@@ -79,8 +79,8 @@ def analyse(
 ) -> tuple[Anthology, list[Diagnostic]]:
     """The anthology as one value: the `gathered` chapters, their characters and links."""
     chapters = gathered.chapters
-    mentions = cache.mentions if cache else None
-    index, found = characters.detect(chapters, config.characters, gathered.scans, mentions)
+    memos = cache.detection if cache else None
+    index, found = characters.detect(chapters, config.characters, gathered.scans, memos)
     meta = meta_from(config, chapters, gathered.modified)
     found += _uncredited(config, meta)
     anthology = Anthology(

@@ -97,7 +97,9 @@ class BuildCache:
     book_chapters: Memo[bytes] = field(default_factory=Memo)  # the EPUB's chapter XHTML
     texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
     scans: Memo[characters.Scan] = field(default_factory=Memo)  # each chapter's candidate names
-    mentions: Memo[tuple[characters.Occurrence, ...]] = field(default_factory=Memo)  # by chapter
+    detection: characters.Memos = field(
+        default_factory=lambda: characters.Memos(Memo(), Memo(), Memo(), Memo(), Memo())
+    )  # who is a person; each chapter's mentions of people, and what is made of them
     in_chapters: Memo[InChapter] = field(default_factory=Memo)  # by character and chapter
     chapter_links: Memo[ChapterLinks] = field(default_factory=Memo)  # by chapter
     written: Written | None = None
@@ -194,14 +196,8 @@ class BuildCache:
     def _memos(self) -> tuple[Memo[Any], ...]:
         return (
             *(self.files, self.sources, self.manuscripts, self.chapters, self.scans),
-            *(
-                self.mentions,
-                self.in_chapters,
-                self.chapter_links,
-                self.texts,
-                self.pages,
-                self.book_chapters,
-            ),
+            *(*self.detection, self.in_chapters, self.chapter_links),
+            *(self.texts, self.pages, self.book_chapters),
         )
 
     def _settled(self, config: Config) -> Config:

@@ -34,6 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -653,6 +654,8 @@ def _candidate(
 _FORM = attrgetter("form")
 _PLAIN = attrgetter("plain")
 _PLACE = itemgetter(slice(0, 4))  # an occurrence's (chapter, block, start, end)
+_CHAPTER = itemgetter(0)  # of an occurrence, or of a place
+_NAME = itemgetter(0)  # of a scan's votes
 
 
 def _decide(scans: Sequence[Scan]) -> dict[str, str]:
@@ -710,20 +713,20 @@ def _mentions(
     decided: Mapping[str, str],
     chapters: tuple[Chapter, ...],
     cache: Memo[tuple[Occurrence, ...]] | None,
-) -> list[Occurrence]:
-    """The occurrences of people's names that really name them, in reading order.
+) -> list[tuple[Occurrence, ...]]:
+    """Each chapter's occurrences of people's names that really name them, in reading order.
 
     Each chapter's depend on its text, its scan and what was decided of its own names; with a
     `cache` (kept by `serve`), a chapter whose three are as before is not looked at again.
     """
-    found: list[Occurrence] = []
+    found: list[tuple[Occurrence, ...]] = []
     for scan, chapter in zip(scans, chapters, strict=True):
         make = partial(_chapter_mentions, scan.seen, decided, chapter)
         if cache is None:
-            found += make()
+            found.append(make())
         else:
-            verdicts = tuple(decided.get(key) for key, *_ in scan.votes)
-            found += cache.get(chapter.slug, (scan, verdicts, chapter.blocks), make)
+            verdicts = tuple(map(decided.get, map(_NAME, scan.votes)))
+            found.append(cache.get(chapter.slug, (scan, verdicts, chapter.blocks), make))
     return found
 
 
@@ -776,10 +779,41 @@ class _Draft:
     curated: bool = False  # made or reshaped by the config: its mentions win any overlap
 
 
-def _identities(seen: list[Occurrence], chapters: tuple[Chapter, ...]) -> list[_Draft]:
+class Memos(NamedTuple):
+    """What `serve` keeps of detection from one build to the next, chapter by chapter (see
+    `detect`)."""
+
+    decided: Memo[dict[str, str]]  # one slot: which names are people's
+    mentions: Memo[tuple[Occurrence, ...]]  # by chapter
+    pronouns: Memo[tuple[tuple[str, str], ...]]  # by chapter
+    groups: Memo[dict[str, list[Occurrence]]]  # by chapter
+    marks: Memo[tuple[Mention, ...]]  # by character and chapter
+
+
+@dataclass(frozen=True)
+class _Kinship:
+    """What the whole anthology says of how names relate, for grouping each chapter's
+    occurrences into characters (see `_identities`)."""
+
+    longer: dict[str, list[str]]  # a name -> the fuller names it is part of
+    genders: dict[str, str]  # a name -> "m" or "f", as the pronouns used for it say
+    both: frozenset[str]  # names given titles of both genders ("Mr. and Mrs. Kent")
+    contested: frozenset[str]  # fuller names that share a part with another ("Holm")
+
+    def gender(self, key: str) -> str:
+        return self.genders.get(key, "")
+
+
+def _identities(
+    seen: list[tuple[Occurrence, ...]], chapters: tuple[Chapter, ...], memos: Memos | None
+) -> list[_Draft]:
     """Group occurrences into characters: full names absorb their short forms and titled forms,
-    unless a gendered title contradicts the pronouns used for the full name."""
-    keys = {s.key for s in seen}
+    unless a gendered title contradicts the pronouns used for the full name.
+
+    What relates the names is read from the whole anthology (`_Kinship`); each chapter's
+    occurrences are then grouped on their own, and with `memos` (kept by `serve`) a chapter
+    whose occurrences and kinship are as before is not grouped again."""
+    keys = {s.key for here in seen for s in here}
     longer: dict[str, list[str]] = defaultdict(list)
     for key in keys:
         words = key.split(" ")
@@ -790,31 +824,67 @@ def _identities(seen: list[Occurrence], chapters: tuple[Chapter, ...]) -> list[_
     for part, owners in longer.items():  # keep only the longest: "Ana" -> "Ana Maria Ruiz"
         longer[part] = sorted(o for o in owners if not any(o in longer.get(x, ()) for x in owners))
     genders: dict[str, set[str]] = defaultdict(set)  # of the titles each name is given
-    for s in seen:
-        if s.gender:
-            genders[s.key].add(s.gender)
+    for here in seen:
+        for s in here:
+            if s.gender:
+                genders[s.key].add(s.gender)
     titled = set(genders)
-    both = {key for key, given in genders.items() if given == {"m", "f"}}  # "Mr. and Mrs. Kent"
+    both = frozenset(key for key, given in genders.items() if given == {"m", "f"})
     asked = titled | {owner for key in titled for owner in longer.get(key, ())}
+    # Pronouns are read only for the few names a gendered title is given to, or that own one.
+    owner_of = {key: owners[0] for key, owners in longer.items() if len(owners) == 1}
+    ask = frozenset(key for key in keys if key in asked or owner_of.get(key) in asked)
     votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for s in seen:  # pronouns are read only for the few names a gendered title is given to
-        owners = longer.get(s.key, ())
-        owner = owners[0] if len(owners) == 1 else None
-        if not s.title and (s.key in asked or owner in asked):
-            pronoun = _gender(chapters[s.chapter].blocks[s.block].plain, s.end)
-            votes[s.key][pronoun] += 1
-            if owner is not None:
-                votes[owner][pronoun] += 1
-
-    def gender(key: str) -> str:
-        m, f = votes[key]["m"], votes[key]["f"]
-        return "m" if m > f else "f" if f > m else ""
-
+    for here, chapter in zip(seen, chapters, strict=True):
+        make = partial(_pronouns, here, chapter, ask)
+        said = make() if memos is None else memos.pronouns.get(chapter.slug, (here, ask), make)
+        for key, pronoun in said:
+            votes[key][pronoun] += 1
+            if key in owner_of:
+                votes[owner_of[key]][pronoun] += 1
+    kinship = _Kinship(
+        longer=dict(longer),
+        genders={
+            key: "m" if m > f else "f"
+            for key, counted in votes.items()
+            if (m := counted["m"]) != (f := counted["f"])
+        },
+        both=both,
+        contested=frozenset(o for owners in longer.values() if len(owners) > 1 for o in owners),
+    )
     groups: dict[str, list[Occurrence]] = defaultdict(list)
-    recent: dict[tuple[int, str], int] = {}  # (chapter, full name) -> last position seen
-    contested = {owner for owners in longer.values() if len(owners) > 1 for owner in owners}
-    present = {(s.chapter, s.key) for s in seen if s.key in contested}
-    for position, s in enumerate(seen):
+    for here, chapter in zip(seen, chapters, strict=True):
+        make = partial(_group, here, kinship)
+        grouped = make() if memos is None else memos.groups.get(chapter.slug, (here, kinship), make)
+        for identity, group in grouped.items():
+            groups[identity] += group
+    return [_draft(identity, group) for identity, group in groups.items()]
+
+
+def _pronouns(
+    here: tuple[Occurrence, ...], chapter: Chapter, ask: frozenset[str]
+) -> tuple[tuple[str, str], ...]:
+    """The pronoun that follows each untitled occurrence in `chapter` of a name in `ask`."""
+    return tuple(
+        (s.key, _gender(chapter.blocks[s.block].plain, s.end))
+        for s in here
+        if not s.title and s.key in ask
+    )
+
+
+def _group(here: tuple[Occurrence, ...], kinship: _Kinship) -> dict[str, list[Occurrence]]:
+    """One chapter's occurrences, by the name of the character each is of (see `_identities`):
+    "Holm" of two Holms is the one named last, or at all, in the chapter."""
+    longer, gender, both, contested = (
+        kinship.longer,
+        kinship.gender,
+        kinship.both,
+        kinship.contested,
+    )
+    groups: dict[str, list[Occurrence]] = defaultdict(list)
+    recent: dict[str, int] = {}  # full name -> last position seen in the chapter
+    present = {s.key for s in here if s.key in contested}
+    for position, s in enumerate(here):
         owners = longer.get(s.key, [])
         if s.gender:
             fitting = [o for o in owners if gender(o) in ("", s.gender)]
@@ -826,16 +896,13 @@ def _identities(seen: list[Occurrence], chapters: tuple[Chapter, ...]) -> list[_
                 groups[s.form].append(s)  # "Mrs. Kent" beside a male "Leo Kent"
                 continue
             owners = fitting
-        if len(owners) > 1:  # "Holm" of two Holms: the one named last, or at all, here
-            owners = sorted(
-                owners,
-                key=lambda o: (-recent.get((s.chapter, o), -1), (s.chapter, o) not in present),
-            )
+        if len(owners) > 1:
+            owners = sorted(owners, key=lambda o: (-recent.get(o, -1), o not in present))
         identity = owners[0] if owners else s.key
         if identity in contested:
-            recent[s.chapter, identity] = position
+            recent[identity] = position
         groups[identity].append(s)
-    return [_draft(identity, group) for identity, group in groups.items()]
+    return groups
 
 
 def _draft(identity: str, group: list[Occurrence]) -> _Draft:
@@ -941,21 +1008,26 @@ class _Curator:
             indexes |= hits
         return indexes
 
-    def ignore(self, seen: list[Occurrence]) -> list[Occurrence]:
-        """Drop the occurrences of every ignored name, before names are grouped."""
+    def ignore(self, seen: list[tuple[Occurrence, ...]]) -> list[tuple[Occurrence, ...]]:
+        """Drop the occurrences of every ignored name from each chapter's, before names are
+        grouped. A chapter that loses none keeps its very tuple (`serve` compares them)."""
         if not self.config.ignore:
             return seen
         ignored = {_fold(name): name for name in self.config.ignore}
-        used = {_fold(s.form) for s in seen} | {_fold(s.key) for s in seen}
-        for folded, name in ignored.items():
-            if folded not in used:
+        names = {name for here in seen for s in here for name in (s.form, s.key)}
+        folded = {name: _fold(name) for name in names}
+        used = set(folded.values())
+        for fold, name in ignored.items():
+            if fold not in used:
                 self.warn(
                     "W030",
                     ("ignore", name),
                     f"`{name}` in characters.ignore matches no detected name",
                     "check the spelling, or remove it",
                 )
-        return [s for s in seen if _fold(s.form) not in ignored and _fold(s.key) not in ignored]
+        dropped = {name for name, fold in folded.items() if fold in ignored}
+        kept = [tuple(s for s in here if not {s.form, s.key} & dropped) for here in seen]
+        return [new if len(new) < len(old) else old for new, old in zip(kept, seen, strict=True)]
 
     def add(self) -> None:
         for at, entry in enumerate(self.config.add):
@@ -1129,8 +1201,10 @@ def _claim(drafts: list[_Draft]) -> list[tuple[tuple[int, int, int, int], ...]]:
     return result
 
 
-def _index(drafts: list[_Draft]) -> CharacterIndex:
-    """Sorted characters with unique slugs and, per chapter, numbered mention anchors."""
+def _index(drafts: list[_Draft], memo: Memo[tuple[Mention, ...]] | None) -> CharacterIndex:
+    """Sorted characters with unique slugs and, per chapter, numbered mention anchors; with a
+    `memo` (kept by `serve`), a character's anchors in a chapter where they are named in the
+    same places as before are not made again."""
 
     mentions = _claim(drafts)
     entries = sorted(
@@ -1151,35 +1225,48 @@ def _index(drafts: list[_Draft]) -> CharacterIndex:
             slug = f"{base}-{n}"
         slugs.add(slug)
         marks: list[Mention] = []
-        current, number = -1, 0
-        for c, b, start, end in found:  # in reading order: chapter by chapter
-            number = number + 1 if c == current else 1  # mentions so far in this chapter
-            current = c
-            marks.append(Mention(c, b, start, end, f"m-{slug}-{number}"))
+        for c, places in groupby(found, _CHAPTER):  # in reading order: chapter by chapter
+            here = tuple(places)
+            make = partial(_marks, slug, here)
+            marks += make() if memo is None else memo.get((slug, c), here, make)
         characters.append(
             Character(draft.name, slug, draft.aliases, shown_text(draft.description), tuple(marks))
         )
     return CharacterIndex(tuple(characters))
 
 
+def _marks(slug: str, places: tuple[tuple[int, int, int, int], ...]) -> tuple[Mention, ...]:
+    """A character's mentions in one chapter, at `places`, numbered from 1 in reading order."""
+    return tuple(
+        Mention(c, b, start, end, f"m-{slug}-{number}")
+        for number, (c, b, start, end) in enumerate(places, start=1)
+    )
+
+
 def detect(
     chapters: tuple[Chapter, ...],
     config: CharacterConfig,
     scans: Sequence[Scan] | None = None,
-    cache: Memo[tuple[Occurrence, ...]] | None = None,
+    memos: Memos | None = None,
 ) -> tuple[CharacterIndex, list[Diagnostic]]:
     """The anthology's characters, as detected and then curated by `config`. `scans` are the
-    chapters' `scan_chapter` results when the caller already has them; `cache` keeps each
-    chapter's mentions from one build to the next (see `_mentions`)."""
+    chapters' `scan_chapter` results when the caller already has them; `memos` keep what
+    each chapter adds from one build to the next (see `_mentions`, `_identities` and
+    `_index`)."""
     if scans is None:
         scans = [scan_chapter(c, chapter) for c, chapter in enumerate(chapters)]
     if len(scans) != len(chapters):
         raise ValueError(f"{len(scans)} scans for {len(chapters)} chapters")
     curator = _Curator(chapters, config)
-    seen = curator.ignore(_mentions(scans, _decide(scans), chapters, cache))
-    curator.drafts = _identities(seen, chapters)
+    if memos is None:
+        decided = _decide(scans)
+    else:  # the same while no chapter's own say on its names changed
+        votes = tuple((scan.people, scan.votes) for scan in scans)
+        decided = memos.decided.get(None, votes, partial(_decide, scans))
+    seen = curator.ignore(_mentions(scans, decided, chapters, memos.mentions if memos else None))
+    curator.drafts = _identities(seen, chapters, memos)
     curator.add()
     curator.merge()
     curator.split()
     curator.describe()
-    return _index(curator.drafts), curator.found
+    return _index(curator.drafts, memos.marks if memos else None), curator.found

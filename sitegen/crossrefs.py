@@ -12,7 +12,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from functools import partial
 from itertools import accumulate, groupby, islice, repeat
-from operator import itemgetter
+from operator import add, itemgetter, truediv
 from typing import TYPE_CHECKING, NamedTuple
 
 from .model import (
@@ -216,9 +216,10 @@ def link_characters(
             )
             for scene in part.scenes:
                 present.setdefault((c, scene), []).append(number)
-            # How far into the anthology each mention falls, 0 to 1, measured in words.
-            start = starts[c]
-            found += [min(1.0, (start + offset) / total_words) for offset in part.offsets]
+            # How far into the anthology each mention falls, 0 to 1, measured in words:
+            # min(1, (start + offset) / total_words) for each, computed in C.
+            words = map(add, repeat(starts[c]), part.offsets)
+            found += map(min, repeat(1.0), map(truediv, words, repeat(total_words)))
             quotes += part.quotes
         positions.append(tuple(found))
         quoted.append(tuple(quotes))

@@ -159,3 +159,44 @@ def test_an_edit_relinks_the_unchanged_chapters_and_characters_it_concerns(
         assert (2 in shared) == (number > 0)
         by_the_river = [m for m in rebuilt.characters.characters[wren].mentions if m.chapter == 1]
         assert len(by_the_river) == 1 + (number == 3)
+
+
+def test_an_edit_regroups_the_names_in_unchanged_chapters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whose "Ana" and whose "Kent" an unchanged chapter names depends on the others: once
+    the last chapter says "Ana Ruiz", the first chapter's Ana is her; a "Mrs. Kent" there
+    is not the "he" of the second chapter's Kent. Each rebuild must group names as a cold
+    build does."""
+    from sitegen.build import build, load
+    from sitegen.config import load_config
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text(
+        "At noon Ana fed the goats. Then Ana said she was tired.\n", "utf-8"
+    )
+    (seeds / "b.txt").write_text(
+        "That spring Leo Kent sold the mill. Later Kent said he would stay.\n", "utf-8"
+    )
+    last = seeds / "c.txt"
+    stories = (
+        "At dusk the river rose.\n",
+        "At dusk Ana Ruiz watched the river rise.\n",
+        "At dusk Ana Ruiz watched the river rise with Mrs. Kent. Then Mrs. Kent said she was"
+        " cold.\n",
+    )
+    cache = BuildCache()
+    for number, story in enumerate(stories):
+        last.write_text(story, "utf-8")
+        os.utime(last, ns=(number * 10**9, number * 10**9))
+        config = load_config(root=tmp_path)
+        rebuilt = build(config, epub=False, cache=cache).anthology
+        cold, _ = load(config)
+        assert rebuilt.characters == cold.characters
+        assert rebuilt.links == cold.links
+        names = {c.name: c for c in rebuilt.characters.characters}
+        ana = names["Ana Ruiz" if number > 0 else "Ana"]
+        assert {m.chapter for m in ana.mentions} == ({0, 2} if number > 0 else {0})
+        assert ("Mrs. Kent" in names) == (number == 2)
