@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import characters
 from .config import ChapterEntry, Config
@@ -29,6 +29,9 @@ from .model import Chapter, ChapterLinks
 from .render.prose import ChapterText
 from .sources import Read, Source, read_file, read_source
 from .writer import Spare, WriteReport
+
+if TYPE_CHECKING:
+    from .gather import Prepared
 
 V = TypeVar("V")
 SETTLED_NS = 2_000_000_000
@@ -92,13 +95,14 @@ class BuildCache:
     files: Memo[Read] = field(default_factory=Memo)  # by path, while the file is unchanged
     sources: Memo[tuple[Source | None, tuple[Diagnostic, ...]]] = field(default_factory=Memo)
     manuscripts: Memo[Manuscript] = field(default_factory=Memo)
+    prepared: Memo[Prepared] = field(default_factory=Memo)  # a manuscript made into a chapter
     chapters: Memo[Chapter] = field(default_factory=Memo)
     pages: Memo[bytes] = field(default_factory=Memo)
     book_chapters: Memo[bytes] = field(default_factory=Memo)  # the EPUB's chapter XHTML
     texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
     scans: Memo[characters.Scan] = field(default_factory=Memo)  # each chapter's candidate names
     detection: characters.Memos = field(
-        default_factory=lambda: characters.Memos(Memo(), Memo(), Memo(), Memo(), Memo())
+        default_factory=lambda: characters.Memos(*(Memo() for _ in characters.Memos._fields))
     )  # who is a person; each chapter's mentions of people, and what is made of them
     in_chapters: Memo[InChapter] = field(default_factory=Memo)  # by character and chapter
     chapter_links: Memo[ChapterLinks] = field(default_factory=Memo)  # by chapter
@@ -146,7 +150,7 @@ class BuildCache:
         config: Config,
     ) -> Chapter:
         """`make(number, manuscript, entry, config)`, again only when one of them changed."""
-        inputs = (number, manuscript, entry, self._settled(config))
+        inputs = (number, manuscript, entry, self.settled(config))
         return self.chapters.get(
             manuscript.source.path, inputs, lambda: make(number, manuscript, entry, config)
         )
@@ -179,9 +183,12 @@ class BuildCache:
             else None
         )
         self.written = Written(out_dir, outputs)
-        parsed, pages = self.manuscripts, self.pages
+        prepared, pages = self.prepared, self.pages
         self.reuse = Reuse(
-            parsed.made, parsed.made + parsed.reused, pages.made, pages.made + pages.reused
+            self.manuscripts.made,
+            prepared.made + prepared.reused,
+            pages.made,
+            pages.made + pages.reused,
         )
         for memo in self._memos:
             memo.collect()
@@ -195,12 +202,12 @@ class BuildCache:
     @property
     def _memos(self) -> tuple[Memo[Any], ...]:
         return (
-            *(self.files, self.sources, self.manuscripts, self.chapters, self.scans),
+            *(self.files, self.sources, self.manuscripts, self.prepared, self.chapters, self.scans),
             *(*self.detection, self.in_chapters, self.chapter_links),
             *(self.texts, self.pages, self.book_chapters),
         )
 
-    def _settled(self, config: Config) -> Config:
+    def settled(self, config: Config) -> Config:
         """The config object the cache already holds when `config` equals it: comparing two
         configs costs as much as their chapter lists, so it is done once per build, and each
         chapter's inputs then compare by identity."""

@@ -34,7 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from itertools import groupby
+from itertools import chain, groupby
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -656,6 +656,7 @@ _PLAIN = attrgetter("plain")
 _PLACE = itemgetter(slice(0, 4))  # an occurrence's (chapter, block, start, end)
 _CHAPTER = itemgetter(0)  # of an occurrence, or of a place
 _NAME = itemgetter(0)  # of a scan's votes
+_KEY = attrgetter("key")
 
 
 def _decide(scans: Sequence[Scan]) -> dict[str, str]:
@@ -785,8 +786,9 @@ class Memos(NamedTuple):
 
     decided: Memo[dict[str, str]]  # one slot: which names are people's
     mentions: Memo[tuple[Occurrence, ...]]  # by chapter
+    names: Memo[tuple[frozenset[str], frozenset[tuple[str, str]]]]  # by chapter
     pronouns: Memo[tuple[tuple[str, str], ...]]  # by chapter
-    groups: Memo[dict[str, list[Occurrence]]]  # by chapter
+    groups: Memo[dict[str, _Piece]]  # by chapter
     marks: Memo[tuple[Mention, ...]]  # by character and chapter
 
 
@@ -813,7 +815,13 @@ def _identities(
     What relates the names is read from the whole anthology (`_Kinship`); each chapter's
     occurrences are then grouped on their own, and with `memos` (kept by `serve`) a chapter
     whose occurrences and kinship are as before is not grouped again."""
-    keys = {s.key for here in seen for s in here}
+    named = [
+        _names_in(here)
+        if memos is None
+        else memos.names.get(chapter.slug, here, partial(_names_in, here))
+        for here, chapter in zip(seen, chapters, strict=True)
+    ]
+    keys = set().union(*(keys for keys, _ in named))
     longer: dict[str, list[str]] = defaultdict(list)
     for key in keys:
         words = key.split(" ")
@@ -824,10 +832,8 @@ def _identities(
     for part, owners in longer.items():  # keep only the longest: "Ana" -> "Ana Maria Ruiz"
         longer[part] = sorted(o for o in owners if not any(o in longer.get(x, ()) for x in owners))
     genders: dict[str, set[str]] = defaultdict(set)  # of the titles each name is given
-    for here in seen:
-        for s in here:
-            if s.gender:
-                genders[s.key].add(s.gender)
+    for key, gender in set().union(*(titled for _, titled in named)):
+        genders[key].add(gender)
     titled = set(genders)
     both = frozenset(key for key, given in genders.items() if given == {"m", "f"})
     asked = titled | {owner for key in titled for owner in longer.get(key, ())}
@@ -852,13 +858,18 @@ def _identities(
         both=both,
         contested=frozenset(o for owners in longer.values() if len(owners) > 1 for o in owners),
     )
-    groups: dict[str, list[Occurrence]] = defaultdict(list)
+    groups: dict[str, list[_Piece]] = defaultdict(list)
     for here, chapter in zip(seen, chapters, strict=True):
         make = partial(_group, here, kinship)
         grouped = make() if memos is None else memos.groups.get(chapter.slug, (here, kinship), make)
-        for identity, group in grouped.items():
-            groups[identity] += group
-    return [_draft(identity, group) for identity, group in groups.items()]
+        for identity, piece in grouped.items():
+            groups[identity].append(piece)
+    return [_draft(identity, pieces) for identity, pieces in groups.items()]
+
+
+def _names_in(here: tuple[Occurrence, ...]) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """The names of one chapter's occurrences, and those a gendered title is given with it."""
+    return frozenset(map(_KEY, here)), frozenset((s.key, s.gender) for s in here if s.gender)
 
 
 def _pronouns(
@@ -872,7 +883,14 @@ def _pronouns(
     )
 
 
-def _group(here: tuple[Occurrence, ...], kinship: _Kinship) -> dict[str, list[Occurrence]]:
+class _Piece(NamedTuple):
+    """One character's occurrences in one chapter, as `_draft` needs them."""
+
+    places: tuple[tuple[int, int, int, int], ...]  # (chapter, block, start, end) of each
+    forms: Counter[str]  # how often each form is written, in the order first written
+
+
+def _group(here: tuple[Occurrence, ...], kinship: _Kinship) -> dict[str, _Piece]:
     """One chapter's occurrences, by the name of the character each is of (see `_identities`):
     "Holm" of two Holms is the one named last, or at all, in the chapter."""
     longer, gender, both, contested = (
@@ -902,20 +920,28 @@ def _group(here: tuple[Occurrence, ...], kinship: _Kinship) -> dict[str, list[Oc
         if identity in contested:
             recent[identity] = position
         groups[identity].append(s)
-    return groups
+    return {
+        identity: _Piece(tuple(map(_PLACE, group)), Counter(map(_FORM, group)))
+        for identity, group in groups.items()
+    }
 
 
-def _draft(identity: str, group: list[Occurrence]) -> _Draft:
+def _draft(identity: str, pieces: list[_Piece]) -> _Draft:
     """A full name is shown whole; a single name bare if it is ever written bare, else with the
     title it is always given ("Father Brennan")."""
-    forms = list(dict.fromkeys(map(_FORM, group)))
+    written = [piece.forms for piece in pieces]  # in reading order
+    forms = dict.fromkeys(chain.from_iterable(written))  # in the order first written
     name = identity
     if " " not in identity and identity not in forms:
-        name = Counter(map(_FORM, group)).most_common(1)[0][0]
+        counted: Counter[str] = Counter()
+        for chapter_forms in written:
+            for form, times in chapter_forms.items():
+                counted[form] += times
+        name = counted.most_common(1)[0][0]  # a tie goes to the form written first
     return _Draft(
         name=name,
         aliases=tuple(f for f in forms if f != name),
-        mentions=tuple(map(_PLACE, group)),
+        mentions=tuple(chain.from_iterable(piece.places for piece in pieces)),
     )
 
 

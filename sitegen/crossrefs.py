@@ -11,7 +11,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from functools import partial
-from itertools import accumulate, groupby, islice, repeat
+from itertools import accumulate, chain, groupby, islice, product, repeat
 from operator import add, itemgetter, truediv
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -54,21 +54,25 @@ def link_chapters(
     With a `cache` (kept by `serve`), a chapter whose mentions and nearby appearances are as
     before is not linked again.
     """
-    mentions: list[list[tuple[int, Mention]]] = [[] for _ in chapters]
+    # Each chapter's cast: who is named in it, and where, in the order they are first named.
+    casts: list[list[tuple[int, tuple[Mention, ...]]]] = [[] for _ in chapters]
     for number, character in enumerate(index.characters):
         for c, in_chapter in groupby(character.mentions, _CHAPTER):
-            mentions[c] += zip(repeat(number), in_chapter)
+            casts[c].append((number, tuple(in_chapter)))
     appearances = [c.chapter_indexes for c in index.characters]  # ascending chapter indexes
     links: list[ChapterLinks] = []
-    for position, found in enumerate(mentions):
-        found.sort(key=_MENTION)  # a chapter's mentions never overlap: by block and start
-        present = tuple(dict.fromkeys(map(_CHARACTER, found)))
-        nearby = tuple(_nearby(appearances[character], position) for character in present)
-        here = tuple(found)
-        make = partial(_chapter_links, position, len(chapters), here, present, nearby)
+    for position, cast in enumerate(casts):
+        cast.sort(key=_first_named)
+        nearby = tuple(_nearby(appearances[character], position) for character, _ in cast)
+        here = tuple(cast)
+        make = partial(_chapter_links, position, len(chapters), here, nearby)
         inputs = (position, len(chapters), here, nearby)
         links.append(make() if cache is None else cache.get(chapters[position].slug, inputs, make))
     return tuple(links)
+
+
+def _first_named(named: tuple[int, tuple[Mention, ...]]) -> Mention:
+    return named[1][0]
 
 
 def _nearby(appearances: tuple[int, ...], position: int) -> tuple[int, ...]:
@@ -81,11 +85,13 @@ def _nearby(appearances: tuple[int, ...], position: int) -> tuple[int, ...]:
 def _chapter_links(
     position: int,
     count: int,
-    found: tuple[tuple[int, Mention], ...],
-    present: tuple[int, ...],
+    cast: tuple[tuple[int, tuple[Mention, ...]], ...],
     nearby: tuple[tuple[int, ...], ...],
 ) -> ChapterLinks:
-    """The links of the chapter at `position` of `count` (see `link_chapters`)."""
+    """The links of the chapter at `position` of `count`, whose `cast` are the characters
+    named in it with their mentions, in the order first named (see `link_chapters`)."""
+    present = tuple(map(_CHARACTER, cast))
+    found = sorted(((number, m) for number, named in cast for m in named), key=_MENTION)
     together: dict[int, list[int]] = {}
     for character, others in zip(present, nearby, strict=True):
         for other in others:
@@ -98,7 +104,7 @@ def _chapter_links(
         next=position + 1 if position + 1 < count else None,
         characters=present,
         shared=tuple(SharedChapter(other, tuple(chars)) for other, chars in sorted(ranked)),
-        mentions=found,
+        mentions=tuple(found),  # a chapter's mentions never overlap: by block and start
     )
 
 
@@ -223,13 +229,16 @@ def link_characters(
             quotes += part.quotes
         positions.append(tuple(found))
         quoted.append(tuple(quotes))
-    shared: list[Counter[int]] = [Counter() for _ in index.characters]
-    for cast in present.values():
-        for one in cast:
-            shared[one].update(cast)  # counts `one` too: taken out below
+    # How many scenes each two characters share, counted in C over every scene's pairs.
+    pairs: Counter[tuple[int, int]] = Counter(
+        chain.from_iterable(map(product, present.values(), present.values()))
+    )
+    shared: list[dict[int, int]] = [{} for _ in index.characters]
+    for (one, other), scenes in pairs.items():
+        if one != other:
+            shared[one][other] = scenes
     links = []
     for number, together in enumerate(shared):
-        together.pop(number, None)
         companions = sorted(together.items(), key=lambda item: (-item[1], item[0]))
         links.append(
             CharacterLinks(

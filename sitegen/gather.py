@@ -27,7 +27,7 @@ from .slugs import slugify
 from .sources import Read, Source, read_manuscript
 
 if TYPE_CHECKING:
-    from .cache import BuildCache
+    from .cache import BuildCache, Memo
 
 
 ORDER_PREFIX = re.compile(r"\d+[\s._-]+(?=\S)")  # "003_", "01-", "1. "
@@ -154,16 +154,28 @@ class Steps:
     parse: Callable[[Source, bool], Manuscript] = _parse
     chapter: Callable[[int, Manuscript, ChapterEntry | None, Config], Chapter] = make_chapter
     scan: Callable[[int, Chapter], characters.Scan] = characters.scan_chapter
+    prepared: Memo[Prepared] | None = None  # whole manuscripts, by path
 
     @classmethod
     def of(cls, config: Config, cache: BuildCache | None) -> Steps:
         if cache is None:
             return cls(config)
         chapter = partial(cache.chapter, make_chapter)
-        return cls(config, cache.read_manuscript, cache.parse, chapter, cache.scan)
+        config = cache.settled(config)  # the very object the memos' inputs hold, if equal
+        return cls(config, cache.read_manuscript, cache.parse, chapter, cache.scan, cache.prepared)
 
     def prepare(self, number: int, path: Path, entry: ChapterEntry | None) -> Prepared:
-        source, read_found, modified = self.read(path)
+        """The manuscript at `path` made into chapter `number`; with a cache, the one made in
+        an earlier build while the file reads the same and its number and the config (which
+        holds its `entry`) are as they were, without taking a step of the way again."""
+        read = self.read(path)
+        make = partial(self._prepare, number, path, entry, read)
+        if self.prepared is None:
+            return make()
+        return self.prepared.get(path, (read, number, self.config), make)
+
+    def _prepare(self, number: int, path: Path, entry: ChapterEntry | None, read: Read) -> Prepared:
+        source, read_found, modified = read
         if source is None:
             return Prepared(path, read_found, modified)
         manuscript = self.parse(source, self.config.keep_artifacts)

@@ -200,3 +200,39 @@ def test_an_edit_regroups_the_names_in_unchanged_chapters(
         ana = names["Ana Ruiz" if number > 0 else "Ana"]
         assert {m.chapter for m in ana.mentions} == ({0, 2} if number > 0 else {0})
         assert ("Mrs. Kent" in names) == (number == 2)
+
+
+def test_a_config_edit_or_a_new_manuscript_remakes_the_chapters_it_concerns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No manuscript changes, but the config retitles a chapter, then keeps the chatbot lines
+    it used to leave out, then lists no chapters; then a new manuscript comes first, and the
+    others' numbers move. Every chapter must be as a cold build makes it."""
+    from sitegen.build import build, load
+    from sitegen.config import load_config
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("The well ran dry.\nLet me know if you want more!\n", "utf-8")
+    (seeds / "b.txt").write_text("The rain came back.\n", "utf-8")
+    listed = '[[chapters]]\nfile = "a.txt"\ntitle = "{}"\n[[chapters]]\nfile = "b.txt"\n'
+    steps = (
+        listed.format("Dry"),
+        listed.format("Drought"),
+        "keep_artifacts = true\n" + listed.format("Drought"),
+        "keep_artifacts = true\n",
+        None,  # a new manuscript, 0.txt
+    )
+    cache = BuildCache()
+    for config_text in steps:
+        if config_text is None:
+            (seeds / "0.txt").write_text("Before the well, the river.\n", "utf-8")
+        else:
+            (tmp_path / "anthology.toml").write_text(config_text, "utf-8")
+        config = load_config(root=tmp_path)
+        rebuilt = build(config, epub=False, cache=cache).anthology
+        cold, _ = load(config)
+        assert rebuilt.chapters == cold.chapters
+    assert [c.number for c in rebuilt.chapters] == [1, 2, 3]
+    assert "Let me know" in rebuilt.chapters[1].blocks[-1].plain
