@@ -103,10 +103,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 def edit(manuscript: Path, number: int) -> None:
-    """Rewrite one sentence: the tenth long line becomes a new one, as a writer's save would."""
+    """Rewrite one sentence: the tenth long line becomes a new one, as a writer's save would,
+    a word longer each time, so that the chapter's length changes too."""
     lines = manuscript.read_text("utf-8").splitlines()
     long_lines = [n for n, line in enumerate(lines) if len(line.split()) > 8]
-    lines[long_lines[10]] = f"The lamps came on in edit {number}, one street at a time."
+    lines[long_lines[10]] = "The lamps came on" + " again" * number + ", one street at a time."
     manuscript.write_text("\n".join(lines) + "\n", "utf-8")
 
 

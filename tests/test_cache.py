@@ -236,3 +236,53 @@ def test_a_config_edit_or_a_new_manuscript_remakes_the_chapters_it_concerns(
         assert rebuilt.chapters == cold.chapters
     assert [c.number for c in rebuilt.chapters] == [1, 2, 3]
     assert "Let me know" in rebuilt.chapters[1].blocks[-1].plain
+
+
+def test_pages_an_edit_shows_on_are_rebuilt_and_no_others_differ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chapter grows by a paragraph, its names move within their sentence, then it is
+    retitled (keeping its address): the neighbours' links, the characters' pages and the
+    home page must show each change exactly as a fresh build does, while pages that show
+    none of it are kept."""
+    from dataclasses import replace
+
+    from sitegen.build import build
+    from sitegen.config import load_config
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, text in (("a", "At noon the goats were fed."), ("c", "At dusk Mara slept.")):
+        (seeds / f"{name}.txt").write_text(text + "\n", "utf-8")
+    middle = seeds / "b.txt"
+    crossing = "At dawn Mara and Tomas crossed the river."
+    steps = (
+        (crossing, ""),
+        (crossing + "\nThe water was cold.", ""),  # longer, the names' sentence as it was
+        (crossing.replace("At dawn", "At dawn, in the rain,") + "\nThe water was cold.", ""),
+        (crossing.replace("At dawn", "At dawn, in the rain,") + "\nThe water was cold.", "Ford"),
+    )
+    cache = BuildCache()
+    rendered = []
+    for number, (story, title) in enumerate(steps):
+        middle.write_text(story + "\n", "utf-8")
+        os.utime(middle, ns=(number * 10**9, number * 10**9))
+        listed = f'[[chapters]]\nfile = "b.txt"\nslug = "b"\ntitle = "{title}"\n'
+        config_text = '[[chapters]]\nfile = "a.txt"\n' + listed + '[[chapters]]\nfile = "c.txt"\n'
+        (tmp_path / "anthology.toml").write_text(config_text if title else "", "utf-8")
+        config = load_config(root=tmp_path)
+        rebuilt = build(config, epub=False, cache=cache)
+        rendered.append(cache.reuse.rendered if cache.reuse else None)
+        fresh = tmp_path / f"fresh-{number}"
+        build(replace(config, out_dir=fresh), epub=False)
+        assert _files(config.out_dir) == _files(fresh)
+        assert rebuilt.anthology.chapters[1].title == (title or "B")
+    assert "Ford" in (tmp_path / "output/chapters/a/index.html").read_text("utf-8")  # next
+    # A paragraph more shows on the chapter, the home page, and in an anthology this short,
+    # on the strips of the two characters' pages; not on the other chapters, the index or 404.
+    assert rendered[1] == 4
+
+
+def _files(folder: Path) -> dict[Path, bytes]:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}

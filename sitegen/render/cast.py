@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from ..model import Anthology, Chapter, Character, Mention, Quote
 from ..slugs import ascii_folded, collation_key
-from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg, strip_svg
+from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg
 
 _CHAPTER, _BLOCK = itemgetter(0), itemgetter(1)  # of a Mention
 
@@ -186,10 +186,8 @@ def chapter_starts(chapters: tuple[Chapter, ...]) -> tuple[float, ...]:
     return tuple(starts)
 
 
-def character_view(
-    anthology: Anthology, number: int, page, starts: tuple[float, ...]
-) -> CharacterView:
-    """A character's page; `starts` are the chapters' `chapter_starts`, the same for all."""
+def character_view(anthology: Anthology, number: int, page, strip: Markup) -> CharacterView:
+    """A character's page, with their `strip` (see `figures.strip_svg`)."""
     character = anthology.characters.characters[number]
     links = anthology.character_links[number]
     chapters = anthology.chapters
@@ -218,7 +216,7 @@ def character_view(
         mentions=len(character.mentions),
         appearances=appearances,
         companions=companions,
-        strip=strip_svg(character.name, starts, links.positions),
+        strip=strip,
     )
 
 

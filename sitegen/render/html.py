@@ -9,9 +9,11 @@ configured base path.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache, partial
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +22,7 @@ from markupsafe import Markup
 
 from ..config import Config, overlaid_files
 from ..diskcache import template_cache
-from ..model import Anthology, Chapter, Character, SharedChapter
+from ..model import Anthology, Character, SharedChapter
 from .cast import (
     cast_view,
     chapter_starts,
@@ -29,6 +31,7 @@ from .cast import (
     graph_view,
     letter_groups,
 )
+from .figures import strip_svg
 from .prose import ChapterTexts
 
 if TYPE_CHECKING:
@@ -54,6 +57,7 @@ class Page:
 SIZE_SLOT = Markup("<!--sitegen:download-size-->")
 """Where a page shows a download's size until `show_size` fills it in. Nothing a manuscript or
 the config says can produce it: their text is escaped, so a `<` in it is written `&lt;`."""
+_CHAPTER = itemgetter(0)  # a mention's chapter
 
 
 @dataclass(frozen=True)
@@ -300,9 +304,10 @@ class SiteRenderer:
         return SharedStory(page.url(chapter.url), chapter.title, names)
 
     def chapter_inputs(self, position: int) -> tuple[object, ...]:
-        """What a chapter page reads: the chapter, its links and neighbours, and only the names
-        and addresses of the characters and chapters it links to, so that an edit elsewhere
-        (which moves a character's other mentions) does not make it render again."""
+        """What a chapter page reads: the chapter and its links, and only the titles, names
+        and addresses of the chapters and characters it links to, so that an edit elsewhere
+        (which moves a character's other mentions, or lengthens the next chapter) does not
+        make it render again."""
         chapters, people = self.anthology.chapters, self.anthology.characters.characters
         links = self.anthology.links[position]
         return (
@@ -314,8 +319,12 @@ class SiteRenderer:
             tuple((chapters[s.chapter].title, chapters[s.chapter].url) for s in links.shared),
         )
 
-    def neighbour(self, position: int | None) -> Chapter | None:
-        return None if position is None else self.anthology.chapters[position]
+    def neighbour(self, position: int | None) -> tuple[str, str] | None:
+        """What a chapter page shows of the chapter before or after it (see `story_link`)."""
+        if position is None:
+            return None
+        chapter = self.anthology.chapters[position]
+        return chapter.title, chapter.url
 
     @property
     def people(self) -> tuple[Character, ...]:
@@ -347,25 +356,34 @@ class SiteRenderer:
             or f"Every appearance of {character.name} in {self.anthology.meta.title}.",
             "character",
         )
+        character_links = self.anthology.character_links[number]
+        strip = strip_svg(character.name, self.chapter_starts, character_links.positions)
         return path, self.cached(
             page,
-            partial(self.character_inputs, number),
+            partial(self.character_inputs, number, strip),
             lambda: self.render(
                 "character.html",
                 page,
-                person=character_view(self.anthology, number, page, self.chapter_starts),
+                person=character_view(self.anthology, number, page, strip),
             ),
         )
 
-    def character_inputs(self, number: int) -> tuple[object, ...]:
-        """What a character page reads: the character, their quotes and companions, each
-        chapter's number, title, address and length (where it falls in the book), and every
-        character's name and address. Comparing these is cheaper than building the view."""
+    def character_inputs(self, number: int, strip: Markup) -> tuple[object, ...]:
+        """What a character page shows: the character's names and description, how often
+        they are named in each chapter (their anchors are numbered there), their quotes and
+        companions, their `strip`, each chapter's number, title and address, and every
+        character's name and address. Comparing these is cheaper than building the view, and
+        an edit that only moves names within a paragraph, or changes a chapter's length, does
+        not make every character's page again."""
         people = self.anthology.characters.characters
+        character, links = people[number], self.anthology.character_links[number]
         return (
-            people[number],
-            self.anthology.character_links[number],
-            self.chapter_outlines,
+            (character.name, character.slug, character.aliases, character.description),
+            tuple(Counter(map(_CHAPTER, character.mentions)).items()),
+            links.quotes,
+            links.companions,
+            strip,
+            self.chapter_headings,
             tuple((person.name, person.url) for person in people),
         )
 
@@ -374,8 +392,8 @@ class SiteRenderer:
         return chapter_starts(self.anthology.chapters)
 
     @cached_property
-    def chapter_outlines(self) -> tuple[tuple[int, str, str, int], ...]:
-        return tuple((c.number, c.title, c.url, c.words) for c in self.anthology.chapters)
+    def chapter_headings(self) -> tuple[tuple[int, str, str], ...]:
+        return tuple((c.number, c.title, c.url) for c in self.anthology.chapters)
 
     def moved(self, position: int, alias: str) -> tuple[str, bytes]:
         """The page left at a chapter's earlier address (an alias): it sends the reader on to
