@@ -98,6 +98,7 @@ class BuildCache:
     prepared: Memo[Prepared] = field(default_factory=Memo)  # a manuscript made into a chapter
     chapters: Memo[Chapter] = field(default_factory=Memo)
     pages: Memo[bytes] = field(default_factory=Memo)
+    json_lines: Memo[bytes] = field(default_factory=Memo)  # each character's, in characters.json
     book_chapters: Memo[bytes] = field(default_factory=Memo)  # the EPUB's chapter XHTML
     texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
     scans: Memo[characters.Scan] = field(default_factory=Memo)  # each chapter's candidate names
@@ -204,7 +205,7 @@ class BuildCache:
         return (
             *(self.files, self.sources, self.manuscripts, self.prepared, self.chapters, self.scans),
             *(*self.detection, self.in_chapters, self.chapter_links),
-            *(self.texts, self.pages, self.book_chapters),
+            *(self.texts, self.pages, self.json_lines, self.book_chapters),
         )
 
     def settled(self, config: Config) -> Config:

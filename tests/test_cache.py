@@ -241,10 +241,10 @@ def test_a_config_edit_or_a_new_manuscript_remakes_the_chapters_it_concerns(
 def test_pages_an_edit_shows_on_are_rebuilt_and_no_others_differ(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A chapter grows by a paragraph, its names move within their sentence, then it is
-    retitled (keeping its address): the neighbours' links, the characters' pages and the
-    home page must show each change exactly as a fresh build does, while pages that show
-    none of it are kept."""
+    """A chapter grows by a paragraph, its names move within their sentence, it is retitled
+    keeping its address, then given a new one ("ford"), then a mention more: the neighbours'
+    links, the characters' pages, characters.json and the home page must show each change
+    exactly as a fresh build does, while pages that show none of it are kept."""
     from dataclasses import replace
 
     from sitegen.build import build
@@ -262,13 +262,16 @@ def test_pages_an_edit_shows_on_are_rebuilt_and_no_others_differ(
         (crossing + "\nThe water was cold.", ""),  # longer, the names' sentence as it was
         (crossing.replace("At dawn", "At dawn, in the rain,") + "\nThe water was cold.", ""),
         (crossing.replace("At dawn", "At dawn, in the rain,") + "\nThe water was cold.", "Ford"),
+        (crossing.replace("At dawn", "At dawn, in the rain,") + "\nThe water was cold.", "Ford!"),
+        (crossing + "\nLater Tomas saw Mara wave.", "Ford!"),  # a mention more
     )
     cache = BuildCache()
     rendered = []
     for number, (story, title) in enumerate(steps):
         middle.write_text(story + "\n", "utf-8")
         os.utime(middle, ns=(number * 10**9, number * 10**9))
-        listed = f'[[chapters]]\nfile = "b.txt"\nslug = "b"\ntitle = "{title}"\n'
+        slug = 'slug = "b"\n' if title == "Ford" else ""
+        listed = f'[[chapters]]\nfile = "b.txt"\n{slug}title = "{title}"\n'
         config_text = '[[chapters]]\nfile = "a.txt"\n' + listed + '[[chapters]]\nfile = "c.txt"\n'
         (tmp_path / "anthology.toml").write_text(config_text if title else "", "utf-8")
         config = load_config(root=tmp_path)
@@ -278,7 +281,7 @@ def test_pages_an_edit_shows_on_are_rebuilt_and_no_others_differ(
         build(replace(config, out_dir=fresh), epub=False)
         assert _files(config.out_dir) == _files(fresh)
         assert rebuilt.anthology.chapters[1].title == (title or "B")
-    assert "Ford" in (tmp_path / "output/chapters/a/index.html").read_text("utf-8")  # next
+    assert "ford/" in (tmp_path / "output/chapters/a/index.html").read_text("utf-8")  # next
     # A paragraph more shows on the chapter, the home page, and in an anthology this short,
     # on the strips of the two characters' pages; not on the other chapters, the index or 404.
     assert rendered[1] == 4

@@ -10,14 +10,19 @@ import json
 import string
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from html import escape
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from ..model import Anthology, Chapter, Character, Mention, Quote
 from ..slugs import ascii_folded, collation_key
 from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg
+
+if TYPE_CHECKING:
+    from ..cache import Memo
 
 _CHAPTER, _BLOCK = itemgetter(0), itemgetter(1)  # of a Mention
 
@@ -117,15 +122,19 @@ def filing_letter(name: str) -> str:
 
 def cast_view(anthology: Anthology, page) -> tuple[CastEntry, ...]:
     chapters = anthology.chapters
+    refs: dict[int, ChapterRef] = {}  # each chapter's, made once for all its characters
+
+    def ref(i: int) -> ChapterRef:
+        if i not in refs:
+            refs[i] = ChapterRef(chapters[i].number, chapters[i].title, page.url(chapters[i].url))
+        return refs[i]
+
     return tuple(
         CastEntry(
             name=c.name,
             url=page.url(c.url),
             aliases=other_names(c),
-            chapters=tuple(
-                ChapterRef(chapters[i].number, chapters[i].title, page.url(chapters[i].url))
-                for i in c.chapter_indexes
-            ),
+            chapters=tuple(map(ref, c.chapter_indexes)),
             mentions=len(c.mentions),
             letter=filing_letter(c.name),
         )
@@ -240,35 +249,43 @@ def appearance(
     return Appearance(chapter, len(mentions), tuple(quoted), Markup(" ".join(more)))
 
 
-def characters_json(anthology: Anthology) -> bytes:
-    """The index for other tools, in the shape DESIGN.md documents; sorted by name."""
+def characters_json(anthology: Anthology, cache: Memo[bytes] | None = None) -> bytes:
+    """The index for other tools, in the shape DESIGN.md documents; sorted by name. With a
+    `cache` (`serve`'s), a character's line is made again only when they, or the chapters'
+    slugs and files, changed."""
     chapters = anthology.chapters
-    entries = []
+    files = tuple((chapter.slug, chapter.source_name) for chapter in chapters)
+    lines = []
     for character in sorted(anthology.characters.characters, key=lambda c: collation_key(c.name)):
-        # Counted in C: a long anthology has tens of thousands of mentions. Mentions are in
-        # reading order, so the counts are too, and read backwards each chapter's first
-        # mention is the last one written into `first`.
-        counts = Counter(map(_CHAPTER, character.mentions))
-        backwards = character.mentions[::-1]
-        first = dict(zip(map(_CHAPTER, backwards), map(_BLOCK, backwards), strict=True))
-        entries.append(
+        make = partial(_character_line, character, files)
+        slot = ("characters.json", character.slug)
+        lines.append(make() if cache is None else cache.get(slot, (character, files), make))
+    return b"[\n" + b",\n".join(lines) + b"\n]\n" if lines else b"[]\n"
+
+
+def _character_line(character: Character, files: tuple[tuple[str, str], ...]) -> bytes:
+    """One character's entry in characters.json, on a line of its own: readable, and made
+    by json's C encoder (an indented dump is made in Python, a tenth of the render stage for
+    a long anthology). `files` are each chapter's slug and manuscript."""
+    # Counted in C: a long anthology has tens of thousands of mentions. Mentions are in
+    # reading order, so the counts are too, and read backwards each chapter's first mention
+    # is the last one written into `first`.
+    counts = Counter(map(_CHAPTER, character.mentions))
+    backwards = character.mentions[::-1]
+    first = dict(zip(map(_CHAPTER, backwards), map(_BLOCK, backwards), strict=True))
+    entry = {
+        "name": character.name,
+        "slug": character.slug,
+        "aliases": list(character.aliases),
+        "appearances": [
             {
-                "name": character.name,
-                "slug": character.slug,
-                "aliases": list(character.aliases),
-                "appearances": [
-                    {
-                        "chapter": chapters[i].slug,
-                        "source": chapters[i].source_name,
-                        "mentions": counts[i],
-                        "first_block": first[i],
-                    }
-                    for i in counts
-                ],
-                "url": character.url,
+                "chapter": files[i][0],
+                "source": files[i][1],
+                "mentions": counts[i],
+                "first_block": first[i],
             }
-        )
-    # One character a line: readable, and each line made by json's C encoder (an indented
-    # dump is made in Python, a tenth of the render stage for a long anthology).
-    lines = ",\n".join(json.dumps(entry, ensure_ascii=False) for entry in entries)
-    return f"[\n{lines}\n]\n".encode() if entries else b"[]\n"
+            for i in counts
+        ],
+        "url": character.url,
+    }
+    return json.dumps(entry, ensure_ascii=False).encode()

@@ -8,8 +8,11 @@ follows the light or dark theme. Every name passes through `escape`.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import mul
 
 from markupsafe import Markup, escape
 
@@ -102,9 +105,9 @@ def strip_svg(
     Mentions are binned, so the figure stays the same size however many there are.
     """
     width, height = 600, 36
-    counts = [0] * bins
-    for position in positions:
-        counts[min(bins - 1, int(position * bins))] += 1
+    # The bin of each position, min(bins - 1, int(position * bins)), counted in C.
+    binned = Counter(map(min, repeat(bins - 1), map(int, map(mul, positions, repeat(bins)))))
+    counts = [binned[i] for i in range(bins)]
     most = max(counts, default=0) or 1
     step = width / bins
     ticks = "".join(

@@ -429,11 +429,13 @@ def render_site(
     epub: Download | None = None,
     image: str | None = None,
     cache: Memo[bytes] | None = None,
+    json_lines: Memo[bytes] | None = None,
     texts: ChapterTexts | None = None,
 ) -> dict[str, bytes]:
     """Every page and asset; with `epub`, the home and chapter pages offer it for download;
     with `image` (a site path), pages name it as their Open Graph image; with `cache`, a page
-    whose inputs did not change since the last build is not rendered again; `texts` shares
+    whose inputs did not change since the last build is not rendered again, nor, with
+    `json_lines`, a character's line in characters.json; `texts` shares
     the chapters' rendered text with the EPUB, which must be made first: the site lets each
     one go once its page is made."""
     assets = theme_files(config.theme_dir)
@@ -448,7 +450,7 @@ def render_site(
         for number in range(len(anthology.characters.characters)):
             path, data = site.character(number)
             pages[path] = data
-    pages["characters.json"] = characters_json(anthology)
+    pages["characters.json"] = characters_json(anthology, json_lines)
     return {**assets, **pages}
 
 

@@ -68,7 +68,7 @@ def _render(
     `kept` (see `gather.gather`) and the book's matter; the second compresses the book; this process
     renders the rest. Without helper processes, all of it is done here."""
     helper, compressor = helpers
-    pages = cache.pages if cache else None
+    pages, lines = (cache.pages, cache.json_lines) if cache else (None, None)
     plan = epub_book.plan_book(anthology, config, cover) if cover else None
     marks = {position: mention_marks(anthology, position) for position in sorted(kept)}
     theirs = helper.run(render_kept, marks, plan)
@@ -76,7 +76,8 @@ def _render(
     del marks  # sent, or used already: the renderers can have the room
     if plan is None:
         texts.expect(kept, lambda: theirs.result().texts)
-        return html.render_site(anthology, config, cache=pages, texts=texts), {}
+        site = html.render_site(anthology, config, cache=pages, json_lines=lines, texts=texts)
+        return site, {}
     mine = [position for position in range(len(anthology.chapters)) if position not in kept]
     files = epub_book.chapter_files(
         anthology, plan, mine, texts, cache=cache.book_chapters if cache else None
@@ -90,7 +91,15 @@ def _render(
     image = plan.book.cover.name
     del files, plan  # sent, or compressed already: the site can have the room
     download = html.Download(epub_book.file_name(anthology))
-    site = html.render_site(anthology, config, epub=download, image=image, cache=pages, texts=texts)
+    site = html.render_site(
+        anthology,
+        config,
+        epub=download,
+        image=image,
+        cache=pages,
+        json_lines=lines,
+        texts=texts,
+    )
     book = zipped.result()
     html.show_size(site, len(book))
     return site, {download.path: book}
