@@ -65,6 +65,12 @@ class Memo(Generic[V]):
         self._used[slot] = entry
         return entry[1]
 
+    def keep(self, slot: object) -> None:
+        """Keep the value at `slot` for the next build, though this one did not ask for it: a
+        value made from it was reused whole (see `BuildCache.prepare`)."""
+        if slot not in self._used and (entry := self._kept.get(slot)) is not None:
+            self._used[slot] = entry
+
     def collect(self) -> None:
         self._kept, self._used = self._used, {}
         self.made = self.reused = 0
@@ -133,6 +139,26 @@ class BuildCache:
             path, hashlib.sha256(data).digest(), lambda: _read(path, data)
         )
         return Read(source, found, int(status.st_mtime))
+
+    def prepare(
+        self, path: Path, number: int, config: Config, make: Callable[[Read], Prepared]
+    ) -> Prepared:
+        """`make(read)`, `read` being the manuscript at `path` read through the cache; or the
+        one made in an earlier build, while the file reads the same and its number and the
+        config (which holds its entry) are as they were. A manuscript taken whole keeps its
+        parts in their memos too, for the build where one of those changes."""
+        read = self.read_manuscript(path)
+        made = self.prepared.made
+        settled = self.settled(config)
+        # Configs compare without their line numbers, which a problem found here names.
+        inputs = (read, number, settled, settled.lines)
+        prepared = self.prepared.get(path, inputs, partial(make, read))
+        if self.prepared.made == made:
+            for memo in (self.sources, self.manuscripts, self.chapters):
+                memo.keep(path)
+            if prepared.chapter is not None:
+                self.scans.keep(prepared.chapter.slug)
+        return prepared
 
     def parse(self, source: Source, keep_artifacts: bool) -> Manuscript:
         """`manuscript.parse`, again only when the source's content changed."""
@@ -209,12 +235,14 @@ class BuildCache:
         )
 
     def settled(self, config: Config) -> Config:
-        """The config object the cache already holds when `config` equals it: comparing two
-        configs costs as much as their chapter lists, so it is done once per build, and each
-        chapter's inputs then compare by identity."""
+        """The config object the cache already holds when `config` equals it and is written
+        on the same lines (a problem found with a chapter names its entry's line): comparing
+        two configs costs as much as their chapter lists, so it is done once per build, and
+        each chapter's inputs then compare by identity."""
         if config is not self._seen:
             self._seen = config
-            if config != self._config:
+            held = self._config
+            if held is None or config != held or config.lines != held.lines:
                 self._config = config
         assert self._config is not None
         return self._config

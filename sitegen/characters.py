@@ -843,7 +843,8 @@ def _identities(
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for here, chapter in zip(seen, chapters, strict=True):
         make = partial(_pronouns, here, chapter, ask)
-        said = make() if memos is None else memos.pronouns.get(chapter.slug, (here, ask), make)
+        inputs = (here, ask, chapter.blocks)  # a pronoun is read from the text after a name
+        said = make() if memos is None else memos.pronouns.get(chapter.slug, inputs, make)
         for key, pronoun in said:
             votes[key][pronoun] += 1
             if key in owner_of:

@@ -157,7 +157,11 @@ class InChapter(NamedTuple):
     """What one character's mentions in one chapter add to their links: it depends on that
     chapter's text and those mentions alone, so `serve` keeps it while they are as before."""
 
-    offsets: tuple[float, ...]  # how many words into the chapter each mention falls
+    # How many words into the chapter each mention falls: the words of the blocks before
+    # its block, and how far into its own block (kept apart, added to the chapter's start
+    # in this order, so that positions come out the same to the last digit however made).
+    blocks_before: tuple[int, ...]
+    within: tuple[float, ...]
     scenes: tuple[int, ...]  # the chapter's scenes (0 before its first break) they are in
     quotes: tuple[Quote, ...]  # the first mentions that say more than the name, quoted
 
@@ -171,9 +175,9 @@ def in_chapter(
     before, breaks = layout
     telling = (m for m in here if _says_more(blocks[m.block].plain, m))
     return InChapter(
-        offsets=tuple(
-            before[b] + block_words[b] * start / max(1, len(blocks[b].plain))
-            for _, b, start, _, _ in here
+        blocks_before=tuple(before[m.block] for m in here),
+        within=tuple(
+            block_words[b] * start / max(1, len(blocks[b].plain)) for _, b, start, _, _ in here
         ),
         scenes=tuple(sorted({bisect_right(breaks, m.block) for m in here})),
         quotes=tuple(
@@ -223,8 +227,8 @@ def link_characters(
             for scene in part.scenes:
                 present.setdefault((c, scene), []).append(number)
             # How far into the anthology each mention falls, 0 to 1, measured in words:
-            # min(1, (start + offset) / total_words) for each, computed in C.
-            words = map(add, repeat(starts[c]), part.offsets)
+            # min(1, (start + blocks_before + within) / total_words) for each, computed in C.
+            words = map(add, map(add, repeat(starts[c]), part.blocks_before), part.within)
             found += map(min, repeat(1.0), map(truediv, words, repeat(total_words)))
             quotes += part.quotes
         positions.append(tuple(found))

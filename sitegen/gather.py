@@ -27,7 +27,7 @@ from .slugs import slugify
 from .sources import Read, Source, read_manuscript
 
 if TYPE_CHECKING:
-    from .cache import BuildCache, Memo
+    from .cache import BuildCache
 
 
 ORDER_PREFIX = re.compile(r"\d+[\s._-]+(?=\S)")  # "003_", "01-", "1. "
@@ -154,25 +154,21 @@ class Steps:
     parse: Callable[[Source, bool], Manuscript] = _parse
     chapter: Callable[[int, Manuscript, ChapterEntry | None, Config], Chapter] = make_chapter
     scan: Callable[[int, Chapter], characters.Scan] = characters.scan_chapter
-    prepared: Memo[Prepared] | None = None  # whole manuscripts, by path
+    # With a cache, `BuildCache.prepare`: a whole manuscript, kept while nothing it needs changed.
+    whole: Callable[[Path, int, Config, Callable[[Read], Prepared]], Prepared] | None = None
 
     @classmethod
     def of(cls, config: Config, cache: BuildCache | None) -> Steps:
         if cache is None:
             return cls(config)
         chapter = partial(cache.chapter, make_chapter)
-        config = cache.settled(config)  # the very object the memos' inputs hold, if equal
-        return cls(config, cache.read_manuscript, cache.parse, chapter, cache.scan, cache.prepared)
+        return cls(config, cache.read_manuscript, cache.parse, chapter, cache.scan, cache.prepare)
 
     def prepare(self, number: int, path: Path, entry: ChapterEntry | None) -> Prepared:
-        """The manuscript at `path` made into chapter `number`; with a cache, the one made in
-        an earlier build while the file reads the same and its number and the config (which
-        holds its `entry`) are as they were, without taking a step of the way again."""
-        read = self.read(path)
-        make = partial(self._prepare, number, path, entry, read)
-        if self.prepared is None:
-            return make()
-        return self.prepared.get(path, (read, number, self.config), make)
+        """The manuscript at `path` made into chapter `number`."""
+        if self.whole is None:
+            return self._prepare(number, path, entry, self.read(path))
+        return self.whole(path, number, self.config, partial(self._prepare, number, path, entry))
 
     def _prepare(self, number: int, path: Path, entry: ChapterEntry | None, read: Read) -> Prepared:
         source, read_found, modified = read

@@ -289,3 +289,72 @@ def test_pages_an_edit_shows_on_are_rebuilt_and_no_others_differ(
 
 def _files(folder: Path) -> dict[Path, bytes]:
     return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_pronoun_changed_after_a_name_regroups_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the text after the name changes ("he" becomes "she"): every occurrence of a name
+    stays where it was, but Mrs. Kent is now the Kent who sold the mill."""
+    from sitegen.build import build, load
+    from sitegen.config import load_config
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    (tmp_path / "seeds").mkdir()
+    story = tmp_path / "seeds" / "a.txt"
+    cache = BuildCache()
+    for number, pronoun in enumerate(("he", "she")):
+        story.write_text(
+            f"That spring Leo Kent sold the mill to the miller, and then {pronoun} said nothing"
+            " more.\nMrs. Kent nodded at the door.\n",
+            "utf-8",
+        )
+        os.utime(story, ns=(number * 10**9, number * 10**9))
+        config = load_config(root=tmp_path)
+        rebuilt = build(config, epub=False, cache=cache).anthology.characters
+        assert rebuilt == load(config)[0].characters
+        names = [c.name for c in rebuilt.characters]
+        assert names == (["Leo Kent"] if pronoun == "she" else ["Leo Kent", "Mrs. Kent"])
+
+
+def test_a_problem_with_a_chapter_names_its_config_line_after_the_config_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two chapters claim one address; then two lines are added at the top of the config. The
+    error must name the line the clashing slug is on now."""
+    from sitegen.build import build
+    from sitegen.config import load_config
+    from sitegen.errors import SitegenError
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    (tmp_path / "seeds").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "seeds" / f"{name}.txt").write_text("The well ran dry.\n", "utf-8")
+    clash = '[[chapters]]\nfile = "a.txt"\nslug = "x"\n[[chapters]]\nfile = "b.txt"\nslug = "x"\n'
+    cache = BuildCache()
+    for above, line in (("", 6), ("# The stories, in order.\n\n", 8)):
+        (tmp_path / "anthology.toml").write_text(above + clash, "utf-8")
+        with pytest.raises(SitegenError) as failed:
+            build(load_config(root=tmp_path), epub=False, cache=cache)
+        assert [(d.code, d.line) for d in failed.value.diagnostics] == [("E015", line)]
+
+
+def test_a_config_edit_parses_no_manuscript_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Manuscripts taken whole from the last build keep their parsed text for the next one: a
+    new title in the config, some rebuilds later, parses nothing again."""
+    from sitegen.build import build
+    from sitegen.config import load_config
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    (tmp_path / "seeds").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "seeds" / f"{name}.txt").write_text("The well ran dry.\n", "utf-8")
+    cache = BuildCache()
+    for title in ("Dry", "Dry", "Dry", "Drought"):
+        entry = f'[[chapters]]\nfile = "a.txt"\ntitle = "{title}"\n'
+        (tmp_path / "anthology.toml").write_text(entry, "utf-8")
+        build(load_config(root=tmp_path), epub=False, cache=cache)
+    assert cache.reuse is not None
+    assert (cache.reuse.parsed, cache.reuse.manuscripts) == (0, 2)

@@ -647,3 +647,22 @@ def test_a_long_run_of_capitals_names_no_one_and_makes_no_page(
     found = run(source, tmp_path)
     assert sorted(c.name for c in found.index.characters) == ["Kai", "Mara"]
     assert len(found.one("Kai").mentions) == 2
+
+
+def test_each_mention_is_placed_where_its_words_fall_in_the_anthology() -> None:
+    """The strip on a character's page places each mention by the words before it in the
+    whole anthology: the blocks before its own, then its share of its own block."""
+    anthology, _ = load(load_config(root=ROOT))
+    chapters = anthology.chapters
+    total = sum(chapter.words for chapter in chapters)
+    before_chapter = [sum(c.words for c in chapters[:i]) for i in range(len(chapters))]
+    for character, links in zip(
+        anthology.characters.characters, anthology.character_links, strict=True
+    ):
+        expected = []
+        for m in character.mentions:
+            chapter = chapters[m.chapter]
+            words_before = before_chapter[m.chapter] + sum(chapter.block_words[: m.block])
+            share = chapter.block_words[m.block] * m.start / len(chapter.blocks[m.block].plain)
+            expected.append(min(1.0, (words_before + share) / total))
+        assert links.positions == tuple(expected), character.name
