@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -132,14 +133,23 @@ def _scan_folder(source_dir: Path, listed: frozenset[str]) -> tuple[list[Path], 
                 continue
             unread.append(warning("W016", Path(entry.path), None, f"not read: {why}", hint))
     unread.sort(key=lambda d: d.path)
-    return [Path(path) for path in sorted(files, key=reading_order)], unread
+    return [_as_path(path) for path in sorted(files, key=reading_order)], unread
+
+
+@lru_cache(maxsize=1 << 16)
+def _as_path(path: str) -> Path:
+    """The same Path object for the same manuscript from one build to the next (`serve`'s):
+    a thousand new ones cost more than listing the folder, and each would hash afresh as a
+    memo's slot."""
+    return Path(path)
 
 
 def reading_order(name: str) -> tuple[tuple[str | int, ...], str]:
     """A sort key that puts "2_x.txt" before "10_x.txt", as a writer numbering files means,
     and ignores case; the name itself breaks a tie ("01" and "1")."""
-    parts = DIGITS.split(name.casefold())  # text at even places, numbers at odd: comparable
-    return tuple(int(part) if at % 2 else part for at, part in enumerate(parts)), name
+    parts: list[str | int] = list(DIGITS.split(name.casefold()))  # numbers at odd places
+    parts[1::2] = map(int, parts[1::2])  # so that text compares with text, numbers as numbers
+    return tuple(parts), name
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
@@ -464,13 +474,14 @@ def manuscript_order(
     )
     files, found = _scan_folder(config.source_dir, listed_paths)
     on_disk = {p.name: p for p in files}
+    source_dir = str(config.source_dir)
     ordered: list[tuple[Path, ChapterEntry | None]] = []
     listed: set[str] = set()
     listed_files: set[str] = set()  # each as one path however it is written: ./a.txt, ../x
     for entry in config.chapters:
         name = os.path.normpath(entry.file).replace(os.sep, "/")
         path = on_disk.get(name) or config.source_dir / name
-        file = os.path.normpath(config.source_dir / name)
+        file = os.path.normpath(os.path.join(source_dir, name))
         if file in listed_files:
             found.append(
                 error(

@@ -6,6 +6,7 @@ the build printed, exactly as a writer would.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -95,3 +96,28 @@ def test_every_word_survives_in_order(lines: list[str], newline: str, bom: bool)
 def test_book_documents_keep_exactly_the_characters_xml_can_hold(text: str) -> None:
     """The EPUB's fast check drops what the XML rules forbid, and nothing else."""
     assert xml_bytes(text) == NOT_IN_PAGES.sub("", text).encode("utf-8")
+
+
+@given(
+    st.lists(st.floats(min_value=0.0, max_value=1.0, allow_nan=False), max_size=400),
+    st.integers(min_value=1, max_value=200),
+)
+@example([0.0, 1 / 120, 0.1, 0.5, 119 / 120, 1.0], 120)
+def test_a_characters_strip_counts_every_mention_in_its_place(
+    found: list[float], bins: int
+) -> None:
+    """The strip on a character's page draws how many mentions fall in each stretch of the
+    anthology; none may be lost or drawn in the wrong stretch, at a stretch's edge either."""
+    from sitegen.render.figures import strip_svg
+
+    positions = sorted(found)  # where mentions fall, in reading order
+    expected = [0] * bins
+    for position in positions:
+        expected[min(bins - 1, int(position * bins))] += 1
+    svg = strip_svg("Mara", [0.0], positions, bins=bins)
+    step, most = 600 / bins, max(expected, default=0) or 1
+    drawn = re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="[\d.]+" height="([\d.]+)"/>', svg)
+    heights = dict(drawn)  # the track, a rect with a class, is not matched
+    assert heights == {
+        f"{i * step:.1f}": f"{22 * c / most:.1f}" for i, c in enumerate(expected) if c
+    }

@@ -405,3 +405,16 @@ def test_a_site_put_back_is_compared_on_disk_not_from_memory(tmp_path: Path) -> 
     )
     assert (out / "index.html").read_bytes() == b"two"
     assert report.changed == ("index.html",) and report.retired is None
+
+
+@pytest.mark.parametrize("path", ["../escaped.html", "/tmp/escaped.html", "a/../../x", ".", ""])
+def test_a_page_addressed_outside_the_site_is_never_written(tmp_path: Path, path: str) -> None:
+    """Were a renderer ever to address a page outside the site, nothing may land there, and
+    the last site stays."""
+    out = tmp_path / "site" / "output"
+    write({"index.html": b"first"}, out)
+    with pytest.raises(ValueError, match="escapes the site"):
+        write({"index.html": b"second", path: b"<p>out</p>"}, out)
+    assert snapshot(out) == {"index.html": b"first", MANIFEST: b"index.html\n"}
+    assert sorted(p.name for p in (tmp_path / "site").iterdir()) == ["output"]
+    assert not (tmp_path / "escaped.html").exists()

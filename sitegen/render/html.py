@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache, partial
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +58,7 @@ SIZE_SLOT = Markup("<!--sitegen:download-size-->")
 """Where a page shows a download's size until `show_size` fills it in. Nothing a manuscript or
 the config says can produce it: their text is escaped, so a `<` in it is written `&lt;`."""
 _CHAPTER = itemgetter(0)  # a mention's chapter
+_SHARED_CHAPTER = attrgetter("chapter")
 
 
 @dataclass(frozen=True)
@@ -308,23 +309,29 @@ class SiteRenderer:
         and addresses of the chapters and characters it links to, so that an edit elsewhere
         (which moves a character's other mentions, or lengthens the next chapter) does not
         make it render again."""
-        chapters, people = self.anthology.chapters, self.anthology.characters.characters
-        links = self.anthology.links[position]
+        links, chapters = self.anthology.links[position], self.linked_chapters
         return (
-            chapters[position],
+            self.anthology.chapters[position],
             links,
             self.neighbour(links.previous),
             self.neighbour(links.next),
-            tuple((people[i].name, people[i].url) for i in links.characters),
-            tuple((chapters[s.chapter].title, chapters[s.chapter].url) for s in links.shared),
+            tuple(map(self.linked_people.__getitem__, links.characters)),
+            tuple(map(chapters.__getitem__, map(_SHARED_CHAPTER, links.shared))),
         )
 
     def neighbour(self, position: int | None) -> tuple[str, str] | None:
         """What a chapter page shows of the chapter before or after it (see `story_link`)."""
-        if position is None:
-            return None
-        chapter = self.anthology.chapters[position]
-        return chapter.title, chapter.url
+        return None if position is None else self.linked_chapters[position]
+
+    @cached_property
+    def linked_chapters(self) -> tuple[tuple[str, str], ...]:
+        """Each chapter's title and address, as a link to it shows them."""
+        return tuple((chapter.title, chapter.url) for chapter in self.anthology.chapters)
+
+    @cached_property
+    def linked_people(self) -> tuple[tuple[str, str], ...]:
+        """Each character's name and address, as a link to them shows them."""
+        return tuple((person.name, person.url) for person in self.people)
 
     @property
     def people(self) -> tuple[Character, ...]:
@@ -375,8 +382,7 @@ class SiteRenderer:
         character's name and address. Comparing these is cheaper than building the view, and
         an edit that only moves names within a paragraph, or changes a chapter's length, does
         not make every character's page again."""
-        people = self.anthology.characters.characters
-        character, links = people[number], self.anthology.character_links[number]
+        character, links = self.people[number], self.anthology.character_links[number]
         return (
             (character.name, character.slug, character.aliases, character.description),
             tuple(Counter(map(_CHAPTER, character.mentions)).items()),
@@ -384,7 +390,7 @@ class SiteRenderer:
             links.companions,
             strip,
             self.chapter_headings,
-            tuple((person.name, person.url) for person in people),
+            self.linked_people,
         )
 
     @cached_property
