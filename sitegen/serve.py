@@ -62,12 +62,13 @@ from .errors import (
 from .sources import is_manuscript
 from .writer import MANIFEST, remove_tree, set_aside
 
-WATCH_STEP_MS = 40
+WATCH_STEP_MS = 20
 """watchfiles reports a batch once a step passes without a new kind of change; while the same
 file keeps changing, it reports a batch every two steps."""
-SETTLE_SECONDS = 0.1
-"""A build starts once no batch has come for this long, longer than two steps: a burst of
-saves (an editor's temp file and rename, a tool saving several files) is one build."""
+SETTLE_SECONDS = 0.08
+"""A build starts once no batch has come for this long, twice two steps: a burst of saves (an
+editor's temp file and rename, a tool saving several files, saves a few hundredths of a second
+apart) is one build, which starts a tenth of a second after the last save."""
 WATCH_READY_SECONDS = 10
 """How long to wait for a watch to be in place before serving anyway (a huge tree, a slow disk)."""
 JUNK = DefaultFilter()  # editor swap and backup files, VCS folders and the like
