@@ -25,7 +25,7 @@ from .config import ChapterEntry, Config
 from .crossrefs import InChapter
 from .errors import Diagnostic
 from .manuscript import Manuscript, parse
-from .model import Chapter, ChapterLinks
+from .model import Anthology, Chapter, ChapterLinks
 from .render.prose import ChapterText
 from .sources import Read, Source, read_file, read_source
 from .writer import Spare, WriteReport
@@ -105,6 +105,7 @@ class BuildCache:
     chapters: Memo[Chapter] = field(default_factory=Memo)
     pages: Memo[bytes] = field(default_factory=Memo)
     json_lines: Memo[bytes] = field(default_factory=Memo)  # each character's, in characters.json
+    editions: Memo[object] = field(default_factory=Memo)  # one slot: see `edition`
     book_chapters: Memo[bytes] = field(default_factory=Memo)  # the EPUB's chapter XHTML
     texts: Memo[ChapterText] = field(default_factory=Memo)  # chapter text, for site and book
     scans: Memo[characters.Scan] = field(default_factory=Memo)  # each chapter's candidate names
@@ -159,6 +160,13 @@ class BuildCache:
             if prepared.chapter is not None:
                 self.scans.keep(prepared.chapter.slug)
         return prepared
+
+    def edition(self, anthology: Anthology) -> object:
+        """A token for `anthology` as it is: the same object while each build's anthology is
+        equal to the last one's (compared once a build), a new one when anything in it
+        changed. A page made by a project's own template is keyed on it (see
+        `render.html.edition_or_none`)."""
+        return self.editions.get(None, anthology, object)
 
     def parse(self, source: Source, keep_artifacts: bool) -> Manuscript:
         """`manuscript.parse`, again only when the source's content changed."""
@@ -231,7 +239,7 @@ class BuildCache:
         return (
             *(self.files, self.sources, self.manuscripts, self.prepared, self.chapters, self.scans),
             *(*self.detection, self.in_chapters, self.chapter_links),
-            *(self.texts, self.pages, self.json_lines, self.book_chapters),
+            *(self.texts, self.pages, self.json_lines, self.editions, self.book_chapters),
         )
 
     def settled(self, config: Config) -> Config:

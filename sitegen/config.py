@@ -172,7 +172,7 @@ class Config:
         return self.base_url if "://" in self.base_url else ""
 
 
-def _bundled(name: str) -> Path:
+def bundled_folder(name: str) -> Path:
     """Templates and theme ship inside the wheel; in a source checkout they sit beside it."""
     inside = PACKAGE_DIR / "_bundled" / name
     return inside if inside.is_dir() else PACKAGE_DIR.parent / name
@@ -183,7 +183,7 @@ def overlaid_files(folder: Path, built_in: str) -> dict[str, Path]:
     project's `folder` over them, by relative path, sorted: a project overrides the files it
     has, one by one, and the others stay sitegen's. A writer copies only what they change."""
     files: dict[str, Path] = {}
-    for root in dict.fromkeys((_bundled(built_in), folder)):
+    for root in dict.fromkeys((bundled_folder(built_in), folder)):
         for path in root.rglob("*"):
             if path.is_file() and not path.name.startswith("."):
                 files[path.relative_to(root).as_posix()] = path
@@ -513,8 +513,8 @@ def load_config(
         out_dir=(out or _configured_path(check, root, "output", get("output", "output"))).resolve(),
         templates_dir=root / "templates"
         if (root / "templates").is_dir()
-        else _bundled("templates"),
-        theme_dir=root / "theme" if (root / "theme").is_dir() else _bundled("theme"),
+        else bundled_folder("templates"),
+        theme_dir=root / "theme" if (root / "theme").is_dir() else bundled_folder("theme"),
         chapters=chapters,
         keep_artifacts=get("keep_artifacts", False),
         words_per_minute=words_per_minute,

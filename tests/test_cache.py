@@ -358,3 +358,42 @@ def test_a_config_edit_parses_no_manuscript_again(
         build(load_config(root=tmp_path), epub=False, cache=cache)
     assert cache.reuse is not None
     assert (cache.reuse.parsed, cache.reuse.manuscripts) == (0, 2)
+
+
+def test_a_projects_own_templates_may_show_anything_and_stay_true(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sitegen's own pages each say what they show; a project's own template may show
+    anything in the anthology. Here a character's page shows another chapter's opening line,
+    and a chapter's page when the anthology last changed: after each edit of the other
+    chapter, every page must be as a fresh build makes it."""
+    from dataclasses import replace
+
+    from sitegen.build import build
+    from sitegen.config import bundled_folder, load_config
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "templates").mkdir()
+    for name, extra in (
+        ("character.html", "<p>Elsewhere: {{ anthology.chapters[1].teaser }}</p>"),
+        ("chapter.html", "<p>Updated {{ meta.updated }}</p>"),
+    ):
+        template = (bundled_folder("templates") / name).read_text("utf-8")
+        (tmp_path / "templates" / name).write_text(
+            template.replace("{% block main %}", "{% block main %}" + extra, 1), "utf-8"
+        )
+    first, second = tmp_path / "seeds" / "a.txt", tmp_path / "seeds" / "b.txt"
+    first.write_text("Tomas Reyes and Mara crossed the river at dawn.\n", "utf-8")
+    os.utime(first, ns=(0, 0))
+    cache = BuildCache()
+    for number, weather in enumerate(("rain", "snow", "hail")):  # as many words each time
+        second.write_text(f"The {weather} came back.\n", "utf-8")
+        os.utime(second, ns=((number + 1) * 10**18, (number + 1) * 10**18))
+        config = load_config(root=tmp_path)
+        build(config, epub=False, cache=cache)
+        fresh = tmp_path / f"fresh-{number}"
+        build(replace(config, out_dir=fresh), epub=False)
+        assert _files(config.out_dir) == _files(fresh)
+    page = (tmp_path / "output" / "characters" / "tomas-reyes" / "index.html").read_text("utf-8")
+    assert "Elsewhere: The hail came back." in page

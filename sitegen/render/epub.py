@@ -30,7 +30,7 @@ from ..model import Anthology, Chapter, Meta
 from ..slugs import slugify
 from ..sources import NOT_IN_PAGES, fit_for_pages
 from .cover import LITERATA, CoverImage, cover_image, cover_warnings, literata
-from .html import Link, TemplateFiles, read_templates, templates_from
+from .html import Link, TemplateFiles, edition_or_none, read_templates, templates_from
 from .prose import ChapterText, ChapterTexts
 
 if TYPE_CHECKING:
@@ -336,8 +336,8 @@ def plan_book(anthology: Anthology, config: Config, cover: CoverImage) -> BookPl
 class _Renderer:
     def __init__(self, plan: BookPlan) -> None:
         self.plan = plan
-        loaded = templates_from(plan.templates)
-        self.env, self.digest = loaded.env, loaded.digest
+        self.templates = templates_from(plan.templates)
+        self.env = self.templates.env
 
     def render(self, template: str, title: str, **context: object) -> bytes:
         loaded = self.env.get_template(f"epub/{template}")
@@ -427,11 +427,13 @@ def chapter_files(
     positions: Iterable[int],
     texts: ChapterTexts,
     cache: Memo[bytes] | None = None,
+    edition: object = None,
 ) -> dict[str, bytes]:
     """The documents of the chapters at `positions`, by their path in the book's container.
     With `cache` (`serve`), a chapter whose inputs and templates did not change since the last
-    build is not rendered again; `texts` shares the chapters' rendered text with the site. A
-    character's first mention in a chapter links to their entry in the book's index."""
+    build is not rendered again (`edition`: see `html.edition_or_none`); `texts` shares the
+    chapters' rendered text with the site. A character's first mention in a chapter links to
+    their entry in the book's index."""
     renderer = _Renderer(plan)
     documents: dict[str, bytes] = {}
     for position in positions:
@@ -439,7 +441,11 @@ def chapter_files(
         if cache is None:
             documents[path] = renderer.chapter(anthology.chapters[position], texts[position])
         else:
-            inputs = (renderer.digest, renderer.chapter_inputs(anthology, position))
+            inputs = (
+                edition_or_none(renderer.templates, edition),
+                renderer.templates.digest,
+                renderer.chapter_inputs(anthology, position),
+            )
             make = partial(renderer.chapter_at, anthology, texts, position)
             documents[path] = cache.get(path, inputs, make)
     return documents

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, FunctionLoader, StrictUndefined, TemplateRuntimeError
 from markupsafe import Markup
 
-from ..config import Config, overlaid_files
+from ..config import Config, bundled_folder, overlaid_files
 from ..diskcache import template_cache
 from ..model import Anthology, Character, SharedChapter
 from .cast import (
@@ -118,6 +118,15 @@ class Templates:
 
     env: Environment
     digest: str
+    stock: bool  # every template is sitegen's own (or the same bytes): see `edition_or_none`
+
+
+def edition_or_none(templates: Templates, edition: object) -> object:
+    """What a page's key holds of the whole anthology: nothing, with sitegen's own templates,
+    whose pages each say what they show; with a project's own, which may show anything in
+    the anthology, its `edition` (`BuildCache.edition`), so that any change makes every page
+    again."""
+    return None if templates.stock else edition
 
 
 # (name, file, bytes) of every template: the file names where errors point
@@ -164,7 +173,15 @@ def templates_from(files: TemplateFiles) -> Templates:
     # A book's metadata is sorted and searched by e-reader libraries, where "A.\u00a0Writer"
     # with the no-break space shown on its pages would not be "A. Writer".
     env.filters["spaced"] = lambda text: text.replace("\u00a0", " ")
-    return Templates(env, digest.hexdigest())
+    built_in = _built_in_templates()
+    stock = all(built_in.get(name) == data for name, _, data in files)
+    return Templates(env, digest.hexdigest(), stock)
+
+
+@lru_cache(maxsize=1)
+def _built_in_templates() -> dict[str, bytes]:
+    """sitegen's own templates, by name: a project's that are the same bytes show the same."""
+    return {name: data for name, _, data in read_templates(bundled_folder("templates"))}
 
 
 def theme_files(theme_dir: Path) -> dict[str, bytes]:
@@ -189,6 +206,7 @@ class SiteRenderer:
         image: str | None = None,
         cache: Memo[bytes] | None = None,
         texts: ChapterTexts | None = None,
+        edition: object = None,
     ) -> None:
         self.anthology = anthology
         self.config = config
@@ -202,9 +220,11 @@ class SiteRenderer:
         self.cache = cache
         self.texts = texts or ChapterTexts(anthology)
         # What every page may show besides its own inputs. `Meta.updated` moves with every
-        # save and no page shows it (the feed and the EPUB do), so it is left out.
+        # save and none of sitegen's pages shows it (the feed and the EPUB do), so it is left
+        # out; the edition is there when the templates may show anything.
         self.shared = (
             (
+                edition_or_none(templates, edition),
                 templates.digest,
                 self.versions,
                 replace(anthology.meta, updated=""),
@@ -437,15 +457,17 @@ def render_site(
     cache: Memo[bytes] | None = None,
     json_lines: Memo[bytes] | None = None,
     texts: ChapterTexts | None = None,
+    edition: object = None,
 ) -> dict[str, bytes]:
     """Every page and asset; with `epub`, the home and chapter pages offer it for download;
     with `image` (a site path), pages name it as their Open Graph image; with `cache`, a page
     whose inputs did not change since the last build is not rendered again, nor, with
-    `json_lines`, a character's line in characters.json; `texts` shares
+    `json_lines`, a character's line in characters.json (`edition`: see
+    `edition_or_none`); `texts` shares
     the chapters' rendered text with the EPUB, which must be made first: the site lets each
     one go once its page is made."""
     assets = theme_files(config.theme_dir)
-    site = SiteRenderer(anthology, config, assets, epub, image, cache, texts)
+    site = SiteRenderer(anthology, config, assets, epub, image, cache, texts, edition)
     pages: dict[str, bytes] = {"index.html": site.home(), "404.html": site.not_found()}
     for position, chapter in enumerate(anthology.chapters):
         path, data = site.chapter(position)

@@ -69,6 +69,7 @@ def _render(
     renders the rest. Without helper processes, all of it is done here."""
     helper, compressor = helpers
     pages, lines = (cache.pages, cache.json_lines) if cache else (None, None)
+    edition = cache.edition(anthology) if cache else None
     plan = epub_book.plan_book(anthology, config, cover) if cover else None
     marks = {position: mention_marks(anthology, position) for position in sorted(kept)}
     theirs = helper.run(render_kept, marks, plan)
@@ -76,11 +77,18 @@ def _render(
     del marks  # sent, or used already: the renderers can have the room
     if plan is None:
         texts.expect(kept, lambda: theirs.result().texts)
-        site = html.render_site(anthology, config, cache=pages, json_lines=lines, texts=texts)
+        site = html.render_site(
+            anthology, config, cache=pages, json_lines=lines, texts=texts, edition=edition
+        )
         return site, {}
     mine = [position for position in range(len(anthology.chapters)) if position not in kept]
     files = epub_book.chapter_files(
-        anthology, plan, mine, texts, cache=cache.book_chapters if cache else None
+        anthology,
+        plan,
+        mine,
+        texts,
+        cache=cache.book_chapters if cache else None,
+        edition=edition,
     )
     rendered = theirs.result()
     texts.provide(rendered.texts)
@@ -99,6 +107,7 @@ def _render(
         cache=pages,
         json_lines=lines,
         texts=texts,
+        edition=edition,
     )
     book = zipped.result()
     html.show_size(site, len(book))
