@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from jinja2 import TemplateError
@@ -68,8 +69,16 @@ def _render(
     `kept` (see `gather.gather`) and the book's matter; the second compresses the book; this process
     renders the rest. Without helper processes, all of it is done here."""
     helper, compressor = helpers
-    pages, lines = (cache.pages, cache.json_lines) if cache else (None, None)
     edition = cache.edition(anthology) if cache else None
+    render_site = partial(
+        html.render_site,
+        anthology,
+        config,
+        cache=cache.pages if cache else None,
+        json_lines=cache.json_lines if cache else None,
+        texts=texts,
+        edition=edition,
+    )
     plan = epub_book.plan_book(anthology, config, cover) if cover else None
     marks = {position: mention_marks(anthology, position) for position in sorted(kept)}
     theirs = helper.run(render_kept, marks, plan)
@@ -77,10 +86,7 @@ def _render(
     del marks  # sent, or used already: the renderers can have the room
     if plan is None:
         texts.expect(kept, lambda: theirs.result().texts)
-        site = html.render_site(
-            anthology, config, cache=pages, json_lines=lines, texts=texts, edition=edition
-        )
-        return site, {}
+        return render_site(), {}
     mine = [position for position in range(len(anthology.chapters)) if position not in kept]
     files = epub_book.chapter_files(
         anthology,
@@ -99,16 +105,7 @@ def _render(
     image = plan.book.cover.name
     del files, plan  # sent, or compressed already: the site can have the room
     download = html.Download(epub_book.file_name(anthology))
-    site = html.render_site(
-        anthology,
-        config,
-        epub=download,
-        image=image,
-        cache=pages,
-        json_lines=lines,
-        texts=texts,
-        edition=edition,
-    )
+    site = render_site(epub=download, image=image)
     book = zipped.result()
     html.show_size(site, len(book))
     return site, {download.path: book}
