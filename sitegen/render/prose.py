@@ -49,7 +49,10 @@ tens of thousands."""
 class ChapterText:
     """A chapter's text as markup, with slots for the links only a page can fill."""
 
-    pieces: tuple[str, ...]  # escaped markup; the slots below are empty strings
+    # Escaped markup, as UTF-8: held for every chapter until its page is made, and sent
+    # between processes, where a str of a text with one curly quote in it takes two or four
+    # bytes a letter. The slots below are empty.
+    pieces: tuple[bytes, ...]
     links: tuple[tuple[int, int], ...]  # (piece, character) where a first mention's href goes
     breaks: tuple[int, ...]  # pieces that are scene breaks
 
@@ -57,11 +60,16 @@ class ChapterText:
         """The chapter's text, each first mention linking to `href_for(character)`."""
         pieces = list(self.pieces)
         for at, character in self.links:
-            pieces[at] = escape(href_for(character))
+            pieces[at] = _utf8(escape(href_for(character)))
         if not xhtml:
             for at in self.breaks:
-                pieces[at] = HTML_BREAK
-        return Markup("".join(pieces))
+                pieces[at] = _utf8(HTML_BREAK)
+        # As it was written, whatever it holds: `epub.xml_bytes` deals with what XML cannot.
+        return Markup(b"".join(pieces).decode("utf-8", "surrogatepass"))
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 class _Writer:
@@ -138,18 +146,18 @@ class _Writer:
         self.pieces.append(XHTML_BREAK)
 
     def done(self) -> ChapterText:
-        """The pieces between slots joined into one string each: a chapter keeps a few dozen
-        strings, not one per word run, while the site and the book both need it."""
+        """The pieces between slots joined into one each: a chapter keeps a few dozen, not one
+        per word run, while the site and the book both need it."""
         slots = sorted([at for at, _ in self.links] + self.breaks)
-        pieces: list[str] = []
+        pieces: list[bytes] = []
         moved: dict[int, int] = {}
         start = 0
         for at in slots:
-            pieces.append("".join(self.pieces[start:at]))
+            pieces.append(_utf8("".join(self.pieces[start:at])))
             moved[at] = len(pieces)
-            pieces.append(self.pieces[at])
+            pieces.append(_utf8(self.pieces[at]))
             start = at + 1
-        pieces.append("".join(self.pieces[start:]))
+        pieces.append(_utf8("".join(self.pieces[start:])))
         return ChapterText(
             tuple(pieces),
             tuple((moved[at], character) for at, character in self.links),
