@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -397,3 +398,101 @@ def test_a_projects_own_templates_may_show_anything_and_stay_true(
         assert _files(config.out_dir) == _files(fresh)
     page = (tmp_path / "output" / "characters" / "tomas-reyes" / "index.html").read_text("utf-8")
     assert "Elsewhere: The hail came back." in page
+
+
+def test_the_record_of_sitegens_templates_is_of_the_templates_it_ships() -> None:
+    """A changed template of sitegen's own must be recorded, once the page inputs say what it
+    now shows; else serve would key its pages on what the old one showed."""
+    import hashlib
+
+    from sitegen.config import bundled_folder
+    from sitegen.render.html import read_templates
+    from sitegen.render.stock import STOCK_TEMPLATES
+
+    shipped = {
+        name: hashlib.sha256(data).hexdigest()
+        for name, _, data in read_templates(bundled_folder("templates"))
+    }
+    lines = "".join(f'\n    "{name}": "{digest}",' for name, digest in shipped.items())
+    assert shipped == STOCK_TEMPLATES, f"sitegen/render/stock.py should read:{lines}"
+
+
+def test_sitegens_own_templates_edited_in_place_are_a_projects_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building from a source checkout, the project's templates folder can be sitegen's own:
+    edited there, a template may show anything, as a project's own may."""
+    from dataclasses import replace
+
+    import sitegen.config
+    from sitegen.build import build
+    from sitegen.config import load_config
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    shipped = sitegen.config.bundled_folder("templates")
+    shutil.copytree(shipped, tmp_path / "templates")
+    monkeypatch.setattr(
+        sitegen.config,
+        "bundled_folder",
+        lambda name: tmp_path / name if name == "templates" else shipped.parent / name,
+    )
+    character = tmp_path / "templates" / "character.html"
+    character.write_text(
+        character.read_text("utf-8").replace(
+            "{% block main %}", "{% block main %}<p>{{ anthology.chapters[1].teaser }}</p>", 1
+        ),
+        "utf-8",
+    )
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "a.txt").write_text("Tomas Reyes crossed the river.\n", "utf-8")
+    second = tmp_path / "seeds" / "b.txt"
+    cache = BuildCache()
+    for number, weather in enumerate(("rain", "snow")):
+        second.write_text(f"The {weather} came back.\n", "utf-8")
+        os.utime(second, ns=((number + 1) * 10**18, (number + 1) * 10**18))
+        config = load_config(root=tmp_path)
+        assert config.templates_dir == tmp_path / "templates"
+        build(config, epub=False, cache=cache)
+        fresh = tmp_path / f"fresh-{number}"
+        build(replace(config, out_dir=fresh), epub=False)
+        assert _files(config.out_dir) == _files(fresh)
+
+
+def test_a_projects_own_book_chapter_follows_the_book(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project's own template for the book's chapters may show what every book template is
+    given besides the anthology, such as the cover's credit: a new cover must reach it."""
+    import zipfile
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from sitegen.build import build
+    from sitegen.config import bundled_folder, load_config
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the anthology itself stays put
+    (tmp_path / "templates" / "epub").mkdir(parents=True)
+    chapter = (bundled_folder("templates") / "epub" / "chapter.xhtml").read_text("utf-8")
+    (tmp_path / "templates" / "epub" / "chapter.xhtml").write_text(
+        chapter.replace("</header>", "<p>{{ book.cover_credit }}</p></header>", 1), "utf-8"
+    )
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "a.txt").write_text("Tomas Reyes crossed the river.\n", "utf-8")
+    Image.new("RGB", (16, 25), (1, 2, 3)).save(tmp_path / "cover.png")
+    settings = 'title = "T"\nauthor = "A. Writer"\n'
+
+    def book(folder: Path) -> dict[str, bytes]:
+        (epub,) = folder.glob("*.epub")
+        with zipfile.ZipFile(epub) as archive:
+            return {name: archive.read(name) for name in archive.namelist()}
+
+    cache = BuildCache()
+    for number, cover in enumerate(("", 'cover = "cover.png"\n')):
+        (tmp_path / "anthology.toml").write_text(settings + cover, "utf-8")
+        config = load_config(root=tmp_path)
+        build(config, cache=cache)
+        fresh = tmp_path / f"fresh-{number}"
+        build(replace(config, out_dir=fresh))
+        assert book(config.out_dir) == book(fresh)

@@ -374,17 +374,15 @@ def xml_bytes(text: str) -> bytes:
     return data if fit_for_pages(data) else NOT_IN_PAGES.sub("", text).encode("utf-8")
 
 
-def render_epub(
-    anthology: Anthology,
-    config: Config,
-    cache: Memo[bytes] | None = None,
-    texts: ChapterTexts | None = None,
-) -> dict[str, bytes]:
-    """`{"<slug>.epub": the zipped book}`: its matter and every chapter's document."""
+def render_epub(anthology: Anthology, config: Config) -> dict[str, bytes]:
+    """`{"<slug>.epub": the zipped book}`: its matter and every chapter's document, made in
+    this process alone (the build shares the work: see `render.stage`)."""
     plan = plan_book(anthology, config, cover_image(anthology.meta, config))
-    texts = texts or ChapterTexts(anthology)
     everyone = range(len(anthology.chapters))
-    files = {**book_matter(plan), **chapter_files(anthology, plan, everyone, texts, cache)}
+    files = {
+        **book_matter(plan),
+        **chapter_files(anthology, plan, everyone, ChapterTexts(anthology)),
+    }
     return {file_name(anthology): zip_book(files)}
 
 
@@ -442,7 +440,7 @@ def chapter_files(
             documents[path] = renderer.chapter(anthology.chapters[position], texts[position])
         else:
             inputs = (
-                edition_or_none(renderer.templates, edition),
+                edition_or_none(renderer.templates, (edition, plan.book)),  # all they are given
                 renderer.templates.digest,
                 renderer.chapter_inputs(anthology, position),
             )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, FunctionLoader, StrictUndefined, TemplateRuntimeError
 from markupsafe import Markup
 
-from ..config import Config, bundled_folder, overlaid_files
+from ..config import Config, overlaid_files
 from ..diskcache import template_cache
 from ..model import Anthology, Character, SharedChapter
 from .cast import (
@@ -33,6 +33,7 @@ from .cast import (
 )
 from .figures import strip_svg
 from .prose import ChapterTexts
+from .stock import STOCK_TEMPLATES
 
 if TYPE_CHECKING:
     from ..cache import Memo
@@ -118,7 +119,7 @@ class Templates:
 
     env: Environment
     digest: str
-    stock: bool  # every template is sitegen's own (or the same bytes): see `edition_or_none`
+    stock: bool  # every template is one of sitegen's own, as `STOCK_TEMPLATES` records them
 
 
 def edition_or_none(templates: Templates, edition: object) -> object:
@@ -173,15 +174,10 @@ def templates_from(files: TemplateFiles) -> Templates:
     # A book's metadata is sorted and searched by e-reader libraries, where "A.\u00a0Writer"
     # with the no-break space shown on its pages would not be "A. Writer".
     env.filters["spaced"] = lambda text: text.replace("\u00a0", " ")
-    built_in = _built_in_templates()
-    stock = all(built_in.get(name) == data for name, _, data in files)
+    stock = all(
+        STOCK_TEMPLATES.get(name) == hashlib.sha256(data).hexdigest() for name, _, data in files
+    )
     return Templates(env, digest.hexdigest(), stock)
-
-
-@lru_cache(maxsize=1)
-def _built_in_templates() -> dict[str, bytes]:
-    """sitegen's own templates, by name: a project's that are the same bytes show the same."""
-    return {name: data for name, _, data in read_templates(bundled_folder("templates"))}
 
 
 def theme_files(theme_dir: Path) -> dict[str, bytes]:
