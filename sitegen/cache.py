@@ -18,13 +18,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from . import characters
 from .config import ChapterEntry, Config
 from .crossrefs import InChapter
 from .errors import Diagnostic
 from .manuscript import Manuscript, parse
+from .memo import Memo
 from .model import Anthology, Chapter, ChapterLinks
 from .render.prose import ChapterText
 from .sources import Read, Source, read_file, read_source
@@ -33,47 +34,9 @@ from .writer import Spare, WriteReport
 if TYPE_CHECKING:
     from .gather import Prepared
 
-V = TypeVar("V")
 SETTLED_NS = 2_000_000_000
 """How long ago a file must have last changed for its status alone to say it has not since:
 longer than any file system's clock tick."""
-
-
-class Memo(Generic[V]):
-    """One value per slot (a manuscript's path, a page's output path), made again only when
-    the inputs it is made from differ from the ones it was last made from.
-
-    Inputs are compared with `==`, not hashed: most of them are the very objects the previous
-    build used (the same parsed blocks, the same Source), and tuple equality short-cuts on
-    identity, so checking that nothing changed costs next to nothing. `collect()`, after a
-    successful build, forgets the slots that build did not use (a deleted chapter's page).
-    """
-
-    def __init__(self) -> None:
-        self._kept: dict[object, tuple[object, V]] = {}
-        self._used: dict[object, tuple[object, V]] = {}
-        self.made = 0  # values made since the last `collect()`
-        self.reused = 0
-
-    def get(self, slot: object, inputs: object, make: Callable[[], V]) -> V:
-        entry = self._used.get(slot) or self._kept.get(slot)
-        if entry is not None and entry[0] == inputs:
-            self.reused += 1
-        else:
-            entry = (inputs, make())
-            self.made += 1
-        self._used[slot] = entry
-        return entry[1]
-
-    def keep(self, slot: object) -> None:
-        """Keep the value at `slot` for the next build, though this one did not ask for it: a
-        value made from it was reused whole (see `BuildCache.prepare`)."""
-        if slot not in self._used and (entry := self._kept.get(slot)) is not None:
-            self._used[slot] = entry
-
-    def collect(self) -> None:
-        self._kept, self._used = self._used, {}
-        self.made = self.reused = 0
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,12 @@ from typing import TYPE_CHECKING, NamedTuple
 from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
 from .manuscript import shown_text
+from .memo import recall
 from .model import Chapter, Character, CharacterIndex, Mention, Paragraph
 from .slugs import collation_key, slugify
 
 if TYPE_CHECKING:
-    from .cache import Memo
+    from .memo import Memo
 
 
 def _words(text: str) -> frozenset[str]:
@@ -815,10 +816,9 @@ def _identities(
     What relates the names is read from the whole anthology (`_Kinship`); each chapter's
     occurrences are then grouped on their own, and with `memos` (kept by `serve`) a chapter
     whose occurrences and kinship are as before is not grouped again."""
+    names = memos.names if memos else None
     named = [
-        _names_in(here)
-        if memos is None
-        else memos.names.get(chapter.slug, here, partial(_names_in, here))
+        recall(names, chapter.slug, here, partial(_names_in, here))
         for here, chapter in zip(seen, chapters, strict=True)
     ]
     keys = set().union(*(keys for keys, _ in named))
@@ -844,7 +844,7 @@ def _identities(
     for here, chapter in zip(seen, chapters, strict=True):
         make = partial(_pronouns, here, chapter, ask)
         inputs = (here, ask, chapter.blocks)  # a pronoun is read from the text after a name
-        said = make() if memos is None else memos.pronouns.get(chapter.slug, inputs, make)
+        said = recall(memos.pronouns if memos else None, chapter.slug, inputs, make)
         for key, pronoun in said:
             votes[key][pronoun] += 1
             if key in owner_of:
@@ -862,7 +862,7 @@ def _identities(
     groups: dict[str, list[_Piece]] = defaultdict(list)
     for here, chapter in zip(seen, chapters, strict=True):
         make = partial(_group, here, kinship)
-        grouped = make() if memos is None else memos.groups.get(chapter.slug, (here, kinship), make)
+        grouped = recall(memos.groups if memos else None, chapter.slug, (here, kinship), make)
         for identity, piece in grouped.items():
             groups[identity].append(piece)
     return [_draft(identity, pieces) for identity, pieces in groups.items()]
@@ -1255,7 +1255,7 @@ def _index(drafts: list[_Draft], memo: Memo[tuple[Mention, ...]] | None) -> Char
         for c, places in groupby(found, _CHAPTER):  # in reading order: chapter by chapter
             here = tuple(places)
             make = partial(_marks, slug, here)
-            marks += make() if memo is None else memo.get((slug, c), here, make)
+            marks += recall(memo, (slug, c), here, make)
         characters.append(
             Character(draft.name, slug, draft.aliases, shown_text(draft.description), tuple(marks))
         )

@@ -15,6 +15,7 @@ from itertools import accumulate, chain, groupby, islice, product, repeat
 from operator import add, itemgetter, truediv
 from typing import TYPE_CHECKING, NamedTuple
 
+from .memo import recall
 from .model import (
     Chapter,
     ChapterLinks,
@@ -28,7 +29,7 @@ from .model import (
 )
 
 if TYPE_CHECKING:
-    from .cache import Memo
+    from .memo import Memo
 
 SHARED_LIMIT = 12  # "also appearing elsewhere": the chapters sharing the most characters
 QUOTE_LIMIT = 220  # characters of context around a mention, at most
@@ -67,7 +68,7 @@ def link_chapters(
         here = tuple(cast)
         make = partial(_chapter_links, position, len(chapters), here, nearby)
         inputs = (position, len(chapters), here, nearby)
-        links.append(make() if cache is None else cache.get(chapters[position].slug, inputs, make))
+        links.append(recall(cache, chapters[position].slug, inputs, make))
     return tuple(links)
 
 
@@ -219,11 +220,7 @@ def link_characters(
         for c, mentions in groupby(character.mentions, _CHAPTER):  # in reading order
             here = tuple(mentions)
             make = partial(part_of, c, here)
-            part = (
-                make()
-                if cache is None
-                else cache.get((character.slug, c), (here, chapters[c].blocks), make)
-            )
+            part = recall(cache, (character.slug, c), (here, chapters[c].blocks), make)
             for scene in part.scenes:
                 present.setdefault((c, scene), []).append(number)
             # How far into the anthology each mention falls, 0 to 1, measured in words:

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from ..memo import recall
 from ..model import Anthology, Chapter, Character, Mention, Quote
 from ..slugs import ascii_folded, collation_key
 from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg
 
 if TYPE_CHECKING:
-    from ..cache import Memo
+    from ..memo import Memo
 
 _CHAPTER, _BLOCK = itemgetter(0), itemgetter(1)  # of a Mention
 
@@ -259,7 +260,7 @@ def characters_json(anthology: Anthology, cache: Memo[bytes] | None = None) -> b
     for character in sorted(anthology.characters.characters, key=lambda c: collation_key(c.name)):
         make = partial(_character_line, character, files)
         slot = ("characters.json", character.slug)
-        lines.append(make() if cache is None else cache.get(slot, (character, files), make))
+        lines.append(recall(cache, slot, (character, files), make))
     return b"[\n" + b",\n".join(lines) + b"\n]\n" if lines else b"[]\n"
 
 

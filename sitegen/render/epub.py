@@ -34,7 +34,7 @@ from .html import Link, TemplateFiles, edition_or_none, read_templates, template
 from .prose import ChapterText, ChapterTexts
 
 if TYPE_CHECKING:
-    from ..cache import Memo
+    from ..memo import Memo
 
 MIMETYPE = b"application/epub+zip"
 ROOT = "EPUB/"  # the folder inside the zip that holds the package

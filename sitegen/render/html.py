@@ -36,7 +36,7 @@ from .prose import ChapterTexts
 from .stock import STOCK_TEMPLATES
 
 if TYPE_CHECKING:
-    from ..cache import Memo
+    from ..memo import Memo
 
 
 @dataclass(frozen=True)

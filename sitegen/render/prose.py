@@ -31,7 +31,7 @@ from ..model import (
 )
 
 if TYPE_CHECKING:
-    from ..cache import Memo
+    from ..memo import Memo
 
 XHTML_BREAK = '<hr class="scene-break"/>'
 HTML_BREAK = '<hr class="scene-break">'
