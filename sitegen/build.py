@@ -11,7 +11,8 @@ With two cores or more, the build shares its work with processes forked at the s
 anthology is read and analysed whole by a helper process, which sends the `Anthology` back,
 while this process loads the renderers: loading the program is half of such a build's time.
 A large one's reading and rendering are split between the processes, which load the stages'
-modules before forking, to share them.
+modules before forking, to share them. The writer writes a large site with a process of its
+own too.
 """
 
 from __future__ import annotations

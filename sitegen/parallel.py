@@ -10,7 +10,8 @@ them; once the anthology is analysed, it is sent what it needs to render those c
 and book documents, and the rest of the book but its other chapters. The other is sent the
 book's files, to compress while this process renders the site. A small build forks only the
 first, which reads and analyses the whole anthology while this process loads the renderers
-(see `build`).
+(see `build`). The writer forks one more as it stages a large site, late but harmlessly: that
+one reads nothing but the pages it writes (see `writer._stage`).
 (Threads would not do: only one of them can run Python at a time.)
 
 Forking is used only where it is safe: on a system with more than one core, where `fork` is the

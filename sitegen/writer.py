@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import parallel
 from .errors import Diagnostic, SitegenError, error
 
 MANIFEST = ".sitegen-manifest"
@@ -346,6 +347,24 @@ def _take_out_theirs(stage: Path, theirs: Iterable[str]) -> None:
     _remove_empty(str(stage), [name.rstrip("/") for name in theirs if name.endswith("/")])
 
 
+SHARED_FROM = 200
+"""Files from which a write forks a process to place half of them (see `_stage`). Making a
+file or a folder is the file system's work, done in the kernel, and two processes do it in
+about half the time; for fewer files, forking costs about what it saves."""
+
+
+@dataclass(frozen=True)
+class _Placing:
+    """What placing a file in the staging folder goes by (see `_stage` and `_place`)."""
+
+    outputs: dict[str, bytes]
+    old_root: str  # the site being replaced
+    new_root: str  # the staging folder
+    had_site: bool
+    last_written: Mapping[str, bytes] | None
+    held: Mapping[str, bytes]
+
+
 def _stage(
     outputs: dict[str, bytes],
     out: Path,
@@ -355,21 +374,37 @@ def _stage(
 ) -> list[str]:
     """Write `outputs` into `stage`, which already holds the files `held` (a spare site) or
     nothing. Files `held` that the site no longer has are removed first, with the folders
-    they leave empty (a page's folder may have become a file's name); then a file already
-    there with the right bytes stays, one whose bytes are those in `out` is hard-linked from
-    there, and any other is written. Returns the paths whose bytes differ from `out`'s. Paths
-    are plain strings here: a thousand pages through `pathlib` cost more than the system
-    calls."""
-    changed: list[str] = []
+    they leave empty (a page's folder may have become a file's name); then each file is
+    placed (see `_place`). Returns the paths whose bytes differ from `out`'s, in order.
+
+    A large site (`SHARED_FROM`) staged afresh is placed by two processes, half each: at a
+    thousand pages, the file system's work is most of a build's last second. A spare holds
+    most of its files already, and is only `serve`'s, which does not fork (see `parallel`)."""
     _remove_stale(str(stage), held.keys() - outputs.keys())
-    folders = {path.rpartition("/")[0] for path in held if path in outputs}
-    had_site = out.is_dir()
-    old_root, new_root = str(out), str(stage)
-    for path in sorted(outputs):
-        data = outputs[path]
+    paths = sorted(outputs)
+    for path in paths:
         _check_inside(path)
-        target, old = os.path.join(new_root, path), os.path.join(old_root, path)
-        unchanged = had_site and (
+    placing = _Placing(outputs, str(out), str(stage), out.is_dir(), last_written, held)
+    half = len(paths) // 2
+    shared = not held and len(paths) >= SHARED_FROM
+    with parallel.Helper(placing, fork=shared) as other:
+        theirs = other.run(_place, paths[half:])
+        return _place(placing, paths[:half]) + theirs.result()
+
+
+def _place(placing: _Placing, paths: list[str]) -> list[str]:
+    """Place each of `paths` in the staging folder, and return those whose bytes differ from
+    the old site's: a file already there with the right bytes stays, one whose bytes are the
+    old site's is hard-linked from there, and any other is written. Paths are plain strings
+    here: a thousand pages through `pathlib` cost more than the system calls."""
+    outputs, held, last_written = placing.outputs, placing.held, placing.last_written
+    changed: list[str] = []
+    folders = {path.rpartition("/")[0] for path in paths if path in held}
+    for path in paths:
+        data = outputs[path]
+        target = os.path.join(placing.new_root, path)
+        old = os.path.join(placing.old_root, path)
+        unchanged = placing.had_site and (
             _same_bytes(old, data)
             if last_written is None
             else last_written.get(path) == data and _same_size(old, len(data))
@@ -384,7 +419,7 @@ def _stage(
         else:
             folder = path.rpartition("/")[0]
             if folder not in folders:
-                os.makedirs(os.path.join(new_root, folder), exist_ok=True)
+                os.makedirs(os.path.join(placing.new_root, folder), exist_ok=True)
                 folders.add(folder)
             if held:  # a spare may hold a file sitegen took over from someone, listed nowhere
                 with contextlib.suppress(FileNotFoundError):

@@ -366,9 +366,9 @@ def test_a_large_build_forks_two_helpers_and_a_small_one_one(tmp_path: Path) -> 
             print(len(forks) - before)
         """
     )
-    # Large: the one preparing and rendering chapters, and the compressor. Small: the one
-    # reading and analysing the whole anthology.
-    assert counts.split() == ["2", "1"]
+    # Large: the one preparing and rendering chapters, the compressor, and the one writing
+    # half the site. Small: the one reading and analysing the whole anthology.
+    assert counts.split() == ["3", "1"]
 
 
 @needs_two_cores
@@ -426,7 +426,7 @@ def test_ctrl_c_stops_every_process_of_a_large_build(tmp_path: Path) -> None:
     traceback, exits 130 and leaves no process of its own behind."""
     project = big_project(tmp_path / "big", copies=40)
     interrupted = 0
-    for delay in (0.0, 0.15, 0.3, 0.5):
+    for delay in (0.0, 0.15, 0.3, 0.5, 0.75):  # the later ones as it renders, or writes
         build_process = subprocess.Popen(
             [sys.executable, "-m", "sitegen", "build", "--quiet"],
             cwd=project,
@@ -457,3 +457,86 @@ def test_ctrl_c_stops_every_process_of_a_large_build(tmp_path: Path) -> None:
         else:
             raise AssertionError(f"a process of the build outlived it (Ctrl-C after {delay} s)")
     assert interrupted, "every build finished before Ctrl-C; the test proved nothing"
+
+
+def writes_of_a_large_site(place: Path, body: str) -> str:
+    """Run `body` in a new interpreter (see `in_fresh_process`), with `pages` (a site just
+    large enough to be written by two processes) to write into `out`, in `place`."""
+    return in_fresh_process(
+        textwrap.dedent(WRITES_OF_A_LARGE_SITE.format(place=str(place))) + textwrap.dedent(body)
+    )
+
+
+WRITES_OF_A_LARGE_SITE = """
+    import contextlib
+    from pathlib import Path
+    from sitegen.writer import SHARED_FROM, write
+
+    place = Path({place!r})
+    out = place / "out"
+    pages = {{f"chapters/{{n:04d}}/index.html": b"page %d" % n for n in range(SHARED_FROM)}}
+
+    def on_disk():
+        return {{
+            p.relative_to(out).as_posix(): p.read_bytes()
+            for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name != ".sitegen-manifest"
+        }}
+
+    def children_left():
+        with contextlib.suppress(ChildProcessError):
+            return os.waitpid(-1, os.WNOHANG) != (0, 0) or "a child still running"
+        return False
+"""
+
+
+@needs_two_cores
+def test_a_large_site_written_by_two_processes_is_the_site_asked_for(tmp_path: Path) -> None:
+    """A large site staged afresh is placed half by this process, half by a helper: every
+    page must be there with its bytes, and an unchanged page kept as the same file, whichever
+    half it is in."""
+    printed = writes_of_a_large_site(
+        tmp_path,
+        """
+        write(pages, out)
+        print(on_disk() == pages)
+        second = {path: data + b" again" if n % 7 == 3 else data
+                  for n, (path, data) in enumerate(sorted(pages.items()))}
+        unchanged = [path for path in sorted(pages) if second[path] == pages[path]]
+        ends = (unchanged[0], unchanged[-1])  # one in each half
+        inodes = [os.stat(out / path).st_ino for path in ends]
+        del second["chapters/0100/index.html"]
+        second["chapters/9999/index.html"] = b"a new page"
+        report = write(second, out)
+        print(on_disk() == second)
+        print(list(report.changed) == sorted(
+            path for path, data in second.items() if pages.get(path) != data))
+        print(report.removed == ("chapters/0100/index.html",))
+        print([os.stat(out / path).st_ino for path in ends] == inodes)
+        print(sorted(p.name for p in place.iterdir()) == ["out"], children_left())
+        """,
+    )
+    assert printed.split() == ["True"] * 6 + ["False"]
+
+
+@needs_two_cores
+@pytest.mark.parametrize("half", ["this process's", "the helper's"])
+def test_a_failed_write_in_either_half_keeps_the_old_site(tmp_path: Path, half: str) -> None:
+    """A page that cannot be written (here, one inside what is another page's file) fails the
+    write whichever process had it: the error comes back, the last site stays as it was, the
+    staging folder goes, and no process is left behind."""
+    folder = "aaaa" if half == "this process's" else "zzzz"
+    printed = writes_of_a_large_site(
+        tmp_path,
+        f"""
+        write(pages, out)
+        broken = {{**pages, "{folder}/page": b"a file", "{folder}/page/inside": b"impossible"}}
+        try:
+            write(broken, out)
+        except OSError as exc:
+            print("helper process" in "".join(getattr(exc, "__notes__", [])))
+        print(on_disk() == pages)
+        print(sorted(p.name for p in place.iterdir()) == ["out"], children_left())
+        """,
+    )
+    assert printed.split() == [str(half == "the helper's"), "True", "True", "False"]
