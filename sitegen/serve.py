@@ -295,10 +295,18 @@ def remove_in_background(folders: list[Path]) -> None:
         ).start()
 
 
+FOLDER = b"folder"
+"""What `_digest` gives for a folder: one appearing or going (the source folder, put back
+after a checkout) is a change, as a file's bytes are."""
+
+
 def _digest(path: Path) -> bytes | None:
+    """A digest of the file at `path`; `FOLDER` for a folder; None when nothing is there."""
+    if path.is_dir():
+        return FOLDER
     try:
         return hashlib.sha256(path.read_bytes()).digest()
-    except OSError:  # gone, or a folder
+    except OSError:  # gone
         return None
 
 
@@ -323,17 +331,21 @@ class Watchers:
         self.changed = changed
         self.places: Places | None = None
         self._stop = threading.Event()
+        # A watched folder itself was removed, moved or made since the watches began: a
+        # folder put back in its place (a checkout, a sync) is another folder, unwatched.
+        self._replaced = False
 
     def follow(self, places: Places) -> None:
-        if self.places is not None and (places.folders, places.config, places.out_dir) == (
-            self.places.folders,
-            self.places.config,
-            self.places.out_dir,
+        if (
+            self.places is not None
+            and not self._replaced
+            and (places.folders, places.config, places.out_dir)
+            == (self.places.folders, self.places.config, self.places.out_dir)
         ):
             self.places = places
             return
         self.stop()
-        self.places, self._stop = places, threading.Event()
+        self.places, self._stop, self._replaced = places, threading.Event(), False
         started = (
             self._start(places, places.folders, recursive=True),
             self._start(places, (places.config.parent,), recursive=False),
@@ -359,9 +371,12 @@ class Watchers:
                 recursive=recursive,
                 raise_interrupt=False,
             )
+            folders = {places.source_dir, places.templates_dir, places.theme_dir}
             try:
                 for changes in batches:
                     found = {Path(p) for kind, p in changes if places.matters(kind, Path(p))}
+                    if not folders.isdisjoint(found):
+                        self._replaced = True  # before the build it asks for follows places
                     if found:
                         self.changed(found)
             except FileNotFoundError:

@@ -303,6 +303,40 @@ def test_a_save_right_after_the_source_folder_moves_is_seen(project: Path, serve
     assert status == 200 and b"finished it" in body
 
 
+@pytest.mark.parametrize("how", ["moved back", "made anew", "swapped at once"])
+def test_a_source_folder_taken_away_and_put_back_is_built_and_watched_again(
+    project: Path, serve, how: str
+) -> None:
+    """A checkout, a sync or a rename takes the manuscripts' folder away and puts one back:
+    the error shows while it is gone, the site comes back with it, and a save in the folder
+    put back is seen (it is another folder, which the watch on the old one never sees), also
+    when it took the old one's place at once."""
+    server = serve(project)
+    seeds, away = project / "seeds", project.parent / "seeds-away"
+    if how == "swapped at once":
+        fresh = shutil.copytree(seeds, project.parent / "seeds-fresh")
+        built = len(server.stdout)
+        seeds.rename(away)
+        fresh.rename(seeds)
+    else:
+        seeds.rename(away)
+        server.wait_for(r"E012 source folder not found", stream="stderr")
+        built = len(server.stdout)
+        if how == "moved back":
+            away.rename(seeds)
+        else:
+            seeds.mkdir()
+            for manuscript in away.iterdir():
+                shutil.copy2(manuscript, seeds / manuscript.name)
+    server.wait_for(r"^Rebuilt ", seen=built)
+    story = min(seeds.glob("*.txt"))
+    built = len(server.stdout)
+    save(story, "Wren came back to the harbour.\n" + story.read_text("utf-8"))
+    server.wait_for(rf"^Rebuilt .*{story.name}", seen=built)
+    status, _, body = server.get("/")
+    assert status == 200 and b"Wren came back to the harbour." in body  # the teaser
+
+
 def test_the_error_that_broke_the_build_comes_first_and_counts_start_afresh(
     project: Path, serve
 ) -> None:
