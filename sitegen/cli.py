@@ -55,6 +55,16 @@ def _existing_file(value: str) -> Path:
     return path
 
 
+def _branch(value: str) -> str:
+    from .deploy import is_branch_name
+
+    if is_branch_name(value):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"{value!r} is not a valid branch name: use letters, digits, - and /, e.g. gh-pages"
+    )
+
+
 def _existing_dir(value: str) -> Path:
     path = Path(value)
     if not path.is_dir():
@@ -250,6 +260,7 @@ def _add_deploy_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--branch",
+        type=_branch,
         default="gh-pages",
         help="the branch whose whole tree becomes the site (default: gh-pages)",
     )

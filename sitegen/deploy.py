@@ -228,19 +228,26 @@ def _check_remote(git: _Git, project: Path, remote: str) -> None:
     raise SitegenError([error("E062", project, None, f"no git remote named `{remote}`", hint)])
 
 
-def _check_branch(git: _Git, project: Path, branch: str, ref: str) -> None:
-    if not _valid_ref(git, ref):
-        raise SitegenError(
-            [
-                error(
-                    "E064",
-                    project,
-                    None,
-                    f"`{branch}` is not a valid branch name",
-                    "use letters, digits, `-` and `/`, e.g. --branch gh-pages",
-                )
-            ]
+_NEVER_IN_REFS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
+
+
+def is_branch_name(name: str) -> bool:
+    """Whether `name` can name a branch: git's rules for a ref (`git check-ref-format`), and
+    not "HEAD", "@" or a leading "-", which git refuses for a branch. Checked without git, so
+    that a mistyped `--branch` is a usage error, told before anything else is looked at."""
+    return (
+        name not in ("@", "HEAD")
+        and not name.startswith("-")
+        and not name.endswith(".")
+        and not _NEVER_IN_REFS.search(name)
+        and all(
+            part and not part.startswith(".") and not part.endswith(".lock")
+            for part in name.split("/")
         )
+    )
+
+
+def _check_branch(git: _Git, project: Path, branch: str, ref: str) -> None:
     worktrees = (git.maybe("worktree", "list", "--porcelain") or "").splitlines()
     if f"branch {ref}" in worktrees:
         raise SitegenError(
@@ -314,14 +321,6 @@ def _another_than(branch: str) -> str:
 def _is_ancestor(git: _Git, commit: str, of: str) -> bool:
     try:
         git("merge-base", "--is-ancestor", commit, of)
-    except _GitFailed:
-        return False
-    return True
-
-
-def _valid_ref(git: _Git, ref: str) -> bool:
-    try:
-        git("check-ref-format", ref)
     except _GitFailed:
         return False
     return True

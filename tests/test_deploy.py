@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_project, run_sitegen
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from sitegen.deploy import pages_url
+from sitegen.deploy import is_branch_name, pages_url
 
 BASE_URL = "https://example.github.io/anthology/"
 IDENTITY = ["-c", "user.name=Ann Editor", "-c", "user.email=ann@example.org"]
@@ -233,7 +235,35 @@ def test_refuses_the_branch_that_is_checked_out(project: Project) -> None:
     line = one_error(run_sitegen("deploy", "--branch", "main", cwd=project.root), "E064")
     assert "checked out" in line
     assert snapshot(project.root) == before
-    one_error(run_sitegen("deploy", "--branch", "no..dots", cwd=project.root), "E064")
+
+
+def test_a_branch_name_git_refuses_is_a_usage_error(project: Project) -> None:
+    result = run_sitegen("deploy", "--branch", "no..dots", cwd=project.root)
+    assert result.returncode == 2
+    assert "'no..dots' is not a valid branch name" in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stderr
+    assert project.remote_branches() == ["main"]
+
+
+# Names made of what git's rules are about, and a few ordinary letters.
+BRANCH_PIECES = ("a", "b", "é", "/", ".", "..", ".lock", "-", "@", "@{", "HEAD", " ", "\t")
+BRANCH_PIECES += ("~", "^", ":", "?", "*", "[", "\\", "\x7f")
+BRANCHES = st.lists(st.sampled_from(BRANCH_PIECES), max_size=5).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(BRANCHES)
+@example("HEAD")
+@example("@")
+@example("gh-pages")
+@example("a/b.lock")
+def test_a_branch_name_is_checked_as_git_checks_it(name: str) -> None:
+    """The same verdict as git's own `check-ref-format --branch`, without asking git (a
+    usage error is told before anything else is looked at)."""
+    asked = subprocess.run(
+        ["git", "check-ref-format", "--branch", name], capture_output=True, check=False
+    )
+    assert is_branch_name(name) == (asked.returncode == 0 and name != "@")
 
 
 def test_a_failed_push_says_what_git_said(project: Project, tmp_path: Path) -> None:
