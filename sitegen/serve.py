@@ -614,8 +614,15 @@ class Session:
         return bool(report.changed or report.removed)
 
     def failed(self, outcome: Outcome) -> None:
+        # Its errors, and the warnings this terminal has not shown yet: a failed build may
+        # not have read every file, so those it did not are still remembered as shown.
+        warned = self.preview.warned
         for problem in outcome.problems:
-            print(problem.format(self.cwd), file=sys.stderr, flush=True)
+            if problem.severity is Severity.ERROR or problem not in warned:
+                print(problem.format(self.cwd), file=sys.stderr, flush=True)
+        self.preview.warned = warned | {
+            d for d in outcome.problems if d.severity is not Severity.ERROR
+        }
         # In the browser the errors come first: the one that broke the build is what the
         # writer came to see, not the warnings of other files around it.
         errors = [d for d in outcome.problems if d.severity is Severity.ERROR]

@@ -341,13 +341,19 @@ def test_the_error_that_broke_the_build_comes_first_and_counts_start_afresh(
     project: Path, serve
 ) -> None:
     """The seeds always carry three warnings; a manuscript that will not decode breaks the
-    build. The page shows that error first, the warnings after; once it is fixed, the rebuild
-    counts its own work, not the failed build's too."""
+    build. The page shows that error first, the warnings after, and the terminal that error
+    alone (it showed the warnings already); once it is fixed, the rebuild counts its own work,
+    not the failed build's too."""
     story = project / "seeds" / "002_ef6fb1f138db9e8e.txt"
     good = story.read_bytes()
     server = serve(project)
+    server.wait_for(r"004_888cfbc87bdd0a5f\.txt:100: W021 ", stream="stderr")  # the last
+    warned = len(server.stderr)
+    assert sum(" W02" in line for line in server.stderr) == 3, server.stderr
     story.write_bytes(good + b"\xff\n")
     server.wait_for(r"^sitegen: the build failed \(1 error\)", stream="stderr")
+    told = server.stderr[warned:]
+    assert len(told) == 2 and "E010 " in told[0], told
     _, _, body = server.get("/")
     overlay = re.search(rb'<div id="sitegen-build-error".*?</div>', body, re.DOTALL)
     assert overlay, body
