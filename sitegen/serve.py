@@ -138,14 +138,26 @@ class Places:
         return (self.out_dir / MANIFEST).is_file()
 
     @property
+    def named(self) -> tuple[Path, ...]:
+        """The folders the site is made from, whether they exist or not."""
+        return tuple(dict.fromkeys((self.source_dir, self.templates_dir, self.theme_dir)))
+
+    @property
     def folders(self) -> tuple[Path, ...]:
         """The folders watched recursively, those that exist."""
-        folders = (self.source_dir, self.templates_dir, self.theme_dir)
-        return tuple(f for f in dict.fromkeys(folders) if f.is_dir())
+        return tuple(f for f in self.named if f.is_dir())
+
+    @property
+    def around(self) -> tuple[Path, ...]:
+        """The folders watched for what appears or goes in them: the config's (which holds
+        the project's templates and theme, when it has them) and the source folder's parent,
+        wherever that is (the `folders` watch does not see a folder come back)."""
+        around = (self.config.parent, self.source_dir.parent)
+        return tuple(f for f in dict.fromkeys(around) if f.is_dir())
 
     def matters(self, change: Change, path: Path) -> bool:
         """Whether a change to `path` can change the site."""
-        if path == self.config:
+        if path == self.config or path in self.named:
             return True
         if path.is_relative_to(self.out_dir):
             return False
@@ -153,12 +165,8 @@ class Places:
             return True  # in a subfolder too: the config may list it, or the build warns of it
         if path.is_relative_to(self.templates_dir) or path.is_relative_to(self.theme_dir):
             return not path.name.startswith(".") and JUNK(change, str(path))
-        # A folder appearing or going where the config looks for one: the next config differs.
-        return path.parent == self.root and path.name in {
-            self.source_dir.name,
-            "templates",
-            "theme",
-        }
+        # The project's own templates or theme appearing or going: the next config differs.
+        return path.parent == self.root and path.name in {"templates", "theme"}
 
     def stylesheets(self, paths: Iterable[Path]) -> tuple[str, ...]:
         """The site paths of `paths` if every one is a stylesheet of the theme, else (). A
@@ -254,7 +262,10 @@ class Builder:
         """Whether any changed file now holds other bytes than when it was last built: a late
         report of a change already built, or a save that changed nothing, builds nothing."""
         now = {path: _digest(path) for path in changed}
-        differs = any(self._built.get(path, b"") != digest for path, digest in now.items())
+        differs = any(
+            digest == FOLDER or self._built.get(path, b"") != digest  # see `FOLDER`
+            for path, digest in now.items()
+        )
         self._built.update(now)
         return differs
 
@@ -296,8 +307,9 @@ def remove_in_background(folders: list[Path]) -> None:
 
 
 FOLDER = b"folder"
-"""What `_digest` gives for a folder: one appearing or going (the source folder, put back
-after a checkout) is a change, as a file's bytes are."""
+"""What `_digest` gives for a folder. A change reported for a folder itself is always built:
+it appeared, went, or took another's place (the source folder, put back after a checkout),
+which no digest of it would tell."""
 
 
 def _digest(path: Path) -> bytes | None:
@@ -339,8 +351,8 @@ class Watchers:
         if (
             self.places is not None
             and not self._replaced
-            and (places.folders, places.config, places.out_dir)
-            == (self.places.folders, self.places.config, self.places.out_dir)
+            and (places.folders, places.around, places.config, places.out_dir)
+            == (self.places.folders, self.places.around, self.places.config, self.places.out_dir)
         ):
             self.places = places
             return
@@ -348,7 +360,7 @@ class Watchers:
         self.places, self._stop, self._replaced = places, threading.Event(), False
         started = (
             self._start(places, places.folders, recursive=True),
-            self._start(places, (places.config.parent,), recursive=False),
+            self._start(places, places.around, recursive=False),
         )
         # Return once the watches are in place, so that a save made as soon as the server
         # says it is serving, or has rebuilt, is seen.
@@ -371,11 +383,10 @@ class Watchers:
                 recursive=recursive,
                 raise_interrupt=False,
             )
-            folders = {places.source_dir, places.templates_dir, places.theme_dir}
             try:
                 for changes in batches:
                     found = {Path(p) for kind, p in changes if places.matters(kind, Path(p))}
-                    if not folders.isdisjoint(found):
+                    if not found.isdisjoint(places.named):
                         self._replaced = True  # before the build it asks for follows places
                     if found:
                         self.changed(found)

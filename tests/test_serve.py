@@ -303,38 +303,55 @@ def test_a_save_right_after_the_source_folder_moves_is_seen(project: Path, serve
     assert status == 200 and b"finished it" in body
 
 
-@pytest.mark.parametrize("how", ["moved back", "made anew", "swapped at once"])
+@pytest.mark.parametrize(
+    ("how", "source"),
+    [
+        ("moved back", "seeds"),
+        ("made anew", "seeds"),
+        ("swapped at once, twice", "seeds"),
+        ("moved back", "content/seeds"),
+        ("swapped at once, twice", "content/seeds"),
+    ],
+)
 def test_a_source_folder_taken_away_and_put_back_is_built_and_watched_again(
-    project: Path, serve, how: str
+    project: Path, serve, how: str, source: str
 ) -> None:
     """A checkout, a sync or a rename takes the manuscripts' folder away and puts one back:
     the error shows while it is gone, the site comes back with it, and a save in the folder
     put back is seen (it is another folder, which the watch on the old one never sees), also
-    when it took the old one's place at once."""
+    when it took the old one's place at once, time after time, and wherever it is."""
+    seeds = project / source
+    if source != "seeds":
+        seeds.parent.mkdir()
+        (project / "seeds").rename(seeds)
+        config = project / "anthology.toml"
+        config.write_text(f'source = "{source}"\n' + config.read_text("utf-8"), "utf-8")
     server = serve(project)
-    seeds, away = project / "seeds", project.parent / "seeds-away"
-    if how == "swapped at once":
-        fresh = shutil.copytree(seeds, project.parent / "seeds-fresh")
-        built = len(server.stdout)
-        seeds.rename(away)
-        fresh.rename(seeds)
-    else:
-        seeds.rename(away)
-        server.wait_for(r"E012 source folder not found", stream="stderr")
-        built = len(server.stdout)
-        if how == "moved back":
-            away.rename(seeds)
+    away = seeds.with_name("away")
+    for round in range(2 if how.endswith("twice") else 1):
+        if how.startswith("swapped"):
+            fresh = shutil.copytree(seeds, seeds.with_name(f"fresh-{round}"))
+            built = len(server.stdout)
+            seeds.rename(away.with_name(f"away-{round}"))
+            fresh.rename(seeds)
         else:
-            seeds.mkdir()
-            for manuscript in away.iterdir():
-                shutil.copy2(manuscript, seeds / manuscript.name)
-    server.wait_for(r"^Rebuilt ", seen=built)
-    story = min(seeds.glob("*.txt"))
-    built = len(server.stdout)
-    save(story, "Wren came back to the harbour.\n" + story.read_text("utf-8"))
-    server.wait_for(rf"^Rebuilt .*{story.name}", seen=built)
-    status, _, body = server.get("/")
-    assert status == 200 and b"Wren came back to the harbour." in body  # the teaser
+            seeds.rename(away)
+            server.wait_for(r"E012 source folder not found", stream="stderr")
+            built = len(server.stdout)
+            if how == "moved back":
+                away.rename(seeds)
+            else:
+                seeds.mkdir()
+                for manuscript in away.iterdir():
+                    shutil.copy2(manuscript, seeds / manuscript.name)
+        server.wait_for(r"^Rebuilt ", seen=built)
+        story = min(seeds.glob("*.txt"))
+        built = len(server.stdout)
+        opening = f"Wren came back to the harbour, time {round + 1}."
+        save(story, f"{opening}\n{story.read_text('utf-8')}")
+        server.wait_for(rf"^Rebuilt .*{story.name}", seen=built)
+        status, _, body = server.get("/")
+        assert status == 200 and opening.encode() in body  # the story's teaser
 
 
 def test_the_error_that_broke_the_build_comes_first_and_counts_start_afresh(
