@@ -149,15 +149,26 @@ class Places:
 
     @property
     def around(self) -> tuple[Path, ...]:
-        """The folders watched for what appears or goes in them: the config's (which holds
-        the project's templates and theme, when it has them) and the source folder's parent,
-        wherever that is (the `folders` watch does not see a folder come back)."""
-        around = (self.config.parent, self.source_dir.parent)
+        """The folders watched for what appears or goes in them (the `folders` watch does not
+        see a folder come back): the config's, which holds the project's templates and theme
+        when it has them, and each between the project's and the source folder. A source
+        folder outside the project is not followed so: above it may be a home folder or `/`,
+        whose every change some systems' watchers would pass on."""
+        around = [self.config.parent]
+        folder = self.source_dir.parent
+        while folder != self.root and folder.is_relative_to(self.root):
+            around.append(folder)
+            folder = folder.parent
         return tuple(f for f in dict.fromkeys(around) if f.is_dir())
+
+    def holds_a_folder(self, path: Path) -> bool:
+        """Whether `path` is one of the `named` folders or holds one: its appearing, going or
+        being replaced changes what the site is made from."""
+        return any(folder.is_relative_to(path) for folder in self.named)
 
     def matters(self, change: Change, path: Path) -> bool:
         """Whether a change to `path` can change the site."""
-        if path == self.config or path in self.named:
+        if path == self.config or self.holds_a_folder(path):
             return True
         if path.is_relative_to(self.out_dir):
             return False
@@ -382,16 +393,17 @@ class Watchers:
                 stop_event=asked,
                 recursive=recursive,
                 raise_interrupt=False,
+                ignore_permission_denied=True,  # a folder inside that may not be listed
             )
             try:
                 for changes in batches:
                     found = {Path(p) for kind, p in changes if places.matters(kind, Path(p))}
-                    if not found.isdisjoint(places.named):
+                    if any(map(places.holds_a_folder, found)):
                         self._replaced = True  # before the build it asks for follows places
                     if found:
                         self.changed(found)
-            except FileNotFoundError:
-                pass  # gone before it was watched: the next build that finds it watches it
+            except OSError:
+                pass  # gone before it was watched, or unreadable: the next build watches anew
             finally:
                 asked.first_asked.set()
 

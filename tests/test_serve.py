@@ -311,6 +311,7 @@ def test_a_save_right_after_the_source_folder_moves_is_seen(project: Path, serve
         ("swapped at once, twice", "seeds"),
         ("moved back", "content/seeds"),
         ("swapped at once, twice", "content/seeds"),
+        ("moved back with the folder holding it", "content/drafts/seeds"),
     ],
 )
 def test_a_source_folder_taken_away_and_put_back_is_built_and_watched_again(
@@ -322,12 +323,13 @@ def test_a_source_folder_taken_away_and_put_back_is_built_and_watched_again(
     when it took the old one's place at once, time after time, and wherever it is."""
     seeds = project / source
     if source != "seeds":
-        seeds.parent.mkdir()
+        seeds.parent.mkdir(parents=True)
         (project / "seeds").rename(seeds)
         config = project / "anthology.toml"
         config.write_text(f'source = "{source}"\n' + config.read_text("utf-8"), "utf-8")
     server = serve(project)
-    away = seeds.with_name("away")
+    moving = seeds.parent if how.endswith("holding it") else seeds
+    away = moving.with_name("away")
     for round in range(2 if how.endswith("twice") else 1):
         if how.startswith("swapped"):
             fresh = shutil.copytree(seeds, seeds.with_name(f"fresh-{round}"))
@@ -335,11 +337,11 @@ def test_a_source_folder_taken_away_and_put_back_is_built_and_watched_again(
             seeds.rename(away.with_name(f"away-{round}"))
             fresh.rename(seeds)
         else:
-            seeds.rename(away)
+            moving.rename(away)
             server.wait_for(r"E012 source folder not found", stream="stderr")
             built = len(server.stdout)
-            if how == "moved back":
-                away.rename(seeds)
+            if how.startswith("moved back"):
+                away.rename(moving)
             else:
                 seeds.mkdir()
                 for manuscript in away.iterdir():
