@@ -155,7 +155,11 @@ def test_character_page(seeds_site: Built) -> None:
     strip = page.select_one("svg.strip")
     assert strip.title.get_text() == "Where Sergei Ivanov appears"
     assert strip.select(".ticks rect")
-    assert [h.a.get_text() for h in page.select(".appearance h3")] == ["The Silence"]
+    # The heading is the story's title alone (a screen reader's list of headings reads it):
+    # the counts follow it.
+    headings = page.select(".appearance h3")
+    assert [h.get_text() for h in headings] == ["The Silence"]
+    assert headings[0].find_next_sibling().get_text() == "Story 4 \u00b7 11 mentions"
 
 
 def test_every_page_links_to_the_characters(seeds_site: Built) -> None:

@@ -976,3 +976,54 @@ def test_each_number_in_the_index_is_big_enough_to_tap_on_a_phone(
     assert min(width for width, _ in sizes) >= 24
     assert min(height for _, height in sizes) >= 24
     page.screenshot(path=str(tmp_path / "index.png"))
+
+
+@pytest.mark.browser
+def test_each_number_in_the_index_stands_against_its_comma(browser, reader_url: str) -> None:
+    """ "1, 2, 3", not "1 , 2 , 3": the room that makes a number a fingertip's target goes
+    before it, not between it and its comma."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(reader_url)
+    page.evaluate("window.opened")
+    page.evaluate("show('characters.xhtml')")
+    gaps = page.evaluate(
+        """(() => {
+            const d = rendition.getContents()[0].document;
+            const box = (node) => { const r = d.createRange(); r.selectNodeContents(node);
+                                    return r.getBoundingClientRect(); };
+            return [...d.querySelectorAll('.index .number')]
+                .filter((n) => n.lastChild.nodeType === 3)  // the last number has no comma
+                .map((n) => box(n.lastChild).left - box(n.querySelector('a').firstChild).right);
+        })()"""
+    )
+    assert len(gaps) > 50
+    assert max(gaps) < 1.5 and min(gaps) > -1.5, (min(gaps), max(gaps))
+
+
+@pytest.mark.browser
+def test_a_scene_break_shows_in_a_reader_that_draws_no_generated_content(
+    browser, reader_url: str
+) -> None:
+    """Adobe's reading systems (older Kobo and Nook readers) draw no `::after` content: the
+    break must be visible without it, as a short rule in the text's colour."""
+    page = browser.new_page(viewport={"width": 800, "height": 1100})
+    page.goto(reader_url)
+    page.evaluate("window.opened")
+    page.evaluate("show('chapter-002.xhtml')")
+    rules = page.evaluate(
+        """(() => {
+            const d = rendition.getContents()[0].document;
+            const text = d.querySelector('.prose p').getBoundingClientRect().width;
+            return [...d.querySelectorAll('hr.scene-break')].map((hr) => {
+                const s = getComputedStyle(hr);
+                return [s.borderTopStyle, parseFloat(s.borderTopWidth), s.borderTopColor,
+                        s.color, hr.getBoundingClientRect().width / text,
+                        getComputedStyle(hr, '::after').content];
+            });
+        })()"""
+    )
+    assert len(rules) == 2
+    for style, width, colour, text_colour, share, generated in rules:
+        assert style == "solid" and width >= 0.5 and colour == text_colour
+        assert 0.1 < share < 0.5
+        assert generated in ("none", "normal")

@@ -651,6 +651,116 @@ def test_a_character_named_in_the_prose_is_plainly_a_link(
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_quote_on_a_character_page_is_plainly_a_link(
+    browser: object, sub_path_crawl: Crawl, scheme: str
+) -> None:
+    """Each quote leads to its place in the story; with no hover on a phone, only its underline
+    says so, and it must stand out from the paper (3:1)."""
+    context = browser.new_context(color_scheme=scheme)  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(sub_path_crawl.served + "characters/kai/", wait_until="load")
+        line, paper = page.evaluate(
+            """() => [getComputedStyle(document.querySelector(".quotes a")).textDecorationColor,
+                      getComputedStyle(document.body).backgroundColor]"""
+        )
+        assert contrast(line, paper) >= 3, (line, paper)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("chosen", [None, "dark"])
+def test_a_printed_page_is_black_on_white_and_names_the_book(
+    browser: object, sub_path_crawl: Crawl, chosen: str | None
+) -> None:
+    """Printed from a dark screen (the system's setting, or the reader's choice), a page
+    comes out dark on white, every text legible (4.5:1), with the anthology's name on it."""
+    context = browser.new_context(color_scheme="dark")  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(sub_path_crawl.served + "characters/kai/", wait_until="load")
+        if chosen:
+            page.evaluate(f"document.documentElement.dataset.theme = '{chosen}'")
+        page.emulate_media(media="print")
+        paper, texts, marked, title = page.evaluate(
+            """() => {
+                const style = (e) => getComputedStyle(e);
+                const shown = [...document.querySelectorAll("main *")].filter(
+                    (e) => e.checkVisibility() && [...e.childNodes].some(
+                        (n) => n.nodeType === 3 && n.textContent.trim()));
+                const mark = document.querySelector(".quotes mark");
+                const title = document.querySelector(".site-title");
+                return [style(document.body).backgroundColor,
+                        [...new Set(shown.map((e) => style(e).color))],
+                        [style(mark).color, style(mark).backgroundColor],
+                        title.checkVisibility() ? title.textContent : ""];
+            }"""
+        )
+        assert paper == "rgb(255, 255, 255)"
+        assert texts and all(contrast(colour, paper) >= 4.5 for colour in texts), texts
+        assert contrast(*marked) >= 4.5, marked
+        assert title == "After the Lights Went Out"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["", "chapters/extraction-point/", "characters/kai/"])
+def test_links_outside_sentences_are_big_enough_to_tap_on_a_phone(
+    browser: object, sub_path_crawl: Crawl, path: str
+) -> None:
+    """The site's bars, the characters beside a story, the numbered mentions: each a target of
+    24 by 24 CSS pixels at least on a phone (WCAG 2.5.8), none overlapping another. Links
+    inside a sentence are exempt, as the guideline says."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(sub_path_crawl.served + path, wait_until="load")
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll(
+                    ".site-nav a, .site-footer a, .eyebrow a, .aside li > a, .companions a, "
+                    + ".more a, .chapter-nav a, .theme-toggle")].map((e) => {
+                const r = e.getBoundingClientRect();
+                return [e.textContent.trim(), r.left, r.top, r.width, r.height];
+            })"""
+        )
+        assert len(boxes) >= 5
+        small = [box for box in boxes if min(box[3], box[4]) < 24]
+        assert small == [], small
+        for n, (name, left, top, width, height) in enumerate(boxes):
+            for other, x, y, w, h in boxes[n + 1 :]:
+                apart = x >= left + width or left >= x + w or y >= top + height or top >= y + h
+                assert apart, (name, other)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_the_theme_button_follows_the_system_until_the_reader_chooses(
+    browser: object, sub_path_crawl: Crawl
+) -> None:
+    """A page left open while the system turns dark (at sunset, say) turns dark, and its
+    button must then offer light, not dark again."""
+    context = browser.new_context(color_scheme="light")  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(sub_path_crawl.served, wait_until="load")
+        button = page.locator(".theme-toggle")
+        assert button.get_attribute("aria-label") == "Switch to dark theme"
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_function(
+            "document.querySelector('.theme-toggle').textContent === 'Light'", timeout=5000
+        )
+        assert button.get_attribute("aria-label") == "Switch to light theme"
+        button.click()
+        assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_cast_figure_is_legible_and_no_stop_for_the_keyboard(
     browser: object, sub_path_crawl: Crawl, width: int

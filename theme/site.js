@@ -40,6 +40,10 @@
       label();
     });
     label();
+    // The system may change while the page is open (dark mode at sunset).
+    var system = window.matchMedia("(prefers-color-scheme: dark)");
+    if (system.addEventListener) system.addEventListener("change", label);
+    else if (system.addListener) system.addListener(label); // Safari before 14
     slot.appendChild(button);
   }
 
