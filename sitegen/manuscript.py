@@ -62,17 +62,21 @@ CHATBOT_PHRASES = re.compile(
     r"would you like me to|do you want me to|want me to (?:continue|write|keep)|"
     r"shall i (?:continue|write|go on|keep)|should i (?:continue|write|go on|keep)|"
     r"let me know (?:if|whether|what|how)\b.*\b(?:you(?:['\u2019]d| would) like|you want|"
-    r"chang|adjust|tweak|edit|expand|more|think|feedback|" + _WRITING + r")|"
+    r"chang|adjust|tweak|edit|expand|more|feedback|" + _WRITING + r")|"
+    # Not "Let me know what you think of the new bridge": of nothing, or of the writing.
+    r"let me know what you think[\s!.?*_]*$|"
     r"feel free to (?:ask|let me)|"
     r"(?:sure|certainly|absolutely|of course)[!,.]?\s+(?:here['\u2019]s|here is)\s+"
     r"(?:the|a|an|your)\b.*\b(?:next|revised|" + _WRITING + r")|"
     # "Sure, I can tell you about the war" is a narrator's; a chatbot offers its writing.
     r"(?:sure|certainly|absolutely|of course)[!,.]?\s+(?:i['\u2019]ll|i will|i can)\b.*"
     r"\b" + _WRITING + r"|"
-    r"here(?:['\u2019]s| is) (?:the|a|your) "
-    r"(?:next|continuation|revised|rewritten|story|chapter|part)|"
+    r"here(?:['\u2019]s| is) (?:your\b|(?:the|a) (?:next|continuation|revised|rewritten))|"
+    # A preamble to the story below it, not "Here is the story of how I lost my hand."
+    r"here(?:['\u2019]s| is) (?:the|a|an) [^.!?]*\b(?:story|chapter|part|tale)\b[^.!?]*:[\s*_]*$|"
     r"i hope you (?:enjoy|enjoyed|like|liked) (?:it\b|(?:this|the|reading)\b.*\b" + _WRITING + r")|"
-    r"as an ai\b|i can (?:also )?(?:continue|write|expand)|"
+    # Of its writing, or of the reader's wish: not "I can write with my left hand now".
+    r"as an ai\b|i can (?:also )?(?:continue|write|expand)\b(?=.*\b(?:if you|" + _WRITING + r"))|"
     r"if you(?:['\u2019]d| would) like,? i can"
     r")",
     re.IGNORECASE,
@@ -96,7 +100,8 @@ CHATBOT_TEASERS = re.compile(
 ATTRIBUTED = re.compile(
     r"[,\u2014]\s*(?:he|she|they|I|we|you|it|[A-Z][\w'\u2019-]*|the \w+|(?:his|her|their|my|"
     r"our) \w+)\s+(?:had |has |would )?(?:said|says|wrote|writes|written|told|tells|asked|asks|"
-    r"added|adds|replied|replies|whispered|called|shouted|murmured|read|reads)\b"
+    r"added|adds|replied|replies|whispered|called|shouted|murmured|read|reads|thought|thinks|"
+    r"answered|answers|muttered|mutters|sighed|cried|yelled|begged|promised|repeated)\b"
 )
 
 

@@ -429,6 +429,29 @@ def test_chatbot_artifact_at_the_end_is_left_out_and_reported(artifact: str) -> 
     assert artifact[:40] in m.diagnostics[0].message
 
 
+@pytest.mark.parametrize(
+    "opening", ["Here is the story of how I lost my hand.", "Here\u2019s a tale I never told."]
+)
+def test_a_story_that_opens_like_a_chatbot_preamble_is_kept(opening: str) -> None:
+    m = manuscript(f"{opening}\nIt was winter.")
+    assert [b.plain for b in m.blocks] == [smarten(opening), "It was winter."]
+    assert not m.diagnostics
+
+
+@pytest.mark.parametrize(
+    "preamble",
+    [
+        "Here is a short story about a lighthouse keeper:",
+        "Here\u2019s your story.",
+        "Here is the next part:",
+    ],
+)
+def test_a_preamble_that_introduces_the_story_is_left_out(preamble: str) -> None:
+    m = manuscript(f"{preamble}\nThe lamp was out.")
+    assert [b.plain for b in m.blocks] == ["The lamp was out."]
+    assert [d.code for d in m.diagnostics] == ["W021"]
+
+
 def test_chatbot_preamble_at_the_start_is_left_out() -> None:
     m = manuscript("Sure! Here's a story about a lighthouse:\nThe lamp was out.")
     assert [b.plain for b in m.blocks] == ["The lamp was out."]
@@ -475,6 +498,9 @@ def test_a_narrator_who_sounds_like_a_chatbot_is_kept(opening: str, ending: str)
         "Feel free to ask me anything, he told her. She never did.",
         "Of course, here\u2019s the thing about grief: it waits.",
         "Let me know if you ever come back.",
+        "Let me know if you ever come back to the city, and what you think of the new bridge.",
+        "I can write with my left hand now.",
+        "I can continue without you, she thought.",
     ],
 )
 def test_a_last_line_of_the_story_that_sounds_like_a_chatbot_is_kept(ending: str) -> None:
@@ -491,6 +517,9 @@ def test_a_last_line_of_the_story_that_sounds_like_a_chatbot_is_kept(ending: str
         "Of course! Here's the revised ending.",
         "I hope you enjoyed it!",
         "Feel free to ask if you'd like any changes.",
+        "I can continue the story from here if you want.",
+        "I can also write a sequel.",
+        "Let me know what you think of this version.",
     ],
 )
 def test_what_a_chatbot_says_of_its_writing_is_still_left_out(artifact: str) -> None:
