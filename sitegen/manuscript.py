@@ -30,6 +30,7 @@ from .typography import smarten
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,29 @@ def _inline_parser() -> MarkdownIt:
     paragraphs have no markup at all, and loading it is a tenth of a small build's time."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("zero").enable(["emphasis", "backticks", "escape"])
+    parser = MarkdownIt("zero").enable(["emphasis", "backticks", "escape"])
+    parser.inline.ruler.at("escape", _escape)
+    return parser
+
+
+ESCAPABLE = frozenset("*_`\\")
+
+
+def _escape(state: StateInline, silent: bool) -> bool:
+    """A backslash before a markup character (`*`, `_`, a backtick, a backslash) shows that
+    character as written, and is not shown. Anywhere else it is a backslash like any other
+    character: a manuscript is text, and `\\$5`, `50\\%` or `C:\\Users` stay as written, where
+    Markdown would drop the backslash before any punctuation."""
+    src, at = state.src, state.pos
+    if src[at] != "\\" or at + 1 >= state.posMax or src[at + 1] not in ESCAPABLE:
+        return False
+    if not silent:
+        token = state.push("text_special", "", 0)
+        token.content = src[at + 1]
+        token.markup = src[at : at + 2]
+        token.info = "escape"
+    state.pos = at + 2
+    return True
 
 
 def _has_markup(text: str) -> bool:

@@ -572,3 +572,26 @@ def test_a_title_after_a_chatbot_preamble_is_still_the_title() -> None:
     m = manuscript("Sure! Here is the next chapter:\n# Real Title\nThe text.")
     assert m.title == "Real Title"
     assert [b.plain for b in m.blocks] == ["The text."]
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        (r"A price of \$5 and 50\% off.", r"A price of \$5 and 50\% off."),
+        (
+            r"The file was C:\Users\me\notes.txt, not \\server.",
+            r"The file was C:\Users\me\notes.txt, not \server.",
+        ),
+        (
+            r"\*Not emphasis\*, \_nor this\_, and \`no code\`.",
+            "*Not emphasis*, _nor this_, and `no code`.",
+        ),
+        (r"In code it stays: `C:\dir\*`.", r"In code it stays: C:\dir\*."),
+    ],
+)
+def test_a_backslash_is_shown_unless_it_keeps_a_markup_character_as_written(
+    written: str, shown: str
+) -> None:
+    m = manuscript(f"{written}\nThe end.")
+    assert m.blocks[0].plain == shown
+    assert not m.diagnostics
