@@ -216,9 +216,16 @@ CHARACTER_ENTRY_KEYS = {"name": str, "aliases": list, "description": str, "chapt
 # no page or e-reader shows them, and one of them makes a whole EPUB document invalid. Listed,
 # not written as the complement of what XML allows: compiling that class takes ten times as
 # long, on every start.
-NOT_IN_PAGES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-"""What no page may hold: the characters XML forbids, and the controls (DEL and C1) that HTML
-calls parse errors and the Nu checker rejects."""
+NOT_IN_PAGES = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(
+        chr(plane | end) for plane in range(0x10000, 0x110000, 0x10000) for end in (0xFFFE, 0xFFFF)
+    )
+    + "]"
+)
+"""What no page may hold: the characters XML forbids, the controls (DEL and C1) that HTML
+calls parse errors, and the noncharacters (U+FDD0 to U+FDEF, and the last two of every plane),
+which the Nu checker rejects."""
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -333,7 +340,7 @@ class _Checker:
                     "E002",
                     self.path,
                     self.line(*at, key),
-                    f"`{key}` holds an invisible control character, U+{ord(odd.group()):04X}",
+                    f"`{key}` holds an invisible character, U+{ord(odd.group()):04X}",
                     "delete it: no page or e-reader can show it",
                 )
             )

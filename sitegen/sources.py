@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,18 +20,24 @@ DOCUMENT_SUFFIXES = (".doc", ".docx", ".odt", ".rtf", ".pages", ".wpd")
 FRONT_MATTER_KEYS = ("title", "author", "slug")
 _CONTROL_BYTES = bytes(code for code in (*range(32), 0x7F) if code not in b"\t\n\r")
 _C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080..U+009F in UTF-8
+_NONCHARACTER = re.compile(
+    rb"\xef\xb7[\x90-\xaf]|\xef\xbf[\xbe\xbf]"  # U+FDD0..U+FDEF, U+FFFE, U+FFFF
+    rb"|[\xf0-\xf4][\x8f\x9f\xaf\xbf]\xbf[\xbe\xbf]"  # the last two of planes 1 to 16
+)
 
 
 def fit_for_pages(data: bytes) -> bool:
-    """Whether UTF-8 `data` holds none of `NOT_IN_PAGES`, checked at the speed of a copy: the
-    controls are bytes of their own in UTF-8, U+FFFE and U+FFFF are EF BF BE and EF BF BF,
-    and a lone surrogate is not valid UTF-8 at all. Nearly every text passes, and one regex
-    search over it would cost several times as much."""
+    """Whether UTF-8 `data` holds none of `NOT_IN_PAGES`, checked mostly at the speed of a
+    copy: the C0 controls are bytes of their own in UTF-8, the others and the noncharacters
+    short runs of bytes that one search finds, and a lone surrogate is not valid UTF-8 at
+    all. Nearly every text passes."""
     return (
         len(data.translate(None, _CONTROL_BYTES)) == len(data)
-        and b"\xef\xbf\xbe" not in data
-        and b"\xef\xbf\xbf" not in data
         and not _C1_CONTROL.search(data)
+        and (  # every noncharacter's bytes hold one of these three runs, which text hardly has
+            (b"\xef\xb7" not in data and b"\xbf\xbe" not in data and b"\xbf\xbf" not in data)
+            or not _NONCHARACTER.search(data)
+        )
     )
 
 
@@ -194,7 +201,7 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
     elif mark := next((m for m in UNICODE_BOMS if data.startswith(m)), None):
         codec = UNICODE_BOMS[mark]
         try:
-            return data[len(mark) :].decode(codec), []
+            return _composed(data[len(mark) :].decode(codec)), []
         except UnicodeDecodeError:
             problem = f"not valid {codec[:6].upper()}"
             return None, [error("E010", path, None, problem, "save the file as UTF-8")]
@@ -209,7 +216,7 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
             )
         ]
     try:
-        text = data.decode("utf-8")
+        text = _composed(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         line = len(_split_lines(data[: exc.start].decode("utf-8", "replace")))
         return None, [
@@ -222,6 +229,13 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
             )
         ]
     return text, []
+
+
+def _composed(text: str) -> str:
+    """`text` in Unicode's composed form (NFC), as nearly every editor writes it: "Zoë" typed
+    as an e and a combining diaeresis is the same name as "Zoë" typed as one letter, and a
+    page never begins a run of text with an accent split from its letter."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def _looks_like_utf16(head: bytes) -> bool:

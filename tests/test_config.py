@@ -155,7 +155,7 @@ def test_a_list_of_tables_written_as_one_table_is_told_to_use_double_brackets(
 def test_a_line_separator_inside_a_string_does_not_shift_later_lines(tmp_path: Path) -> None:
     text = 'title = "A\u2028B"\ndescription = "C\u0085D"\nwords_per_minute = 0\n'
     control, zero = problems(tmp_path, text)
-    assert control.startswith("anthology.toml:2: E002 `description` holds an invisible control")
+    assert control.startswith("anthology.toml:2: E002 `description` holds an invisible character")
     assert zero.startswith("anthology.toml:3: E002 `words_per_minute` must be > 0")
 
 
@@ -262,6 +262,6 @@ def test_a_control_character_in_a_config_string_is_an_error_at_its_line(tmp_path
     """TOML can write one as an escape; no page may hold it (it made the site's HTML invalid)."""
     text = 'title = "T"\n\n[[chapters]]\nfile = "a.txt"\ntitle = "Night\\u0007"\n'
     assert problems(tmp_path, text) == [
-        "anthology.toml:5: E002 `title` holds an invisible control character, U+0007; delete"
+        "anthology.toml:5: E002 `title` holds an invisible character, U+0007; delete"
         " it: no page or e-reader can show it"
     ]

@@ -595,3 +595,20 @@ def test_a_backslash_is_shown_unless_it_keeps_a_markup_character_as_written(
     m = manuscript(f"{written}\nThe end.")
     assert m.blocks[0].plain == shown
     assert not m.diagnostics
+
+
+@pytest.mark.parametrize("odd", ["\ufdd0", "\ufdef", "\U0001fffe", "\U0010ffff", "\ufffe"])
+def test_noncharacters_are_left_out_with_a_warning(odd: str) -> None:
+    """Unicode's noncharacters are for programs, not text: the Nu checker rejects a page
+    holding one."""
+    source, found = read_source(Path("s.txt"), f"Fine.\nA bell{odd} rang.".encode())
+    assert source is not None and source.lines[1].text == "A bell rang."
+    assert [(d.code, d.line) for d in found] == [("W013", 2)]
+    assert f"U+{ord(odd):04X}" in found[0].message
+
+
+def test_a_letter_and_its_accent_typed_apart_are_read_as_the_one_letter() -> None:
+    """Some keyboards and converters write "ë" as an "e" and a combining diaeresis: the same
+    name either way, and no accent left at the start of a run of text."""
+    m = manuscript("Zoe\u0308 waved at Zo\u00eb.\nKai\u0301 left.")
+    assert [b.plain for b in m.blocks] == ["Zo\u00eb waved at Zo\u00eb.", "Ka\u00ed left."]
