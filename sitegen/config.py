@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import Diagnostic, SitegenError, error, raise_if_errors, warning
 from .slugs import MAX_SLUG
@@ -653,13 +654,18 @@ def _cname(check: _Checker, value: str, base_url: str) -> str:
 def _normalise_base_url(check: _Checker, value: str) -> str:
     """Accept `/`, `/sub/path`, or `https://host/sub/path`; always end with a slash."""
     value = value.strip() or "/"
-    if not BASE_URL_RE.fullmatch(value):
+    fault = (
+        "is neither a path nor an http(s) URL"
+        if not BASE_URL_RE.fullmatch(value)
+        else address_fault(value)
+    )
+    if fault:
         check.found.append(
             error(
                 "E002",
                 check.path,
                 check.line("base_url"),
-                f"base_url `{value}` is neither a path nor an http(s) URL",
+                f"base_url `{value}` {fault}",
                 "write it like https://user.github.io/anthology/ or /anthology/, with no ? or #",
             )
         )
@@ -667,6 +673,24 @@ def _normalise_base_url(check: _Checker, value: str) -> str:
     if site := re.match(r"[^/]+//[^/]+", value):  # scheme and host, which know no case
         value = site.group().lower() + value[site.end() :]
     return value if value.endswith("/") else value + "/"
+
+
+def address_fault(url: str) -> str:
+    """What makes `url` (a path, or an http(s) URL, as `BASE_URL_RE` has it) no address every
+    page may link to (the Nu checker's rules: a host in brackets is closed, a port is at most
+    65535, a `%` starts an escape), or "" when nothing does."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- read for its check: a port out of range raises
+    except ValueError:
+        return "has a host or port no address can have"
+    if "://" in url and not parts.hostname:
+        return "has no host"
+    if re.search(r"%(?![0-9A-Fa-f]{2})", url):
+        return "has a % that is not followed by two hexadecimal digits (write %25 for a %)"
+    if odd := re.search(r"[|{}^`\[\]]", parts.path):
+        return f"holds `{odd.group()}`, which an address may not hold unescaped"
+    return ""
 
 
 def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:

@@ -67,6 +67,28 @@ def test_every_error_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("base_url", "fault"),
+    [
+        ("https://example.com/a%zz/", "has a % that is not followed by two hexadecimal digits"),
+        ("https://example.com/a|b/", "holds `|`, which an address may not hold unescaped"),
+        ("/a{b}/", "holds `{`, which an address may not hold unescaped"),
+        ("https://example.com:99999/", "has a host or port no address can have"),
+        ("https://[::1/", "has a host or port no address can have"),
+        ("https://:80/", "has no host"),
+    ],
+)
+def test_a_base_url_no_page_could_link_to_is_an_error_at_its_line(
+    tmp_path: Path, base_url: str, fault: str
+) -> None:
+    """Such an address would reach every page's links, the feed and the sitemap, and the Nu
+    checker rejects each of them."""
+    found = problems(tmp_path, f'title = "T"\nbase_url = "{base_url}"\n')
+    assert len(found) == 1 and found[0].startswith(
+        f"anthology.toml:2: E002 base_url `{base_url}` {fault}"
+    ), found
+
+
+@pytest.mark.parametrize(
     ("base_url", "path", "site"),
     [
         ("/", "/", ""),
