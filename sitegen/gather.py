@@ -63,11 +63,14 @@ def make_chapter(
     title = (shown_text(configured) if configured else manuscript.title) or title_from_file(
         source.path
     )
-    # A title derived from the file name is not unique ("01_x", "02_x"); the file name is.
+    # A title derived from the file name is not unique ("01_x", "02_x"); the file name is,
+    # and it stands in for a title with no Latin letter to make a URL of ("Ночь"): a URL from
+    # the chapter's number would lead to another story once one is added before it.
     slug = (
         (entry and entry.slug)
         or source.meta("slug")
         or slugify(given_title or source.path.stem)
+        or slugify(source.path.stem)
         or f"chapter-{number}"
     )
     block_words = count_words(manuscript.blocks)

@@ -213,3 +213,21 @@ def test_titles_from_the_config_are_typeset_like_a_title_line(tmp_path: Path) ->
     assert home.h1.get_text() == "Two \u201cWalks\u201d Home"
     description = home.find("meta", attrs={"name": "description"})
     assert description["content"] == "It\u2019s late\u2014and they walk."
+
+
+def test_a_title_with_no_latin_letter_takes_its_url_from_the_file_name(tmp_path: Path) -> None:
+    """A URL from the story's place in the book would lead to another story once one is added
+    before it: bookmarks and shared links would open the wrong one, and nothing would say so.
+    ("夜", "昼", "朝": night, day, morning.)"""
+    project = write_project(
+        tmp_path,
+        {"01_night.txt": "# 夜\n本文。\n", "02_day.txt": "# 昼\n本文。\n"},
+        'title = "物語"\nauthor = "作者"\nlanguage = "ja"\n',
+    )
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    (project / "seeds" / "00_morning.txt").write_text("# 朝\n本文。\n", "utf-8")
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    chapters = project / "output" / "chapters"
+    assert sorted(p.name for p in chapters.iterdir()) == ["00-morning", "01-night", "02-day"]
+    night = BeautifulSoup((chapters / "01-night" / "index.html").read_text("utf-8"), "html.parser")
+    assert night.h1.get_text() == "夜"
