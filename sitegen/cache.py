@@ -132,10 +132,11 @@ class BuildCache:
         return self.editions.get(None, anthology, object)
 
     def parse(self, source: Source, keep_artifacts: bool) -> Manuscript:
-        """`manuscript.parse`, again only when the source's content changed."""
+        """`manuscript.parse`, again only when the source's content changed: a file whose
+        bytes are as they were is the very Source the last build parsed (see `_read`)."""
         return self.manuscripts.get(
             source.path,
-            (source.digest, keep_artifacts),
+            (source, keep_artifacts),
             lambda: parse(source, keep_artifacts=keep_artifacts),
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import unicodedata
@@ -59,7 +58,6 @@ class Source:
     path: Path
     lines: tuple[Line, ...]
     front_matter: tuple[tuple[str, str, int], ...]  # (key, value, the line it is on)
-    digest: str
 
     @property
     def name(self) -> str:
@@ -429,8 +427,7 @@ def read_source(path: Path, data: bytes) -> tuple[Source | None, list[Diagnostic
         return None, found
     lines, told = _lines(path, text, data)
     body, front_matter, meta_found = split_front_matter(path, lines)
-    digest = hashlib.sha256(data).hexdigest()
-    return Source(path, tuple(body), front_matter, digest), [*found, *told, *meta_found]
+    return Source(path, tuple(body), front_matter), [*found, *told, *meta_found]
 
 
 class Read(NamedTuple):
