@@ -42,7 +42,17 @@ from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
 from .manuscript import shown_text
 from .memo import recall
-from .model import Chapter, Character, CharacterIndex, Mention, Paragraph
+from .model import (
+    Chapter,
+    Character,
+    CharacterIndex,
+    Code,
+    Emphasis,
+    Inline,
+    Mention,
+    Paragraph,
+    plain_text,
+)
 from .slugs import collation_key, slugify
 
 if TYPE_CHECKING:
@@ -295,6 +305,7 @@ _WORD = (
     rf"(?:-{_LETTER}+|['\u2019](?!(?:s|d|ll|re|ve|m)(?!{_LETTER})){_LETTER}+)*\.?"
 )
 _SPAN = re.compile(rf"{_WORD}(?:[ \u00a0](?:(?:{_PARTICLES})[ \u00a0]){{0,2}}{_WORD})*")
+_ONE_WORD = re.compile(_WORD)
 _ABBREVIATIONS = _words(
     """Mr Mrs Ms Mx Dr Prof Capt Cmdr Sgt Lt Col Gen Maj Adm Det Insp Rev Fr Sr Jr St Mt Co Inc
     Ltd Corp Bros Ave Rd Blvd Supt Mme Mlle Dept Pvt Cpl"""
@@ -545,6 +556,7 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
         if not isinstance(block, Paragraph):
             continue  # headings are title-cased: their capitals prove nothing
         text = block.plain
+        code = _code_in(block.inlines) if len(block.inlines) > 1 else []
         last_end, last_key = -9, ""  # the previous name in the paragraph
         for span in _SPAN.finditer(text):
             group = span.group()
@@ -554,7 +566,9 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
             if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue  # a capital inside a word ("0Aa") starts no name
             found_here: Iterable[Occurrence]
-            if " " in group or "\u00a0" in group:
+            if code and any(s < span.end() and start < e for s, e in code):
+                found_here = _words_alone(c, b, text, span)
+            elif " " in group or "\u00a0" in group:
                 if _names_a_place(group.split(), in_names):
                     continue
                 found_here = filter(
@@ -582,6 +596,32 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
                 seen.append(found)
                 last_end, last_key = found.end, found.key
     return Scan(tuple(seen), *_votes(seen, in_names, links))
+
+
+def _code_in(inlines: tuple[Inline, ...], at: int = 0) -> list[tuple[int, int]]:
+    """Where the code spans of a paragraph (its `inlines`, from `at` in its plain text) are."""
+    found: list[tuple[int, int]] = []
+    for inline in inlines:
+        if isinstance(inline, Emphasis):
+            found += _code_in(inline.children, at)
+            at += len(plain_text(inline.children))
+            continue
+        if isinstance(inline, Code):
+            found.append((at, at + len(inline.text)))
+        at += len(inline.text)
+    return found
+
+
+def _words_alone(c: int, b: int, text: str, span: re.Match[str]) -> Iterator[Occurrence]:
+    """The capitalised words of a `span` that touches code, each on its own and with no
+    evidence either way: a name written in code (`ping Zora`) is still named once the story
+    shows it to be someone's, but the words of a command or a prompt around it (`User Zora`)
+    make no longer name with it, and the prose around code is not its grammar."""
+    for found in _ONE_WORD.finditer(text, span.start(), span.end()):
+        word = found.group().rstrip(".")
+        if _is_name_word(word):
+            start, end = found.start(), found.start() + len(word)
+            yield Occurrence(c, b, start, end, word, word, "", False, 0, 0, "")
 
 
 def _is_person(key: str, person: int, thing: int, mid: int) -> bool:

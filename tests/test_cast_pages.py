@@ -247,6 +247,24 @@ def test_a_name_inside_code_still_has_its_anchor(tmp_path: Path) -> None:
         assert parse(target).find(id=fragment), link["href"]
 
 
+def test_words_around_a_name_in_code_make_no_longer_name_with_it(tmp_path: Path) -> None:
+    """A prompt in code (`User Kai`) names Kai, not someone called "User Kai"."""
+    project = tmp_path / "code"
+    (project / "seeds").mkdir(parents=True)
+    (project / "seeds" / "01_prompt.txt").write_text(
+        '"Go," Kai said. Kai ran. Mira watched Kai. "Stop," Mira said.\n'
+        "The login prompt said `User Kai` and nothing more.\n"
+        "Mira typed `Kai` into the terminal.\n",
+        "utf-8",
+    )
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    out = project / "output"
+    names = [a.get_text() for a in parse(out / "characters/index.html").select(".cast h3 a")]
+    assert names == ["Kai", "Mira"]
+    anchors = parse(out / "chapters/01-prompt/index.html").select('[id^="m-kai-"]')
+    assert len(anchors) == 5 and sum(bool(a.find_parent("code")) for a in anchors) == 2
+
+
 def test_a_character_the_config_adds_but_the_text_never_names_still_builds(
     tmp_path: Path,
 ) -> None:
