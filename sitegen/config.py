@@ -186,9 +186,32 @@ def overlaid_files(folder: Path, built_in: str) -> dict[str, Path]:
     files: dict[str, Path] = {}
     for root in dict.fromkeys((bundled_folder(built_in), folder)):
         for path in root.rglob("*"):
-            if path.is_file() and not path.name.startswith("."):
-                files[path.relative_to(root).as_posix()] = path
+            if path.is_file() and is_writers(relative := path.relative_to(root)):
+                files[relative.as_posix()] = path
     return dict(sorted(files.items()))
+
+
+_EDITORS_NAME = re.compile(
+    r"^[.#~]|~$|\.sw[a-p]$|___jb_\w+___$|^4913$|^(?:Thumbs\.db|desktop\.ini|__pycache__|"
+    r"node_modules)$",
+    re.IGNORECASE,
+)
+"""Names an editor, a tool or a system gives what it leaves beside a writer's files: hidden
+files and folders, backups (`style.css~`, `#style.css#`), swap files (`.style.css.swp`),
+JetBrains' temporary saves, vim's check that it may write a folder (`4913`), thumbnails."""
+
+
+def is_editors_name(name: str) -> bool:
+    """Whether `name` is one an editor, a tool or a system gives a file or folder it leaves
+    beside the writer's (see `_EDITORS_NAME`)."""
+    return _EDITORS_NAME.search(name) is not None
+
+
+def is_writers(relative: Path) -> bool:
+    """Whether a file at `relative`, in a project's folder, is the writer's own: not one an
+    editor or a system left there, nor inside such a folder. Only the writer's are read or
+    published, and only a change to one rebuilds the preview."""
+    return not any(map(is_editors_name, relative.parts))
 
 
 TOP_LEVEL_KEYS = {

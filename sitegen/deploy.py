@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Config
+from .config import Config, is_writers
 from .errors import Diagnostic, SitegenError, error, warning
 from .sources import is_manuscript
 from .writer import MANIFEST
@@ -180,7 +180,7 @@ def _inputs(config: Config) -> Iterator[Path]:
         yield config.cover
     yield from filter(is_manuscript, _files(config.source_dir))
     for folder in (config.templates_dir, config.theme_dir):
-        yield from (path for path in _files(folder) if not path.name.startswith("."))
+        yield from (path for path in _files(folder) if is_writers(path.relative_to(folder)))
 
 
 def _files(folder: Path) -> Iterator[Path]:

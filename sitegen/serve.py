@@ -47,11 +47,11 @@ from livereload.watcher import Watcher as LiveReloadWatcher
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
-from watchfiles import Change, DefaultFilter, watch
+from watchfiles import watch
 
 from .build import BuildResult, build
 from .cache import BuildCache, Reuse
-from .config import CONFIG_NAME, Config, load_config
+from .config import CONFIG_NAME, Config, is_writers, load_config
 from .errors import (
     Diagnostic,
     Severity,
@@ -71,7 +71,6 @@ editor's temp file and rename, a tool saving several files, saves a few hundredt
 apart) is one build, which starts a tenth of a second after the last save."""
 WATCH_READY_SECONDS = 10
 """How long to wait for a watch to be in place before serving anyway (a huge tree, a slow disk)."""
-JUNK = DefaultFilter()  # editor swap and backup files, VCS folders and the like
 
 
 @dataclass(frozen=True)
@@ -166,7 +165,7 @@ class Places:
         being replaced changes what the site is made from."""
         return any(folder.is_relative_to(path) for folder in self.named)
 
-    def matters(self, change: Change, path: Path) -> bool:
+    def matters(self, path: Path) -> bool:
         """Whether a change to `path` can change the site."""
         if path == self.config or self.holds_a_folder(path):
             return True
@@ -174,8 +173,9 @@ class Places:
             return False
         if path.is_relative_to(self.source_dir) and is_manuscript(path):
             return True  # in a subfolder too: the config may list it, or the build warns of it
-        if path.is_relative_to(self.templates_dir) or path.is_relative_to(self.theme_dir):
-            return not path.name.startswith(".") and JUNK(change, str(path))
+        for folder in (self.templates_dir, self.theme_dir):
+            if path.is_relative_to(folder):
+                return is_writers(path.relative_to(folder))
         # The project's own templates or theme appearing or going: the next config differs.
         return path.parent == self.root and path.name in {"templates", "theme"}
 
@@ -397,7 +397,7 @@ class Watchers:
             )
             try:
                 for changes in batches:
-                    found = {Path(p) for kind, p in changes if places.matters(kind, Path(p))}
+                    found = {Path(p) for _, p in changes if places.matters(Path(p))}
                     if any(map(places.holds_a_folder, found)):
                         self._replaced = True  # before the build it asks for follows places
                     if found:

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from .config import CONFIG_NAME, NOT_IN_PAGES, ChapterEntry, Config, slug_fault
+from .config import CONFIG_NAME, NOT_IN_PAGES, ChapterEntry, Config, is_editors_name, slug_fault
 from .errors import Diagnostic, error, warning
 
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -88,11 +88,7 @@ def is_manuscript(path: Path) -> bool:
 
 
 def _is_manuscript_name(name: str) -> bool:
-    return (
-        os.path.splitext(name)[1].lower() in MANUSCRIPT_SUFFIXES
-        and not name.startswith((".", "#", "~"))
-        and not name.endswith("~")
-    )
+    return os.path.splitext(name)[1].lower() in MANUSCRIPT_SUFFIXES and not is_editors_name(name)
 
 
 def _in_folder(path: Path, folder: Path) -> bool:

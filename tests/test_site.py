@@ -231,3 +231,19 @@ def test_a_title_with_no_latin_letter_takes_its_url_from_the_file_name(tmp_path:
     assert sorted(p.name for p in chapters.iterdir()) == ["00-morning", "01-night", "02-day"]
     night = BeautifulSoup((chapters / "01-night" / "index.html").read_text("utf-8"), "html.parser")
     assert night.h1.get_text() == "夜"
+
+
+def test_files_an_editor_leaves_in_the_theme_are_not_published(tmp_path: Path) -> None:
+    """Emacs keeps `style.css~`, vim a swap file and a `4913` it writes to test the folder,
+    a clone of a theme its `.git`: none is the writer's, and none goes on the site."""
+    project = write_project(tmp_path, {"a.txt": "# A\nText.\n"}, 'title = "T"\nauthor = "W"\n')
+    theme = project / "theme"
+    (theme / ".git").mkdir(parents=True)
+    (theme / "extra.css").write_text("p { color: red }\n", "utf-8")
+    for junk in ("extra.css~", ".extra.css.swp", "extra.css.swp", "4913", "#extra.css#"):
+        (theme / junk).write_text("junk", "utf-8")
+    (theme / ".git" / "config").write_text("[core]\n", "utf-8")
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    published = {p.name for p in (project / "output" / "theme").rglob("*") if p.is_file()}
+    assert "extra.css" in published and "style.css" in published
+    assert not published & {"extra.css~", ".extra.css.swp", "extra.css.swp", "4913", "config"}
