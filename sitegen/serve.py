@@ -193,7 +193,9 @@ class Places:
         )
 
     def url(self, host: str, port: int) -> str:
-        return f"http://{host}:{port}{self.base_path}"
+        """The preview's address; an IPv6 host in brackets, as a URL must have it."""
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}{self.base_path}"
 
 
 @dataclass(frozen=True)

@@ -586,6 +586,19 @@ def test_port_0_serves_on_a_free_port_and_says_which(project: Path, serve) -> No
     assert status == 200 and b"After the Lights Went Out" in body
 
 
+def test_an_ipv6_host_is_printed_as_an_address_a_browser_opens(project: Path, serve) -> None:
+    """`--host ::1` is served at http://[::1]:port/: without the brackets, the printed address
+    (and the one `--open` gives the browser) is no URL at all."""
+    server = serve(project, "--host", "::1")
+    assert server.url == f"http://[::1]:{server.port}/"
+    connection = http.client.HTTPConnection("::1", server.port, timeout=30)
+    try:
+        connection.request("GET", "/")
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+
+
 def test_a_port_in_use_is_one_line_and_exit_1(project: Path, serve) -> None:
     server = serve(project)
     taken = run_sitegen("serve", "--port", str(server.port), cwd=project)
