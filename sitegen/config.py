@@ -734,15 +734,16 @@ def _chapters(check: _Checker, entries: list[Any]) -> tuple[ChapterEntry, ...]:
         check.unknown_keys(entry, CHAPTER_KEYS, *at)
         file = check.typed(entry, "file", str, "", *at)
         if not file:
-            check.found.append(
-                error(
-                    "E002",
-                    check.path,
-                    check.line(*at),
-                    "chapter has no `file`",
-                    'add file = "name.txt" naming a manuscript in the source folder',
+            if isinstance(entry.get("file", ""), str):  # one of another type is told already
+                check.found.append(
+                    error(
+                        "E002",
+                        check.path,
+                        check.line(*at),
+                        "chapter has no `file`",
+                        'add file = "name.txt" naming a manuscript in the source folder',
+                    )
                 )
-            )
             continue
         slug = check.typed(entry, "slug", str, None, *at)
         if slug is not None and (fault := slug_fault(slug)):

@@ -287,3 +287,12 @@ def test_a_control_character_in_a_config_string_is_an_error_at_its_line(tmp_path
         "anthology.toml:5: E002 `title` holds an invisible character, U+0007; delete"
         " it: no page or e-reader can show it"
     ]
+
+
+def test_a_chapter_file_of_the_wrong_type_is_one_error_not_two(tmp_path: Path) -> None:
+    """`file = 3` is a file of the wrong type; saying also that the chapter has no file would
+    contradict it."""
+    found = problems(tmp_path, 'title = "T"\n\n[[chapters]]\nfile = 3\n')
+    assert len(found) == 1 and found[0].startswith(
+        "anthology.toml:4: E002 `file` must be a string, not a whole number"
+    ), found
