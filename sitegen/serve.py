@@ -731,10 +731,19 @@ async def run(options: ServeOptions) -> int:
     try:
         await asyncio.Event().wait()  # until Ctrl-C cancels this task
     finally:
+        # A build under way is let finish, so that the site it writes is whole: a second
+        # Ctrl-C, pressed while it does, must not cut that short and leave half of it.
+        _ignore_requests_to_end()
         watchers.stop()
         builder.stop()
         server.stop()
     return 0
+
+
+def _ignore_requests_to_end() -> None:
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
 def _stopped_by_a_request_to_end() -> None:
