@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote
 
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from livereload.server import LiveScriptInjector
@@ -519,14 +520,19 @@ class SiteHandler(web.StaticFileHandler):
         if self.request.path in {"/", base.rstrip("/")} and base != "/":
             self.redirect(base)
             return
+        within = unquote(base)  # `path` comes decoded: "/a%20b/" is "/a b/" there
+        inside = ("/" + path)[len(within) :]
         if (
-            not ("/" + path).startswith(base)
+            not ("/" + path).startswith(within)
             or not self.preview.places.has_site
             or "\0" in path  # no file has it in its name; the file system would refuse it
             or PurePosixPath(path).name == MANIFEST  # sitegen's own record: never published
+            # A file's path with a slash after it ("index.html/") names a folder, which is not
+            # there: GitHub Pages answers 404, and the page's relative links would break.
+            or (inside.endswith("/") and (self.preview.places.out_dir / inside).is_file())
         ):
             raise web.HTTPError(404)
-        await super().get(("/" + path)[len(base) :], include_body)
+        await super().get(inside, include_body)
 
     def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
         valid = super().validate_absolute_path(root, absolute_path)

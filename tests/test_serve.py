@@ -556,6 +556,25 @@ def test_the_site_is_served_under_its_sub_path(project: Path, serve) -> None:
     assert status == 404 and b"Page not found" in body
 
 
+def test_a_sub_path_with_an_escaped_character_is_served_where_it_says(project: Path, serve) -> None:
+    """`/a%20b/` is the address printed and redirected to; the site must be there."""
+    server = serve(project, "--base-url", "/short%20stories/")
+    assert server.url.endswith("/short%20stories/")
+    status, _, body = server.get("/short%20stories/")
+    assert status == 200 and b"After the Lights Went Out" in body
+    status, _, _ = server.get("/short%20stories/chapters/the-silence/")
+    assert status == 200
+
+
+def test_a_page_with_a_slash_after_it_is_not_found_as_on_github_pages(project: Path, serve) -> None:
+    """`/index.html/` served as the page would load its stylesheet from `/index.html/theme/`:
+    an unstyled page that GitHub Pages would never show."""
+    server = serve(project)
+    assert server.get("/chapters/the-silence/index.html")[0] == 200
+    for path in ("/index.html/", "/chapters/the-silence/index.html/"):
+        assert server.get(path)[0] == 404, path
+
+
 def test_a_server_started_on_a_broken_config_shows_the_error_then_the_site(
     project: Path, serve
 ) -> None:
