@@ -102,9 +102,14 @@ class Places:
     theme_dir: Path
     out_dir: Path
     base_path: str
+    # Manuscripts the last build read from outside the source folder, through a link in it
+    # or a path in the config that leaves it: the watch on the folder does not see them.
+    elsewhere: frozenset[Path] = frozenset()
 
     @classmethod
-    def of(cls, config: Config) -> Places:
+    def of(cls, config: Config, read: Iterable[Path] = ()) -> Places:
+        """The places `config` names; `read` are the manuscripts the last build read."""
+        source = Path(os.path.realpath(config.source_dir))
         return cls(
             root=config.root,
             config=config.path or config.root / CONFIG_NAME,
@@ -113,6 +118,11 @@ class Places:
             theme_dir=config.theme_dir,
             out_dir=config.out_dir,
             base_path=config.base_path,
+            elsewhere=frozenset(
+                real
+                for path in read
+                if not (real := Path(os.path.realpath(path))).is_relative_to(source)
+            ),
         )
 
     @classmethod
@@ -159,6 +169,7 @@ class Places:
         while folder != self.root and folder.is_relative_to(self.root):
             around.append(folder)
             folder = folder.parent
+        around += sorted(path.parent for path in self.elsewhere)
         return tuple(f for f in dict.fromkeys(around) if f.is_dir())
 
     def holds_a_folder(self, path: Path) -> bool:
@@ -168,7 +179,7 @@ class Places:
 
     def matters(self, path: Path) -> bool:
         """Whether a change to `path` can change the site."""
-        if path == self.config or self.holds_a_folder(path):
+        if path == self.config or path in self.elsewhere or self.holds_a_folder(path):
             return True
         if path.is_relative_to(self.out_dir):
             return False
@@ -592,7 +603,12 @@ class Session:
     def finished(self, outcome: Outcome) -> None:
         preview = self.preview
         if outcome.config is not None:
-            preview.places = Places.of(outcome.config)
+            read = (
+                (chapter.source_path for chapter in outcome.result.anthology.chapters)
+                if outcome.result
+                else preview.places.elsewhere  # a failed build may not have read them all
+            )
+            preview.places = Places.of(outcome.config, read)
             self.watchers.follow(preview.places)
         failed_before = bool(preview.problems)
         if outcome.result is None:

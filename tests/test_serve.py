@@ -281,6 +281,27 @@ def test_a_manuscript_the_config_lists_in_a_subfolder_is_rebuilt_on_save(
     assert status == 200 and b"Mara moved the story back out" in body
 
 
+@pytest.mark.parametrize("write", ["through the link", "to the file it leads to"])
+def test_a_manuscript_linked_in_from_elsewhere_is_rebuilt_on_save(
+    project: Path, serve, write: str
+) -> None:
+    """A story kept in a drafts folder and linked into seeds/ is read by the build; a save
+    to it, made through the link or not, changes the file where it is, which the watch on
+    seeds/ alone would never see."""
+    drafts = project / "drafts"
+    drafts.mkdir()
+    story = drafts / "003_16f21ff587169ca7.txt"
+    (project / "seeds" / story.name).rename(story)
+    (project / "seeds" / story.name).symlink_to(Path("..") / "drafts" / story.name)
+    server = serve(project)
+    saved = project / "seeds" / story.name if write == "through the link" else story
+    with saved.open("a", encoding="utf-8") as text:
+        text.write("\nA line added to the draft.\n")
+    server.wait_for(r"^Rebuilt ")
+    status, _, body = server.get("/chapters/the-silence/")
+    assert status == 200 and b"A line added to the draft." in body
+
+
 def test_a_save_right_after_the_source_folder_moves_is_seen(project: Path, serve) -> None:
     """Watching a folder of many subfolders takes a moment: the server must not say it has
     rebuilt before the new folder is watched, or a save made at once is lost."""
