@@ -51,6 +51,7 @@ from .model import (
     Inline,
     Mention,
     Paragraph,
+    Text,
     plain_text,
 )
 from .slugs import collation_key, slugify
@@ -556,7 +557,9 @@ def scan_chapter(c: int, chapter: Chapter) -> Scan:
         if not isinstance(block, Paragraph):
             continue  # headings are title-cased: their capitals prove nothing
         text = block.plain
-        code = _code_in(block.inlines) if len(block.inlines) > 1 else []
+        inlines = block.inlines
+        plain_only = len(inlines) == 1 and isinstance(inlines[0], Text)  # most paragraphs
+        code = [] if plain_only else _code_in(inlines)
         last_end, last_key = -9, ""  # the previous name in the paragraph
         for span in _SPAN.finditer(text):
             group = span.group()

@@ -192,8 +192,8 @@ def overlaid_files(folder: Path, built_in: str) -> dict[str, Path]:
 
 
 _EDITORS_NAME = re.compile(
-    r"^[.#~]|~$|\.sw[a-p]$|___jb_\w+___$|^4913$|^(?:Thumbs\.db|desktop\.ini|__pycache__|"
-    r"node_modules)$",
+    r"^[.#~]|~$|\.sw[pon]$|___jb_\w+___$|^4913$|^flycheck_|^(?:Thumbs\.db|desktop\.ini|"
+    r"__pycache__|node_modules)$",
     re.IGNORECASE,
 )
 """Names an editor, a tool or a system gives what it leaves beside a writer's files: hidden
@@ -709,6 +709,8 @@ def address_fault(url: str) -> str:
         return "has a host or port no address can have"
     if "://" in url and not parts.hostname:
         return "has no host"
+    if parts.hostname and re.search(r"[^\w.:-]", parts.hostname):
+        return "has a host no address can have"
     if re.search(r"%(?![0-9A-Fa-f]{2})", url):
         return "has a % that is not followed by two hexadecimal digits (write %25 for a %)"
     if odd := re.search(r"[|{}^`\[\]]", parts.path):

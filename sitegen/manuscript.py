@@ -65,14 +65,16 @@ CHATBOT_PHRASES = re.compile(
     r"let me know (?:if|whether|what|how)\b.*\b(?:you(?:['\u2019]d| would) like|you want|"
     r"chang|adjust|tweak|edit|expand|more|feedback|" + _WRITING + r")|"
     # Not "Let me know what you think of the new bridge": of nothing, or of the writing.
-    r"let me know what you think[\s!.?*_]*$|"
+    r"let me know what you think(?: of (?:it|this|that))?[\s!.?*_]*$|"
     r"feel free to (?:ask|let me)|"
     r"(?:sure|certainly|absolutely|of course)[!,.]?\s+(?:here['\u2019]s|here is)\s+"
     r"(?:the|a|an|your)\b.*\b(?:next|revised|" + _WRITING + r")|"
     # "Sure, I can tell you about the war" is a narrator's; a chatbot offers its writing.
     r"(?:sure|certainly|absolutely|of course)[!,.]?\s+(?:i['\u2019]ll|i will|i can)\b.*"
     r"\b" + _WRITING + r"|"
-    r"here(?:['\u2019]s| is) (?:your\b|(?:the|a) (?:next|continuation|revised|rewritten))|"
+    r"here(?:['\u2019]s| is) (?:the|a|your) (?:next|continuation|revised|rewritten)|"
+    # Not "Here is your key": "your" writing.
+    r"here(?:['\u2019]s| is) your (?:\w+ )?" + _WRITING + r"|"
     # A preamble to the story below it, not "Here is the story of how I lost my hand."
     r"here(?:['\u2019]s| is) (?:the|a|an) [^.!?]*\b(?:story|chapter|part|tale)\b[^.!?]*:[\s*_]*$|"
     r"i hope you (?:enjoy|enjoyed|like|liked) (?:it\b|(?:this|the|reading)\b.*\b" + _WRITING + r")|"

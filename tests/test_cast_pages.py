@@ -254,6 +254,8 @@ def test_words_around_a_name_in_code_make_no_longer_name_with_it(tmp_path: Path)
     (project / "seeds" / "01_prompt.txt").write_text(
         '"Go," Kai said. Kai ran. Mira watched Kai. "Stop," Mira said.\n'
         "The login prompt said `User Kai` and nothing more.\n"
+        "*The prompt said `User Kai` again.*\n"
+        "`User Kai`\n"
         "Mira typed `Kai` into the terminal.\n",
         "utf-8",
     )
@@ -262,7 +264,7 @@ def test_words_around_a_name_in_code_make_no_longer_name_with_it(tmp_path: Path)
     names = [a.get_text() for a in parse(out / "characters/index.html").select(".cast h3 a")]
     assert names == ["Kai", "Mira"]
     anchors = parse(out / "chapters/01-prompt/index.html").select('[id^="m-kai-"]')
-    assert len(anchors) == 5 and sum(bool(a.find_parent("code")) for a in anchors) == 2
+    assert len(anchors) == 7 and sum(bool(a.find_parent("code")) for a in anchors) == 4
 
 
 def test_a_character_the_config_adds_but_the_text_never_names_still_builds(

@@ -75,6 +75,7 @@ def test_every_error_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
         ("https://example.com:99999/", "has a host or port no address can have"),
         ("https://[::1/", "has a host or port no address can have"),
         ("https://:80/", "has no host"),
+        ("https://stories|example.org/", "has a host no address can have"),
     ],
 )
 def test_a_base_url_no_page_could_link_to_is_an_error_at_its_line(

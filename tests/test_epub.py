@@ -1013,11 +1013,12 @@ def test_a_scene_break_shows_in_a_reader_that_draws_no_generated_content(
     rules = page.evaluate(
         """(() => {
             const d = rendition.getContents()[0].document;
-            const text = d.querySelector('.prose p').getBoundingClientRect().width;
+            const prose = d.querySelector('.prose p');
+            const text = prose.getBoundingClientRect().width;
             return [...d.querySelectorAll('hr.scene-break')].map((hr) => {
                 const s = getComputedStyle(hr);
                 return [s.borderTopStyle, parseFloat(s.borderTopWidth), s.borderTopColor,
-                        s.color, hr.getBoundingClientRect().width / text,
+                        getComputedStyle(prose).color, hr.getBoundingClientRect().width / text,
                         getComputedStyle(hr, '::after').content];
             });
         })()"""

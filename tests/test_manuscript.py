@@ -430,7 +430,12 @@ def test_chatbot_artifact_at_the_end_is_left_out_and_reported(artifact: str) -> 
 
 
 @pytest.mark.parametrize(
-    "opening", ["Here is the story of how I lost my hand.", "Here\u2019s a tale I never told."]
+    "opening",
+    [
+        "Here is the story of how I lost my hand.",
+        "Here\u2019s a tale I never told.",
+        "Here is your key.",
+    ],
 )
 def test_a_story_that_opens_like_a_chatbot_preamble_is_kept(opening: str) -> None:
     m = manuscript(f"{opening}\nIt was winter.")
@@ -520,6 +525,8 @@ def test_a_last_line_of_the_story_that_sounds_like_a_chatbot_is_kept(ending: str
         "I can continue the story from here if you want.",
         "I can also write a sequel.",
         "Let me know what you think of this version.",
+        "Let me know what you think of it!",
+        "Here is your revised chapter.",
     ],
 )
 def test_what_a_chatbot_says_of_its_writing_is_still_left_out(artifact: str) -> None:

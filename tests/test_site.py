@@ -240,10 +240,11 @@ def test_files_an_editor_leaves_in_the_theme_are_not_published(tmp_path: Path) -
     theme = project / "theme"
     (theme / ".git").mkdir(parents=True)
     (theme / "extra.css").write_text("p { color: red }\n", "utf-8")
+    (theme / "intro.swf").write_bytes(b"FWS")  # a writer's, whatever its age
     for junk in ("extra.css~", ".extra.css.swp", "extra.css.swp", "4913", "#extra.css#"):
         (theme / junk).write_text("junk", "utf-8")
     (theme / ".git" / "config").write_text("[core]\n", "utf-8")
     run_sitegen("build", "--no-epub", cwd=project, check=True)
     published = {p.name for p in (project / "output" / "theme").rglob("*") if p.is_file()}
-    assert "extra.css" in published and "style.css" in published
+    assert {"extra.css", "intro.swf", "style.css"} <= published
     assert not published & {"extra.css~", ".extra.css.swp", "extra.css.swp", "4913", "config"}

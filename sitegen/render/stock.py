@@ -11,7 +11,7 @@ STOCK_TEMPLATES = {
     "character.html": "9c91e6c228a2690430b71401579cc17a553f2ec08ef75c3793945cb9bdef669d",
     "characters.html": "417ca352557275e6e62788a67a4f5716cdfdc405d802fa656eda707a394cb48e",
     "epub/base.xhtml": "a7c6e73d5fe12333f4e45ba0a10490f5899f25a18fae78b4857df8586233ac48",
-    "epub/book.css": "1fbcd226520d17118e44ad577ff2af4a5422142949449528291f6d2227a3dcd9",
+    "epub/book.css": "23c88a48cc68009f5086840a78cd31927aa9b4249000b47a7f7778400bca8852",
     "epub/chapter.xhtml": "e76a49d4d7aebbaa18fb63cb2238009a052261ef4b450e2d9480a3451ae086d7",
     "epub/characters.xhtml": "ad9166acddaf91e02a3c0f6c89465b9dedd29d3e5a01e1807666bfe511a83970",
     "epub/colophon.xhtml": "d036add37746468f8def47cdb05f55e182aa586210e2cc69c73811cfc12578cf",
