@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from .config import CONFIG_NAME, NOT_IN_PAGES, ChapterEntry, Config, is_editors_name, slug_fault
+from .config import (
+    CONFIG_NAME,
+    NOT_IN_PAGES,
+    ChapterEntry,
+    Config,
+    composed,
+    is_editors_name,
+    slug_fault,
+)
 from .errors import Diagnostic, error, warning
 
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -195,7 +202,7 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
     elif mark := next((m for m in UNICODE_BOMS if data.startswith(m)), None):
         codec = UNICODE_BOMS[mark]
         try:
-            return _composed(data[len(mark) :].decode(codec)), []
+            return composed(data[len(mark) :].decode(codec)), []
         except UnicodeDecodeError:
             problem = f"not valid {codec[:6].upper()}"
             return None, [error("E010", path, None, problem, "save the file as UTF-8")]
@@ -210,7 +217,7 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
             )
         ]
     try:
-        text = _composed(data.decode("utf-8"))
+        text = composed(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         line = len(_split_lines(data[: exc.start].decode("utf-8", "replace")))
         return None, [
@@ -223,13 +230,6 @@ def decode(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
             )
         ]
     return text, []
-
-
-def _composed(text: str) -> str:
-    """`text` in Unicode's composed form (NFC), as nearly every editor writes it: "Zoë" typed
-    as an e and a combining diaeresis is the same name as "Zoë" typed as one letter, and a
-    page never begins a run of text with an accent split from its letter."""
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def _looks_like_utf16(head: bytes) -> bool:
@@ -256,7 +256,13 @@ def _lines(path: Path, text: str, data: bytes) -> tuple[list[Line], list[Diagnos
     line); other control characters (which no page or e-reader shows, and which make XML
     invalid) are left out, with a warning. Either way no words are joined, or dropped unseen."""
     split = _split_lines(text)
-    if fit_for_pages(data) and "\u2028" not in text and "\u2029" not in text:
+    # The bytes are checked fastest, but only UTF-8's say what the text holds.
+    clean = (
+        not NOT_IN_PAGES.search(text)
+        if data.startswith(tuple(UNICODE_BOMS))
+        else fit_for_pages(data)
+    )
+    if clean and "\u2028" not in text and "\u2029" not in text:
         return [Line(n, t) for n, t in enumerate(split, start=1)], []
     lines: list[Line] = []
     found: list[Diagnostic] = []

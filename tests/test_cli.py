@@ -569,3 +569,15 @@ def test_a_title_in_the_manuscript_that_the_config_replaces_is_named(project: Pa
     config.write_text(text[:at] + 'Ana\'s \\"Day\\"' + text[text.index('"', at) :], "utf-8")
     result = run_sitegen("build", cwd=project, check=True)
     assert "the config names this chapter \u201cAna\u2019s \u201cDay\u201d\u201d" in result.stderr
+
+
+def test_a_url_from_the_file_name_is_named_at_the_file_not_its_title(tmp_path: Path) -> None:
+    """A title with no Latin letter makes no URL, so the file's name does: a clash of two such
+    names is the files', and pointing at a title line would send the writer to the wrong fix."""
+    write_project(
+        tmp_path, {"01-night.txt": "# \u591c\nText.\n", "01_night.txt": "# \u663c\nText.\n"}
+    )
+    result = run_sitegen("build", cwd=tmp_path)
+    assert result.returncode == 1
+    clash = next(line for line in result.stderr.splitlines() if "E015" in line)
+    assert clash.startswith("seeds/01_night.txt: E015 chapter URL chapters/01-night/"), clash

@@ -619,3 +619,23 @@ def test_a_letter_and_its_accent_typed_apart_are_read_as_the_one_letter() -> Non
     name either way, and no accent left at the start of a run of text."""
     m = manuscript("Zoe\u0308 waved at Zo\u00eb.\nKai\u0301 left.")
     assert [b.plain for b in m.blocks] == ["Zo\u00eb waved at Zo\u00eb.", "Ka\u00ed left."]
+
+
+@pytest.mark.parametrize(
+    ("codec", "mark"), [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")]
+)
+def test_a_noncharacter_is_left_out_of_a_utf16_file(codec: str, mark: bytes) -> None:
+    """Hangul in UTF-16 has no zero byte and no control byte: what the UTF-8 check of the
+    bytes would pass must still be found in the text."""
+    data = mark + "\ud55c\uad6d\ufdd0\uc5b4".encode(codec)
+    source, found = read_source(Path("s.txt"), data)
+    assert source is not None and source.lines[0].text == "\ud55c\uad6d\uc5b4"
+    assert [(d.code, d.line) for d in found] == [("W013", 1)]
+
+
+def test_composing_accents_leaves_every_other_letter_as_written() -> None:
+    """Unicode's whole NFC would also swap CJK compatibility ideographs (Korean hanja keep
+    them apart on purpose) and Hebrew presentation forms for other characters."""
+    kept = "\uf914\uf9d1 \ufb2a\ufb4b"
+    m = manuscript(f"{kept}\nThe end.")
+    assert m.blocks[0].plain == kept

@@ -248,3 +248,17 @@ def test_files_an_editor_leaves_in_the_theme_are_not_published(tmp_path: Path) -
     published = {p.name for p in (project / "output" / "theme").rglob("*") if p.is_file()}
     assert {"extra.css", "intro.swf", "style.css"} <= published
     assert not published & {"extra.css~", ".extra.css.swp", "extra.css.swp", "4913", "config"}
+
+
+def test_a_name_in_the_config_matches_the_prose_however_its_accent_was_typed(
+    tmp_path: Path,
+) -> None:
+    """The config says "Zoë" as an e and a combining diaeresis, the story as one letter (or
+    the other way round): the same name, so the writer's word applies to it."""
+    story = '"Go," Zo\u00eb said. Zo\u00eb ran. Mira watched Zo\u00eb. "Stop," Mira said.\n'
+    config = 'title = "T"\nauthor = "W"\n\n[characters]\nignore = ["Zoe\u0308"]\n'
+    project = write_project(tmp_path, {"a.txt": story}, config)
+    result = run_sitegen("build", "--no-epub", cwd=project, check=True)
+    assert "W03" not in result.stderr, result.stderr
+    index = (project / "output" / "characters" / "index.html").read_text("utf-8")
+    assert "Mira" in index and "Zo\u00eb" not in index
