@@ -102,14 +102,11 @@ class Places:
     theme_dir: Path
     out_dir: Path
     base_path: str
-    # Manuscripts the last build read from outside the source folder, through a link in it
-    # or a path in the config that leaves it: the watch on the folder does not see them.
+    # Manuscripts kept outside the source folder, where they really are (see `elsewhere`).
     elsewhere: frozenset[Path] = frozenset()
 
     @classmethod
-    def of(cls, config: Config, read: Iterable[Path] = ()) -> Places:
-        """The places `config` names; `read` are the manuscripts the last build read."""
-        source = Path(os.path.realpath(config.source_dir))
+    def of(cls, config: Config) -> Places:
         return cls(
             root=config.root,
             config=config.path or config.root / CONFIG_NAME,
@@ -118,11 +115,7 @@ class Places:
             theme_dir=config.theme_dir,
             out_dir=config.out_dir,
             base_path=config.base_path,
-            elsewhere=frozenset(
-                real
-                for path in read
-                if not (real := Path(os.path.realpath(path))).is_relative_to(source)
-            ),
+            elsewhere=elsewhere(config),
         )
 
     @classmethod
@@ -169,7 +162,8 @@ class Places:
         while folder != self.root and folder.is_relative_to(self.root):
             around.append(folder)
             folder = folder.parent
-        around += sorted(path.parent for path in self.elsewhere)
+        # Not a home folder or `/` for a manuscript linked from there, for the same reason.
+        around += sorted({p.parent for p in self.elsewhere} - {Path.home(), Path("/")})
         return tuple(f for f in dict.fromkeys(around) if f.is_dir())
 
     def holds_a_folder(self, path: Path) -> bool:
@@ -208,6 +202,24 @@ class Places:
         """The preview's address; an IPv6 host in brackets, as a URL must have it."""
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}{self.base_path}"
+
+
+def elsewhere(config: Config) -> frozenset[Path]:
+    """The manuscripts a link in the source folder leads to, and those the config names by a
+    path that leaves the folder, where they really are, when that is outside it: a save to
+    one changes a file the watch on the folder does not see."""
+    source = Path(os.path.realpath(config.source_dir))
+    named = [config.source_dir / entry.file for entry in config.chapters]
+    try:
+        with os.scandir(config.source_dir) as entries:
+            linked = [Path(entry.path) for entry in entries if entry.is_symlink()]
+    except OSError:  # no source folder yet: the build says so
+        linked = []
+    return frozenset(
+        real
+        for path in (*named, *linked)
+        if is_manuscript(path) and not (real := Path(os.path.realpath(path))).is_relative_to(source)
+    )
 
 
 @dataclass(frozen=True)
@@ -376,8 +388,14 @@ class Watchers:
         if (
             self.places is not None
             and not self._replaced
-            and (places.folders, places.around, places.config, places.out_dir)
-            == (self.places.folders, self.places.around, self.places.config, self.places.out_dir)
+            and (places.folders, places.around, places.elsewhere, places.config, places.out_dir)
+            == (
+                self.places.folders,
+                self.places.around,
+                self.places.elsewhere,
+                self.places.config,
+                self.places.out_dir,
+            )
         ):
             self.places = places
             return
@@ -603,12 +621,7 @@ class Session:
     def finished(self, outcome: Outcome) -> None:
         preview = self.preview
         if outcome.config is not None:
-            read = (
-                (chapter.source_path for chapter in outcome.result.anthology.chapters)
-                if outcome.result
-                else preview.places.elsewhere  # a failed build may not have read them all
-            )
-            preview.places = Places.of(outcome.config, read)
+            preview.places = Places.of(outcome.config)
             self.watchers.follow(preview.places)
         failed_before = bool(preview.problems)
         if outcome.result is None:

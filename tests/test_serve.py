@@ -302,6 +302,31 @@ def test_a_manuscript_linked_in_from_elsewhere_is_rebuilt_on_save(
     assert status == 200 and b"A line added to the draft." in body
 
 
+def test_a_draft_linked_in_while_serving_or_empty_at_first_is_rebuilt_on_save(
+    project: Path, serve
+) -> None:
+    """A link made while the preview runs, and a linked draft with no text yet (left out of
+    the site), are watched too: writing into either shows."""
+    drafts = project / "drafts"
+    drafts.mkdir()
+    empty = drafts / "later.txt"
+    empty.write_text("", "utf-8")
+    (project / "seeds" / "later.txt").symlink_to(empty)
+    server = serve(project)
+    empty.write_text("# Later\nThe draft has words now.\n", "utf-8")
+    server.wait_for(r"^Rebuilt ")
+    assert b"The draft has words now." in server.get("/chapters/later/")[2]
+    new = drafts / "newer.txt"
+    new.write_text("# Newer\nA second draft.\n", "utf-8")
+    seen = len(server.stdout)
+    (project / "seeds" / "newer.txt").symlink_to(new)
+    server.wait_for(r"^Rebuilt ", seen=seen)
+    seen = len(server.stdout)
+    new.write_text("# Newer\nA second draft, written on.\n", "utf-8")
+    server.wait_for(r"^Rebuilt ", seen=seen)
+    assert b"A second draft, written on." in server.get("/chapters/newer/")[2]
+
+
 def test_a_save_right_after_the_source_folder_moves_is_seen(project: Path, serve) -> None:
     """Watching a folder of many subfolders takes a moment: the server must not say it has
     rebuilt before the new folder is watched, or a save made at once is lost."""
