@@ -147,6 +147,16 @@ def save(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def opened(page, url: str) -> None:
+    """Open `url`, and wait until its LiveReload client has connected: a rebuild that ends
+    before then has no page to tell (on a busy machine, a test saving at once could miss it)."""
+    page.goto(url)
+    page.wait_for_function(
+        "() => window.LiveReload && LiveReload.connector"
+        " && LiveReload.connector._isSocketConnected()"
+    )
+
+
 def first_chapter(server: Serving) -> str:
     status, _, body = server.get(server.url.removeprefix(f"http://127.0.0.1:{server.port}"))
     assert status == 200
@@ -163,7 +173,7 @@ def test_a_saved_sentence_appears_in_the_open_chapter_and_a_burst_of_saves_is_on
     manuscript = project / "seeds" / "000_8e09d97cdccea25b.txt"
     lines = manuscript.read_text("utf-8").splitlines()
     target = next(n for n, line in enumerate(lines) if n > 10 and len(line.split()) > 8)
-    page.goto(first_chapter(server))
+    opened(page, first_chapter(server))
     page.evaluate("window.scrollTo(0, 1200)")
     page.wait_for_function("window.scrollY > 1000")
 
@@ -449,7 +459,7 @@ def test_a_broken_config_shows_its_error_in_the_page_until_it_is_fixed(
     project: Path, serve, page
 ) -> None:
     server = serve(project)
-    page.goto(server.url)
+    opened(page, server.url)
     config = project / "anthology.toml"
     good = config.read_text("utf-8")
     save(config, good.replace('title = "After the Lights Went Out"', 'title = "After the'))
@@ -471,7 +481,7 @@ def test_a_stylesheet_change_applies_without_reloading_the_page_under_a_sub_path
 ) -> None:
     server = serve(project, "--base-url", SUB_PATH_URL)
     assert server.url.endswith("/anthology/")
-    page.goto(server.url)
+    opened(page, server.url)
     page.evaluate("window.notReloaded = true")
     stylesheet = project / "theme" / "style.css"
     save(stylesheet, stylesheet.read_text("utf-8") + "\nh1 { color: rgb(1, 2, 3) !important; }\n")
@@ -488,7 +498,7 @@ def test_a_stylesheet_saved_as_editors_do_applies_without_reloading_the_page(
     """Saved the safe way, through a temporary file renamed over it (and, as JetBrains
     editors do, the old file moved aside and deleted), the stylesheet is still swapped in."""
     server = serve(project)
-    page.goto(server.url)
+    opened(page, server.url)
     page.evaluate("window.notReloaded = true")
     stylesheet = project / "theme" / "style.css"
     temporary = stylesheet.with_name("style.css___jb_tmp___")
@@ -510,7 +520,7 @@ def test_a_new_manuscript_appears_and_a_deleted_one_is_gone_with_a_404(
     project: Path, serve, page
 ) -> None:
     server = serve(project)
-    page.goto(server.url)
+    opened(page, server.url)
     new = project / "seeds" / "005_the_lantern_keeper.txt"
     save(new, "# The Lantern Keeper\n\nShe lit the last lamp on the pier and waited.\n")
     link = page.locator(".contents a", has_text="The Lantern Keeper")
