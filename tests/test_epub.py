@@ -893,6 +893,15 @@ def reader_url(seeds_site: Built, tmp_path: Path) -> Iterator[str]:
     server.server_close()
 
 
+def opened_at(browser, reader_url: str, href: str, width: int = 800, height: int = 1100):
+    """A page of the book's `reader_url`, the book open at `href`, in a window of that size."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(reader_url)
+    page.evaluate("window.opened")
+    page.evaluate(f"show('{href}')")
+    return page
+
+
 @pytest.mark.browser
 def test_the_book_opens_in_epubjs_with_cover_contents_and_chapters(
     browser, reader_url: str, tmp_path: Path
@@ -964,10 +973,7 @@ def test_each_number_in_the_index_is_big_enough_to_tap_on_a_phone(
 ) -> None:
     """Each number in the character index leads to one mention: at least 24 by 24 CSS pixels
     at a phone's width, as WCAG 2.5.8 asks of a target."""
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(reader_url)
-    page.evaluate("window.opened")
-    page.evaluate("show('characters.xhtml')")
+    page = opened_at(browser, reader_url, "characters.xhtml", 390, 844)
     sizes = page.evaluate(
         "(() => [...rendition.getContents()[0].document.querySelectorAll('.index .number a')]"
         ".map((a) => { const r = a.getBoundingClientRect(); return [r.width, r.height]; }))()"
@@ -982,10 +988,7 @@ def test_each_number_in_the_index_is_big_enough_to_tap_on_a_phone(
 def test_each_number_in_the_index_stands_against_its_comma(browser, reader_url: str) -> None:
     """ "1, 2, 3", not "1 , 2 , 3": the room that makes a number a fingertip's target goes
     before it, not between it and its comma."""
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(reader_url)
-    page.evaluate("window.opened")
-    page.evaluate("show('characters.xhtml')")
+    page = opened_at(browser, reader_url, "characters.xhtml", 390, 844)
     gaps = page.evaluate(
         """(() => {
             const d = rendition.getContents()[0].document;
@@ -1006,10 +1009,7 @@ def test_a_scene_break_shows_in_a_reader_that_draws_no_generated_content(
 ) -> None:
     """Adobe's reading systems (older Kobo and Nook readers) draw no `::after` content: the
     break must be visible without it, as a short rule in the text's colour."""
-    page = browser.new_page(viewport={"width": 800, "height": 1100})
-    page.goto(reader_url)
-    page.evaluate("window.opened")
-    page.evaluate("show('chapter-002.xhtml')")
+    page = opened_at(browser, reader_url, "chapter-002.xhtml")
     rules = page.evaluate(
         """(() => {
             const d = rendition.getContents()[0].document;
