@@ -202,13 +202,12 @@ def _url_from(
 
     in_front_matter = (source.path, source.meta_line("slug")) if source.meta("slug") else None
     title = (entry.title if entry else None) or manuscript.title
-    from_title = (in_config("title") or (source.path, manuscript.title_line)) if title else None
+    # A title with no Latin letter makes no URL: the file's name does (see `make_chapter`).
+    from_title = in_config("title") or (source.path, manuscript.title_line)
     return (
         in_config("slug")
         or in_front_matter
-        # A title with no Latin letter makes no URL: the file's name does (see `make_chapter`).
-        or (from_title if title and slugify(title) else None)
-        or (source.path, None)
+        or (from_title if title and slugify(title) else (source.path, None))
     )
 
 

@@ -209,7 +209,11 @@ def elsewhere(config: Config) -> frozenset[Path]:
     path that leaves the folder, where they really are, when that is outside it: a save to
     one changes a file the watch on the folder does not see."""
     source = Path(os.path.realpath(config.source_dir))
-    named = [config.source_dir / entry.file for entry in config.chapters]
+    named = [  # only those that may leave it: resolving a thousand paths takes a while
+        config.source_dir / entry.file
+        for entry in config.chapters
+        if os.path.isabs(entry.file) or ".." in entry.file.split("/")
+    ]
     try:
         with os.scandir(config.source_dir) as entries:
             linked = [Path(entry.path) for entry in entries if entry.is_symlink()]
