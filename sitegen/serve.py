@@ -102,7 +102,7 @@ class Places:
     theme_dir: Path
     out_dir: Path
     base_path: str
-    # Manuscripts kept outside the source folder, where they really are (see `elsewhere`).
+    # Manuscripts kept outside the source folder, where they really are (see `kept_elsewhere`).
     elsewhere: frozenset[Path] = frozenset()
 
     @classmethod
@@ -115,7 +115,7 @@ class Places:
             theme_dir=config.theme_dir,
             out_dir=config.out_dir,
             base_path=config.base_path,
-            elsewhere=elsewhere(config),
+            elsewhere=kept_elsewhere(config),
         )
 
     @classmethod
@@ -204,7 +204,7 @@ class Places:
         return f"http://{shown}:{port}{self.base_path}"
 
 
-def elsewhere(config: Config) -> frozenset[Path]:
+def kept_elsewhere(config: Config) -> frozenset[Path]:
     """The manuscripts a link in the source folder leads to, and those the config names by a
     path that leaves the folder, where they really are, when that is outside it: a save to
     one changes a file the watch on the folder does not see."""

@@ -249,16 +249,14 @@ def test_a_name_inside_code_still_has_its_anchor(tmp_path: Path) -> None:
 
 def test_words_around_a_name_in_code_make_no_longer_name_with_it(tmp_path: Path) -> None:
     """A prompt in code (`User Kai`) names Kai, not someone called "User Kai"."""
-    project = tmp_path / "code"
-    (project / "seeds").mkdir(parents=True)
-    (project / "seeds" / "01_prompt.txt").write_text(
+    story = (
         '"Go," Kai said. Kai ran. Mira watched Kai. "Stop," Mira said.\n'
         "The login prompt said `User Kai` and nothing more.\n"
         "*The prompt said `User Kai` again.*\n"
         "`User Kai`\n"
-        "Mira typed `Kai` into the terminal.\n",
-        "utf-8",
+        "Mira typed `Kai` into the terminal.\n"
     )
+    project = write_project(tmp_path / "code", {"01_prompt.txt": story})
     run_sitegen("build", "--no-epub", cwd=project, check=True)
     out = project / "output"
     names = [a.get_text() for a in parse(out / "characters/index.html").select(".cast h3 a")]

@@ -446,6 +446,7 @@ def test_a_story_that_opens_like_a_chatbot_preamble_is_kept(opening: str) -> Non
 @pytest.mark.parametrize(
     "preamble",
     [
+        "Sure! Here's a story about a lighthouse:",
         "Here is a short story about a lighthouse keeper:",
         "Here\u2019s your story.",
         "Here is the next part:",
@@ -455,12 +456,6 @@ def test_a_preamble_that_introduces_the_story_is_left_out(preamble: str) -> None
     m = manuscript(f"{preamble}\nThe lamp was out.")
     assert [b.plain for b in m.blocks] == ["The lamp was out."]
     assert [d.code for d in m.diagnostics] == ["W021"]
-
-
-def test_chatbot_preamble_at_the_start_is_left_out() -> None:
-    m = manuscript("Sure! Here's a story about a lighthouse:\nThe lamp was out.")
-    assert [b.plain for b in m.blocks] == ["The lamp was out."]
-    assert m.diagnostics[0].code == "W021"
 
 
 def test_a_teaser_is_left_out_only_at_the_end() -> None:
