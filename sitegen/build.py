@@ -33,10 +33,10 @@ from .config import CONFIG_NAME, Config
 from .errors import Diagnostic, Severity, warning
 from .model import Anthology  # loaded before the helper is forked: both processes use it
 from .sharing import Kept, send_share, worth_sharing
-from .writer import WriteReport, check_output_dir, write
 
 if TYPE_CHECKING:
     from .cache import BuildCache
+    from .writer import WriteReport
 
 LOADED_LATE = ("sitegen.gather", "sitegen.analysis", "sitegen.render.stage", "markdown_it")
 """The stages' modules, and markdown-it-py, otherwise loaded on a paragraph's first markup
@@ -191,10 +191,13 @@ def _build(
     helper, compressor = helpers
     if helper.forked and not large:
         # The helper reads and analyses the whole anthology, while this process loads the
-        # renderers: loading the program is half of a small build's time.
+        # renderers and their templates: loading the program is half of a small build's time.
         with clock.stage("read+analyse"):
             reading = helper.run(_read_all_in_helper, config)
             importlib.import_module("sitegen.render.stage")
+            from .render.html import load_all_templates
+
+            load_all_templates(config.templates_dir)
             anthology, found = reading.result()
         kept: frozenset[int] = frozenset()
     else:
@@ -212,6 +215,8 @@ def _build(
         found.extend(book_found)
     report = None
     if not dry_run:
+        from .writer import write  # loaded with the renderers
+
         with clock.stage("write"):
             report = write(
                 outputs,
@@ -259,6 +264,8 @@ def _unpublished(report: WriteReport, config: Config) -> list[Diagnostic]:
 def check_output(config: Config) -> None:
     """Raise, before any work, the SitegenError the writer would raise for the output folder
     (see `writer.check_output_dir`): for `serve --out`, whose every build would fail so."""
+    from .writer import check_output_dir
+
     check_output_dir(config.out_dir, _protected(config), _sealed(config))
 
 

@@ -11,13 +11,20 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache, partial
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FunctionLoader, StrictUndefined, TemplateRuntimeError
+from jinja2 import (
+    Environment,
+    FunctionLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateRuntimeError,
+)
 from markupsafe import Markup
 
 from ..config import Config, overlaid_files
@@ -136,6 +143,17 @@ TemplateFiles = tuple[tuple[str, str, bytes], ...]
 
 def load_templates(templates_dir: Path) -> Templates:
     return templates_from(read_templates(templates_dir))
+
+
+def load_all_templates(templates_dir: Path) -> None:
+    """Compile (or load from the disk cache) every template of `templates_dir` now, so that
+    rendering finds them ready: a small build does it while its helper reads the manuscripts.
+    A template's mistake is left for rendering to tell, as it would be without this."""
+    files = read_templates(templates_dir)
+    env = templates_from(files).env
+    for name, _, _ in files:
+        with suppress(TemplateError, UnicodeDecodeError):
+            env.get_template(name)
 
 
 def read_templates(templates_dir: Path) -> TemplateFiles:
