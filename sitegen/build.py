@@ -33,6 +33,7 @@ from .config import CONFIG_NAME, Config
 from .errors import Diagnostic, Severity, warning
 from .model import Anthology  # loaded before the helper is forked: both processes use it
 from .sharing import Kept, send_share, worth_sharing
+from .sources import inputs_record
 
 if TYPE_CHECKING:
     from .cache import BuildCache
@@ -226,6 +227,7 @@ def _build(
                 last_written=cache.last_written(config.out_dir) if cache else None,
                 keep_retired=cache is not None,
                 spare=cache.take_spare(config.out_dir) if cache else None,
+                read=inputs_record(config),  # what `deploy` checks the site against
             )
         if cache is not None:
             cache.finish(config.out_dir, outputs, report)

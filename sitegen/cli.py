@@ -58,6 +58,10 @@ def _existing_file(value: str) -> Path:
 def _branch(value: str) -> str:
     from .deploy import is_branch_name
 
+    if value.startswith("refs/"):  # git would make a branch called refs/heads/...
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is a ref: give the branch's own name, e.g. gh-pages"
+        )
     if is_branch_name(value):
         return value
     raise argparse.ArgumentTypeError(

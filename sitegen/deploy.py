@@ -9,18 +9,18 @@ every deploy is one fast-forward commit and the history shows what was published
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config, is_writers
 from .errors import Diagnostic, SitegenError, error, warning
-from .sources import is_manuscript
-from .writer import MANIFEST
+from .sources import build_inputs, inputs_record, is_manuscript
+from .writer import MANIFEST, read_manifest
 
 NOJEKYLL = ".nojekyll"
 CNAME = "CNAME"
@@ -89,8 +89,8 @@ def deploy(
     SitegenError, with nothing changed, when that cannot be done."""
     git = _Git(project)
     git_dir = _repository(git, project)
-    _check_built(site)
-    _check_remote(git, project, remote)
+    files = _built_files(site)
+    _check_remote(git, project, remote, branch)
     ref = f"refs/heads/{branch}"
     _check_branch(git, project, branch, ref)
     found: list[Diagnostic] = []
@@ -100,25 +100,30 @@ def deploy(
         _check_tips(git, project, remote, branch, (remote_tip, local_tip), own)
         parent = remote_tip or local_tip
         cname = _cname_to_keep(git, parent, site)
-        tree, files = _site_tree(git_dir, site, cname)
-        if cname:
-            found.append(_kept_cname(git, project, cname, branch))
+        tree, count = _site_tree(git_dir, site, files, cname)
+        found += _left_out(site, files)
+        kept = git("cat-file", "blob", cname).strip() if cname else None
+        if kept:
+            found.append(_kept_cname(project, kept, branch))
         if remote_tip and git("rev-parse", remote_tip + "^{tree}") == tree:
-            return DeployResult(remote, branch, remote_tip, files, pushed=False), found
+            return DeployResult(remote, branch, remote_tip, count, pushed=False), found
         if parent and git("rev-parse", parent + "^{tree}") == tree:
             commit = parent
         else:
-            text = message or _default_message(git, files)
+            text = message or _default_message(git, count)
             parents = ["-p", parent] if parent else []
             commit = git("commit-tree", tree, *parents, stdin=text.encode("utf-8"))
         # Pushed first, so a refused push leaves the local branch as it was.
         git("push", "--quiet", remote, f"{commit}:{ref}")
-        if commit != local_tip:
-            git("update-ref", "-m", "sitegen deploy", ref, commit, local_tip or "")
     except _GitFailed as failed:
         raise SitegenError([_git_error(project, failed, remote, branch)]) from None
-    found += _warnings(git, site, remote)
-    return DeployResult(remote, branch, commit, files, pushed=True), found
+    if commit != local_tip:
+        try:
+            git("update-ref", "-m", "sitegen deploy", ref, commit, local_tip or "")
+        except _GitFailed as failed:  # published all the same: a warning, not an error
+            found.append(_left_behind(project, failed, remote, branch))
+    found += _warnings(git, site, remote, kept)
+    return DeployResult(remote, branch, commit, count, pushed=True), found
 
 
 def _what_git_said(stderr: str) -> str:
@@ -134,29 +139,26 @@ def _what_git_said(stderr: str) -> str:
 
 
 def check_current(config: Config) -> None:
-    """Refuse a site older than what it is built from, or without the book the config makes
-    (built with --no-epub, or by `serve --out`): deploying it would put the old anthology
-    online and say that all went well."""
+    """Refuse a site older than what it is built from, built from other files (a manuscript
+    removed since, or added with an old date, as a copy or an unpacked archive keeps it), or
+    without the book the config makes (built with --no-epub, or by `serve --out`): deploying
+    it would put the old anthology online and say that all went well."""
     site = config.out_dir
-    try:
-        built = (site / MANIFEST).stat().st_mtime_ns
-    except OSError:
+    manifest = read_manifest(site)
+    if manifest is None:
         return  # nothing built: `deploy` says so (E061)
-    newer = [(path.stat().st_mtime_ns, path) for path in _inputs(config)]
-    changed = max(newer, default=(0, site), key=lambda pair: pair[0])
-    if changed[0] > built:
-        raise SitegenError(
-            [
-                error(
-                    "E066",
-                    changed[1],
-                    None,
-                    f"changed after the site in {site.name}/ was built; deploying would "
-                    "publish the site as it was",
-                    "run `sitegen build`, then deploy again",
-                )
-            ]
-        )
+    built = (site / MANIFEST).stat().st_mtime_ns
+    inputs = list(build_inputs(config))
+    newer = max(((_modified(path), path) for path in inputs), default=(0, site))
+    if newer[0] > built:
+        raise SitegenError([_stale(newer[1], f"changed after the site in {site.name}/ was built")])
+    _, recorded = manifest
+    if recorded is not None:
+        now = inputs_record(config)
+        for line in sorted(set(now) ^ set(recorded)):
+            path = config.root / json.loads(line)
+            how = "is new" if line in now else "was removed"
+            raise SitegenError([_stale(path, f"{how} since the site in {site.name}/ was built")])
     if config.epub and not any(site.glob("*.epub")):
         raise SitegenError(
             [
@@ -172,19 +174,21 @@ def check_current(config: Config) -> None:
         )
 
 
-def _inputs(config: Config) -> Iterator[Path]:
-    """The files a build reads: the config, the manuscripts, the templates and the theme."""
-    if config.path is not None:
-        yield config.path
-    if config.cover is not None:
-        yield config.cover
-    yield from filter(is_manuscript, _files(config.source_dir))
-    for folder in (config.templates_dir, config.theme_dir):
-        yield from (path for path in _files(folder) if is_writers(path.relative_to(folder)))
+def _modified(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:  # a broken link: the build said so, and read nothing there
+        return 0
 
 
-def _files(folder: Path) -> Iterator[Path]:
-    return (path for path in folder.rglob("*") if path.is_file())
+def _stale(path: Path, what: str) -> Diagnostic:
+    return error(
+        "E066",
+        path,
+        None,
+        f"{what}; deploying would publish the site as it was",
+        "run `sitegen build`, then deploy again",
+    )
 
 
 def _repository(git: _Git, project: Path) -> str:
@@ -202,24 +206,71 @@ def _repository(git: _Git, project: Path) -> str:
         raise SitegenError([error("E060", project, None, problem, hint)]) from None
 
 
-def _check_built(site: Path) -> None:
-    """Refuse a folder sitegen did not build (it has no manifest): published, whatever it
-    holds would replace the live site."""
-    if (site / MANIFEST).is_file() and (site / "index.html").is_file():
-        return
-    problem = (
-        "nothing built to deploy"
-        if not (site / "index.html").is_file()
-        else "this folder was not built by sitegen, and would replace the site with what it holds"
-    )
+def _built_files(site: Path) -> list[str]:
+    """The files of the site sitegen built in `site`, as its manifest lists them. Refuses a
+    folder sitegen did not build (published, whatever it holds would replace the live site),
+    and one missing a file of the site."""
+    manifest = read_manifest(site)
     hint = "run `sitegen build` first (with --base-url for where the site will live)"
-    raise SitegenError([error("E061", site, None, problem, hint)])
+    if manifest is None or not (site / "index.html").is_file():
+        problem = (
+            "nothing built to deploy"
+            if not (site / "index.html").is_file()
+            else "this folder was not built by sitegen, and would replace the site with what "
+            "it holds"
+        )
+        raise SitegenError([error("E061", site, None, problem, hint)])
+    files = sorted(manifest[0])
+    missing = next((path for path in files if not (site / path).is_file()), None)
+    if missing is not None:
+        problem = "this file of the site is missing, so the site would go online without it"
+        raise SitegenError([error("E061", site / missing, None, problem, hint)])
+    return files
 
 
-def _check_remote(git: _Git, project: Path, remote: str) -> None:
+def _left_out(site: Path, files: list[str]) -> list[Diagnostic]:
+    """Files in the output folder that sitegen did not make (kept there, as the writer put
+    them): not published, and named, so that nothing private goes online unasked."""
+    published = {*files, MANIFEST}
+    others = sorted(
+        relative
+        for inside, _, names in os.walk(site)
+        for name in names
+        if (relative := os.path.relpath(os.path.join(inside, name), site)) not in published
+        and is_writers(Path(relative))
+    )
+    if not others:
+        return []
+    more = f" and {len(others) - 1} more" if len(others) > 1 else ""
+    return [
+        warning(
+            "W063",
+            site / others[0],
+            None,
+            f"not published{more}: sitegen did not make it, and publishes only the site it built",
+            "keep files of your own outside the output folder; a CNAME for a custom domain is "
+            "set with cname in anthology.toml",
+        )
+    ]
+
+
+def _check_remote(git: _Git, project: Path, remote: str, branch: str) -> None:
+    known = (git.maybe("remote") or "").split()
+    named, slash, own = branch.partition("/")
+    if slash and named in known:  # "origin/gh-pages": git would make an ambiguous branch
+        raise SitegenError(
+            [
+                error(
+                    "E062",
+                    project,
+                    None,
+                    f"`{branch}` names a branch of the remote `{named}`",
+                    f"give the branch's own name, e.g. --branch {own}",
+                )
+            ]
+        )
     if git.maybe("remote", "get-url", remote):
         return
-    known = (git.maybe("remote") or "").split()
     hint = (
         f"the remotes here are {', '.join(known)}: choose one with --remote"
         if known
@@ -282,7 +333,10 @@ def _check_tips(
     # Not the repository's top: manuscripts kept there (`source = "."`) name no file of theirs.
     names = [p.relative_to(top).as_posix() for p in places if p.is_relative_to(top) and p != top]
     for tip in filter(None, tips):
-        held = git("ls-tree", "--name-only", tip, "--", *names) if names else ""
+        # The config itself, or a manuscript in the source folder: a site has folders of any
+        # name (a source folder named `chapters` is no sign), but never a manuscript.
+        listed = git("ls-tree", "-r", "--name-only", tip, "--", *names) if names else ""
+        held = [n for n in listed.splitlines() if n in names or is_manuscript(Path(n))]
         if held:
             raise SitegenError(
                 [
@@ -290,13 +344,30 @@ def _check_tips(
                         "E064",
                         project,
                         None,
-                        f"`{branch}` holds your project ({held.splitlines()[0]}); deploying "
+                        f"`{branch}` holds your project ({held[0]}); deploying "
                         "would replace it with the site",
                         f"deploy to a branch of its own, e.g. --branch {_another_than(branch)}"
                         ", and set GitHub Pages to publish from it",
                     )
                 ]
             )
+    if local_tip and not remote_tip:
+        # Published elsewhere (another remote), or the remote's branch was deleted: its history,
+        # and the custom domain it may carry, are not this remote's to take.
+        raise SitegenError(
+            [
+                error(
+                    "E064",
+                    project,
+                    None,
+                    f"`{remote}` has no `{branch}`, but your local `{branch}` has commits; "
+                    f"deploying would give `{remote}` their history",
+                    f"delete the local branch to start `{remote}`'s afresh (git branch -D "
+                    f"{branch}), or push it first if {remote} should have it (git push "
+                    f"{remote} {branch})",
+                )
+            ]
+        )
     if remote_tip and local_tip and not _is_ancestor(git, local_tip, remote_tip):
         raise SitegenError(
             [
@@ -344,8 +415,7 @@ def _cname_to_keep(git: _Git, parent: str | None, site: Path) -> str | None:
     return git.maybe("rev-parse", "--verify", "--quiet", f"{parent}:{CNAME}")
 
 
-def _kept_cname(git: _Git, project: Path, blob: str, branch: str) -> Diagnostic:
-    domain = git("cat-file", "blob", blob).strip()
+def _kept_cname(project: Path, domain: str, branch: str) -> Diagnostic:
     return warning(
         "W062",
         project,
@@ -356,24 +426,25 @@ def _kept_cname(git: _Git, project: Path, blob: str, branch: str) -> Diagnostic:
     )
 
 
-def _site_tree(git_dir: str, site: Path, cname: str | None = None) -> tuple[str, int]:
-    """Write the output folder into the object database as one tree; return (tree, file count).
-
-    The writer's manifest is its bookkeeping, not part of the site; `.nojekyll` is always
-    there so that GitHub Pages serves the files as they are instead of running Jekyll; a
-    `cname` blob (see `_cname_to_keep`) is added as `CNAME`.
+def _site_tree(
+    git_dir: str, site: Path, files: list[str], cname: str | None = None
+) -> tuple[str, int]:
+    """Write the site's `files` (see `_built_files`) into the object database as one tree;
+    return (tree, file count). `.nojekyll` is always there, so that GitHub Pages serves the
+    files as they are instead of running Jekyll; a `cname` blob (see `_cname_to_keep`) is
+    added as `CNAME`.
     """
     with tempfile.TemporaryDirectory(prefix="sitegen-deploy-") as scratch:
         git = _Git(site, Path(scratch) / "index")
-        where = ["--git-dir", git_dir, "--work-tree", str(site)]
-        git(*where, "add", "--all", "--force", "--", ".")
-        git(*where, "rm", "--cached", "--quiet", "--ignore-unmatch", "--", MANIFEST)
+        where = ["--literal-pathspecs", "--git-dir", git_dir, "--work-tree", str(site)]
+        listed = "".join(f"{path}\0" for path in files).encode("utf-8")
+        git(*where, "add", "--force", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=listed)
         empty = git(*where, "hash-object", "-w", "--stdin")
         git(*where, "update-index", "--add", "--cacheinfo", f"100644,{empty},{NOJEKYLL}")
         if cname:
             git(*where, "update-index", "--add", "--cacheinfo", f"100644,{cname},{CNAME}")
-        files = len(git(*where, "ls-files", "--cached").splitlines())
-        return git(*where, "write-tree"), files
+        count = len(git(*where, "ls-files", "--cached").splitlines())
+        return git(*where, "write-tree"), count
 
 
 def _default_message(git: _Git, files: int) -> str:
@@ -390,8 +461,6 @@ def _git_error(project: Path, failed: _GitFailed, remote: str, branch: str) -> D
         "fetch": f"check that `{remote}` is reachable and that you may read it",
         "commit-tree": "tell git who you are: git config user.name NAME; "
         "git config user.email EMAIL",
-        "update-ref": f"the site was published, but your local `{branch}` was left behind; "
-        f"bring it up to date with `git fetch {remote} {branch}:{branch}`",
     }
     return error(
         "E063",
@@ -399,6 +468,17 @@ def _git_error(project: Path, failed: _GitFailed, remote: str, branch: str) -> D
         None,
         f"git {failed.command} failed: {failed.detail}",
         hints.get(failed.command, "nothing was published"),
+    )
+
+
+def _left_behind(project: Path, failed: _GitFailed, remote: str, branch: str) -> Diagnostic:
+    return warning(
+        "W064",
+        project,
+        None,
+        f"the site was published, but your local `{branch}` could not be moved to it "
+        f"(git {failed.command}: {failed.detail})",
+        f"bring it up to date with `git fetch {remote} {branch}:{branch}`",
     )
 
 
@@ -416,23 +496,42 @@ def pages_url(remote_url: str) -> str | None:
     return f"https://{host}/" if repository.lower() == host else f"https://{host}/{repository}/"
 
 
-def _warnings(git: _Git, site: Path, remote: str) -> list[Diagnostic]:
-    """A site built without its full address is missing its feed and sitemap."""
-    if (site / "sitemap.xml").is_file():
-        return []
+def _warnings(git: _Git, site: Path, remote: str, kept: str | None) -> list[Diagnostic]:
+    """A site built without its full address is missing its feed and sitemap; one built for
+    another address than GitHub Pages serves it at (by its CNAME, the one `kept` on the
+    branch, or the remote's name) has a canonical address, feed and sitemap that lead
+    elsewhere, and, under another path, a 404 page without its styles."""
     cname = site / CNAME
-    guess = (
-        f"https://{cname.read_text('utf-8').strip()}/"
-        if cname.is_file()
-        else pages_url(git.maybe("remote", "get-url", remote) or "")
+    domain = cname.read_text("utf-8").strip() if cname.is_file() else kept
+    served = (
+        f"https://{domain}/" if domain else pages_url(git.maybe("remote", "get-url", remote) or "")
     )
-    return [
-        warning(
-            "W060",
-            site,
-            None,
-            "this site was built without its full address, so it has no feed or sitemap",
-            f"rebuild with `sitegen build --base-url {guess or 'https://USER.github.io/REPO/'}` "
-            "(or set base_url in anthology.toml) and deploy again",
-        )
-    ]
+    built = _built_for(site)
+    rebuild = (
+        f"rebuild with `sitegen build --base-url {served or 'https://USER.github.io/REPO/'}` "
+        "(or set base_url in anthology.toml) and deploy again"
+    )
+    if built is None:
+        problem = "this site was built without its full address, so it has no feed or sitemap"
+        return [warning("W060", site, None, problem, rebuild)]
+    if served and _without_scheme(built) != _without_scheme(served):
+        problem = f"this site was built for {built}, but GitHub Pages serves it at {served}"
+        return [warning("W065", site, None, problem, rebuild)]
+    return []
+
+
+def _built_for(site: Path) -> str | None:
+    """The address the site was built for, as its robots.txt names its sitemap there (see
+    `render.publish.robots`); None when it was built without one."""
+    try:
+        robots = (site / "robots.txt").read_text("utf-8")
+    except OSError:
+        return None
+    found = re.search(r"^Sitemap: (\S+)sitemap\.xml$", robots, re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def _without_scheme(url: str) -> str:
+    """An address as GitHub Pages tells them apart: http and https alike, a host in any case."""
+    host, _, path = url.partition("://")[2].partition("/")
+    return f"{host.lower()}/{path}"

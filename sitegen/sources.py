@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +18,7 @@ from .config import (
     Config,
     composed,
     is_editors_name,
+    is_writers,
     slug_fault,
 )
 from .errors import Diagnostic, error, warning
@@ -533,3 +536,37 @@ def manuscript_order(
         listed_files.add(file)
     ordered += [(path, None) for name, path in on_disk.items() if name not in listed]
     return ordered, found
+
+
+def build_inputs(config: Config) -> Iterator[Path]:
+    """The files a build reads, or may: the config, the cover, every manuscript in the source
+    folder, and the writer's own templates and theme files."""
+    return map(Path, _input_files(config))
+
+
+def inputs_record(config: Config) -> tuple[str, ...]:
+    """`build_inputs` as the build records them beside the site, for `deploy` to tell a site
+    built from other files (a manuscript since removed, or added with an old date): each
+    path from the project's folder, as a JSON string (a file name may hold a line break)."""
+    root = os.path.join(config.root, "")
+    return tuple(
+        sorted(
+            json.dumps(path[len(root) :] if path.startswith(root) else os.path.relpath(path, root))
+            for path in _input_files(config)
+        )
+    )
+
+
+def _input_files(config: Config) -> Iterator[str]:
+    """`build_inputs`, as strings: a thousand manuscripts through `pathlib` would cost a build
+    a few hundredths of a second."""
+    if config.path is not None:
+        yield str(config.path)
+    if config.cover is not None:
+        yield str(config.cover)
+    for inside, _, names in os.walk(config.source_dir):
+        yield from (os.path.join(inside, name) for name in names if _is_manuscript_name(name))
+    for folder in (config.templates_dir, config.theme_dir):
+        for inside, _, names in os.walk(folder):
+            relative = Path(inside).relative_to(folder)
+            yield from (os.path.join(inside, name) for name in names if is_writers(relative / name))

@@ -25,6 +25,9 @@ from . import parallel
 from .errors import Diagnostic, SitegenError, error
 
 MANIFEST = ".sitegen-manifest"
+READ_MARK = "# read:"
+"""In the manifest, after the site's files: a line of this, then the files the build read
+(see `sources.inputs_record`), when it recorded them."""
 STAGING_PREFIX = ".output.staging-"
 RETIRED_PREFIX = ".output.retired-"
 ASIDE_PREFIX = ".output.aside-"  # folders being removed (see `set_aside`)
@@ -119,11 +122,17 @@ def _check_inside(path: str) -> None:
         raise ValueError(f"output path escapes the site: {path!r}")
 
 
-def _read_manifest(out: Path) -> set[str] | None:
+def read_manifest(out: Path) -> tuple[set[str], tuple[str, ...] | None] | None:
+    """The files sitegen wrote into `out` by its last build, and the files that build read
+    (None where it did not record them); None where sitegen has not written there."""
     try:
-        return set((out / MANIFEST).read_text("utf-8").splitlines())
+        lines = (out / MANIFEST).read_text("utf-8").splitlines()
     except FileNotFoundError:
         return None
+    if READ_MARK not in lines:
+        return set(lines), None
+    mark = lines.index(READ_MARK)
+    return set(lines[:mark]), tuple(lines[mark + 1 :])
 
 
 Access = tuple[int, int]  # a folder's permission bits and group
@@ -227,6 +236,7 @@ def write(
     last_written: Mapping[str, bytes] | None = None,
     keep_retired: bool = False,
     spare: Spare | None = None,
+    read: tuple[str, ...] = (),
 ) -> WriteReport:
     """Replace the site in `out_dir` with `outputs`, atomically.
 
@@ -238,6 +248,7 @@ def write(
     told to reload): removing a thousand folders can take seconds on a disk that discards freed
     blocks, and a save made meanwhile must not wait for it. A `spare` (a site replaced
     earlier, see `Spare`) is staged into instead of a new folder, when `last_written` holds.
+    The manifest records the files the build `read` (see `sources.inputs_record`).
     """
     out = out_dir.resolve()
     check_output_dir(out, protected, sealed)
@@ -248,7 +259,8 @@ def write(
         last_written = None  # the site put back is not the one the caller remembers
     if last_written is None:
         spare = None
-    previous = _read_manifest(out) if out.exists() else set()
+    manifest = read_manifest(out) if out.exists() else (set(), None)
+    previous = None if manifest is None else manifest[0]
     if previous is None:
         if any(out.iterdir()):
             raise SitegenError(
@@ -302,7 +314,8 @@ def write(
             os.makedirs(stage / folder, exist_ok=True)
         for name in foreign:
             os.link(out / name, stage / name, follow_symlinks=False)
-        (stage / MANIFEST).write_text("\n".join(sorted(outputs)) + "\n", "utf-8")
+        record = [*sorted(outputs), *((READ_MARK, *read) if read else ())]
+        (stage / MANIFEST).write_text("\n".join(record) + "\n", "utf-8")
         _give_access(stage, kept_access)
         retired = _swap(stage, out, keep_retired)
     except BaseException:

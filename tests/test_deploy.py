@@ -7,6 +7,7 @@ be exactly as they were (even mid-edit), and each deploy must be one commit on t
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -341,6 +342,160 @@ def test_refuses_a_site_older_than_its_manuscripts_or_without_its_book(
     )
 
 
+@pytest.mark.parametrize("change", ["removed", "added with an old date"])
+def test_refuses_a_site_built_from_other_manuscripts_than_there_are_now(
+    project: Project, change: str
+) -> None:
+    """No date is newer than the site's when a story is deleted, or copied in with its old
+    date kept (`cp -p`, an unpacked archive): the site would still be the old anthology."""
+    seeds = project.root / "seeds"
+    if change == "removed":
+        draft = seeds / "009_draft.txt"
+        draft.write_text("Ines found the last lamp still lit.\n", "utf-8")
+        run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
+        draft.unlink()
+        expected = "seeds/009_draft.txt: E066 was removed since the site"
+    else:
+        story = seeds / "009_new.txt"
+        story.write_text("Ines found the last lamp still lit.\n", "utf-8")
+        os.utime(story, ns=(0, 0))
+        expected = "seeds/009_new.txt: E066 is new since the site"
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E066")
+    assert line.startswith(expected), line
+    assert project.remote_branches() == ["main"]
+    run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+
+
+def test_only_the_built_site_is_published_and_the_writers_own_files_are_named(
+    project: Project,
+) -> None:
+    """Files a writer keeps in output/ (which builds keep) are not the site: a note, a copy an
+    editor left, a system's file. They stay where they are, and are never pushed."""
+    built = blob_ids(project.out)
+    (project.out / "private").mkdir()
+    (project.out / "private" / "notes.txt").write_text("who dies in part two\n", "utf-8")
+    (project.out / "index.html~").write_text("an editor's backup\n", "utf-8")
+    (project.out / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    result = run_sitegen("deploy", cwd=project.root)
+    assert result.returncode == 0, result.stderr
+    assert project.remote_files() == built
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("output/private/notes.txt: W063 not published")
+    assert "more" not in warning  # the editor's and the system's files are never the writer's
+    assert (project.out / "private" / "notes.txt").is_file()
+
+
+def test_a_site_missing_one_of_its_files_is_not_published(project: Project) -> None:
+    (project.out / "chapters" / "the-silence" / "index.html").unlink()
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E061")
+    assert line.startswith("output/chapters/the-silence/index.html: E061 this file of the site")
+    assert project.remote_branches() == ["main"]
+
+
+def test_a_source_folder_named_like_a_folder_of_the_site_deploys_again_and_again(
+    project: Project,
+) -> None:
+    """The site has a chapters/ folder of its own: that is no sign that the branch holds
+    the project, whose manuscripts are in a chapters/ folder too."""
+    git(project.root, "mv", "seeds", "chapters")
+    config = project.root / "anthology.toml"
+    config.write_text('source = "chapters"\n' + config.read_text("utf-8"), "utf-8")
+    for title in ("Lights Went Out", "Lamps Lit"):
+        text = config.read_text("utf-8").replace("Lights Went Out", title)
+        config.write_text(text, "utf-8")
+        run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
+        result = run_sitegen("deploy", cwd=project.root)
+        assert result.returncode == 0, result.stderr
+    assert len(project.remote_commits()) == 2
+    # The project's own branch is still refused: it holds the manuscripts.
+    git(project.root, "switch", "-q", "-c", "edits")
+    line = one_error(run_sitegen("deploy", "--branch", "main", cwd=project.root), "E064")
+    assert "`main` holds your project (anthology.toml)" in line
+
+
+def test_a_local_branch_published_elsewhere_is_not_given_to_another_remote(
+    project: Project, tmp_path: Path
+) -> None:
+    """Moving to a new repository: the old one's publishing history, and the custom domain
+    it may carry, must not go along unasked."""
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+    moved = tmp_path / "moved.git"
+    git(tmp_path, "init", "-q", "--bare", str(moved))
+    git(project.root, "remote", "add", "moved", str(moved))
+    line = one_error(run_sitegen("deploy", "--remote", "moved", cwd=project.root), "E064")
+    assert "`moved` has no `gh-pages`, but your local `gh-pages` has commits" in line
+    assert "git branch -D gh-pages" in line
+    assert Project(project.root, moved).remote_branches() == []
+    git(project.root, "branch", "-q", "-D", "gh-pages")
+    result = run_sitegen("deploy", "--remote", "moved", cwd=project.root)
+    assert result.returncode == 0, result.stderr
+    assert len(Project(project.root, moved).remote_commits()) == 1
+
+
+@pytest.mark.parametrize(
+    ("branch", "code", "said"),
+    [
+        ("refs/heads/site", 2, "'refs/heads/site' is a ref: give the branch's own name"),
+        ("origin/gh-pages", 1, "E062 `origin/gh-pages` names a branch of the remote `origin`"),
+    ],
+)
+def test_a_branch_named_as_a_ref_or_a_remotes_is_refused(
+    project: Project, branch: str, code: int, said: str
+) -> None:
+    result = run_sitegen("deploy", "--branch", branch, cwd=project.root)
+    assert result.returncode == code
+    assert said in result.stderr
+    assert "Traceback" not in result.stderr
+    assert project.remote_branches() == ["main"]
+    assert git(project.root, "for-each-ref", "--format=%(refname)", "refs/heads") == (
+        "refs/heads/main"
+    )
+
+
+def test_a_local_branch_that_cannot_be_moved_is_a_warning_once_published(
+    project: Project,
+) -> None:
+    lock = project.root / ".git" / "refs" / "heads" / "gh-pages.lock"
+    lock.write_text("", "utf-8")
+    result = run_sitegen("deploy", cwd=project.root)
+    assert result.returncode == 0, result.stderr
+    [warning] = result.stderr.splitlines()
+    assert "W064 the site was published, but your local `gh-pages` could not be moved" in warning
+    assert "git fetch origin gh-pages:gh-pages" in warning
+    assert result.stdout.startswith("Published ")
+    assert len(project.remote_commits()) == 1
+
+
+def test_a_site_built_for_another_address_than_its_pages_is_deployed_with_a_warning(
+    project: Project, tmp_path: Path
+) -> None:
+    """A project site (github.com/ann/novel) built for the user site's root: its 404 page,
+    canonical address, feed and sitemap would all point at another site. The remote is a
+    GitHub address, reached through a stand-in for ssh that serves a bare repository here."""
+    github = tmp_path / "github"
+    (github / "ann").mkdir(parents=True)
+    git(tmp_path, "clone", "-q", "--bare", str(project.remote), str(github / "ann" / "novel.git"))
+    ssh = tmp_path / "ssh"
+    ssh.write_text(f'#!/bin/sh\nfor last; do :; done\ncd "{github}" && exec sh -c "$last"\n')
+    ssh.chmod(0o755)
+    git(project.root, "remote", "set-url", "origin", "git@github.com:ann/novel.git")
+    through = {"GIT_SSH_COMMAND": str(ssh)}
+    run_sitegen("build", "--base-url", "https://ann.github.io/", cwd=project.root, check=True)
+    result = run_sitegen("deploy", cwd=project.root, env=through)
+    assert result.returncode == 0, result.stderr
+    [warning] = result.stderr.splitlines()
+    assert (
+        "W065 this site was built for https://ann.github.io/, but GitHub Pages serves it at "
+        "https://ann.github.io/novel/" in warning
+    )
+    assert "--base-url https://ann.github.io/novel/" in warning
+    run_sitegen("build", "--base-url", "https://ann.github.io/novel/", cwd=project.root, check=True)
+    again = run_sitegen("deploy", cwd=project.root, env=through)
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    assert len(Project(project.root, github / "ann" / "novel.git").remote_commits()) == 2
+
+
 def test_the_cname_github_committed_for_a_custom_domain_is_kept(
     project: Project, tmp_path: Path
 ) -> None:
@@ -356,9 +511,12 @@ def test_the_cname_github_committed_for_a_custom_domain_is_kept(
     run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
     result = run_sitegen("deploy", cwd=project.root)
     assert result.returncode == 0, result.stderr
-    [kept] = result.stderr.splitlines()
+    kept, elsewhere = result.stderr.splitlines()
     assert "W062 kept the CNAME on `gh-pages` (stories.example.org)" in kept
     assert 'cname = "stories.example.org"' in kept
+    # Built for the github.io address, served at the domain: the advice is the domain's.
+    assert f"W065 this site was built for {BASE_URL}, but GitHub Pages serves it at " in elsewhere
+    assert "--base-url https://stories.example.org/" in elsewhere
     assert git(project.remote, "show", "gh-pages:CNAME") == "stories.example.org"
     assert len(project.remote_commits()) == 3
 

@@ -497,7 +497,12 @@ def test_workflow_builds_and_deploys_with_the_official_pages_actions() -> None:
     triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
     assert "push" in triggers
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
-    assert workflow["concurrency"]["group"] == "pages"
+    # One deployment at a time, in a group of the branch's own: a push to another branch
+    # (whose run skips its jobs) cannot take the place of the default branch's waiting run.
+    assert workflow["concurrency"] == {
+        "group": "pages-${{ github.ref }}",
+        "cancel-in-progress": False,
+    }
     build_job, deploy_job = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
     assert "default_branch" in build_job["if"]
     uses = [step.get("uses", "").split("@")[0] for step in build_job["steps"]]
@@ -517,11 +522,15 @@ def test_workflow_builds_and_deploys_with_the_official_pages_actions() -> None:
 
 def test_workflow_build_step_builds_the_site_for_its_pages_address(tmp_path: Path) -> None:
     """Runs the workflow's own build commands (all but `pip install`, which would replace the
-    sitegen under test) in a git checkout, with the address configure-pages gives."""
+    sitegen under test) in a git checkout, with the address configure-pages gives, into the
+    folder it uploads, whatever output folder the config names."""
     workflow = yaml.safe_load(WORKFLOW.read_text("utf-8"))
     step = next(s for s in workflow["jobs"]["build"]["steps"] if "run" in s)
     commands = [line for line in step["run"].splitlines() if "pip install" not in line]
+    uploaded = workflow["jobs"]["build"]["steps"][-1]["with"]["path"]
     root = copy_project(tmp_path)
+    config = root / "anthology.toml"
+    config.write_text('output = "public"\n' + config.read_text("utf-8"), "utf-8")
     for command in (["init", "-q"], ["add", "."]):
         subprocess.run(["git", *command], cwd=root, check=True)
     subprocess.run(
@@ -537,7 +546,7 @@ def test_workflow_build_step_builds_the_site_for_its_pages_address(tmp_path: Pat
         check=True,
         capture_output=True,
     )
-    feed = ET.fromstring((root / "output" / "feed.xml").read_bytes())
+    feed = ET.fromstring((root / uploaded / "feed.xml").read_bytes())
     assert feed.findtext(f"{ATOM}id") == SUB_PATH_URL
     assert feed.findtext(f"{ATOM}updated") == "2024-01-02T03:04:05Z"
 
