@@ -451,10 +451,33 @@ class Watchers:
 
 
 OVERLAY_STYLE = (
-    "position:fixed;top:0;left:0;right:0;z-index:2147483647;margin:0;padding:1rem 1.25rem;"
-    "max-height:60vh;overflow:auto;background:#fff1f0;color:#5c0011;"
+    "position:fixed;top:0;left:0;right:0;z-index:2147483647;margin:0;padding:1rem 3.5rem 1rem "
+    "1.25rem;max-height:60vh;overflow:auto;background:#fff1f0;color:#5c0011;"
     "border-bottom:3px solid #cf1322;font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;"
-    "white-space:pre-wrap;text-align:left"
+    "white-space:pre-wrap;text-align:left;direction:ltr"
+)
+OVERLAY_CLOSE = (
+    '<button type="button" aria-label="Hide the build\'s errors" style="position:absolute;'
+    "top:.5rem;right:.5rem;min-width:2.25rem;min-height:2.25rem;font:inherit;font-size:1.25rem;"
+    'line-height:1;color:inherit;background:none;border:1px solid currentColor;cursor:pointer">'
+    "\u00d7</button>"
+)
+OVERLAY_SCRIPT = (
+    # The close button and Escape hide the errors, to reach the page beneath; a save brings them
+    # back while the build still fails.
+    "<script>(function(){var box=document.getElementById('sitegen-build-error');"
+    "function hide(){box.remove();document.removeEventListener('keydown',key)}"
+    "function key(e){if(e.key==='Escape')hide()}"
+    "box.querySelector('button').addEventListener('click',hide);"
+    "document.addEventListener('keydown',key)})()</script>"
+)
+RECONNECT_SCRIPT = (
+    # A page whose connection to the server was lost (the server stopped, and started again)
+    # may have missed a rebuild meanwhile: it reloads once it is connected again.
+    "<script>(function(){var lost=false;"
+    "document.addEventListener('LiveReloadDisconnect',function(){lost=true});"
+    "document.addEventListener('LiveReloadConnect',function(){if(lost)location.reload()})"
+    "})()</script>"
 )
 BODY_OPEN = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
 
@@ -479,18 +502,19 @@ class Preview:
         warnings = "".join(f"{html.escape(line)}\n" for line in self.warnings)
         shown = "this is the last good site" if self.places.has_site else "no site to show yet"
         return (
-            f'<div id="sitegen-build-error" role="alert" style="{OVERLAY_STYLE}">'
-            f"<strong>sitegen: the build failed; {shown}.</strong>\n"
+            f'<div id="sitegen-build-error" role="alert" dir="ltr" style="{OVERLAY_STYLE}">'
+            f"{OVERLAY_CLOSE}<strong>sitegen: the build failed; {shown}.</strong>\n"
             f"{errors}<em>Fix it and save: this page reloads by itself.</em>"
             + (f'\n\n<span style="opacity:.7">Also:\n{warnings}</span>' if warnings else "")
-            + "</div>"
+            + f"</div>{OVERLAY_SCRIPT}"
         ).encode()
 
     @property
     def live_script(self) -> bytes:
         # livereload.js finds the server from its own address; the port is said explicitly
         # because a page on port 80 has none in its address, and livereload.js would guess.
-        return f'<script src="/livereload.js?port={self.port}" async></script>'.encode()
+        script = f'<script src="/livereload.js?port={self.port}" async></script>'
+        return (RECONNECT_SCRIPT + script).encode()
 
 
 def injector(preview: Preview) -> type[LiveScriptInjector]:

@@ -770,6 +770,105 @@ def test_the_theme_button_follows_the_system_until_the_reader_chooses(
 
 
 @pytest.mark.browser
+def test_a_theme_chosen_in_one_tab_applies_in_the_others_and_can_go_back_to_the_system(
+    browser: object, sub_path_crawl: Crawl
+) -> None:
+    """Two tabs of the anthology: choosing dark in one turns the other dark; choosing light
+    again, which the (light) system shows anyway, forgets the choice, so that the pages
+    follow the system once more when it turns dark at sunset."""
+    context = browser.new_context(color_scheme="light")  # type: ignore[attr-defined]
+    try:
+        one, other = context.new_page(), context.new_page()
+        for page in (one, other):
+            page.goto(sub_path_crawl.served, wait_until="load")
+        one.locator(".theme-toggle").click()
+        other.wait_for_function("document.documentElement.dataset.theme === 'dark'")
+        assert other.locator(".theme-toggle").inner_text() == "Light"
+        one.locator(".theme-toggle").click()
+        other.wait_for_function("!document.documentElement.hasAttribute('data-theme')")
+        assert one.evaluate("localStorage.getItem('sitegen-theme')") is None
+        other.emulate_media(color_scheme="dark")
+        other.wait_for_function("document.querySelector('.theme-toggle').textContent === 'Light'")
+        background = other.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background != "rgb(255, 255, 255)" and not background.startswith("rgb(25")
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_chosen_theme_applies_where_a_policy_blocks_inline_scripts(
+    browser: object, sub_path_crawl: Crawl
+) -> None:
+    """A host may serve the site with `Content-Security-Policy: script-src 'self'`, which
+    blocks the line in the head that applies a reader's choice before the first paint:
+    site.js, a file of the site's own, applies it then."""
+    context = browser.new_context(color_scheme="light")  # type: ignore[attr-defined]
+
+    def with_policy(route) -> None:  # type: ignore[no-untyped-def]
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": "script-src 'self'"}
+        route.fulfill(response=response, headers=headers)
+
+    try:
+        context.route("**/*", with_policy)
+        page = context.new_page()
+        blocked: list[str] = []
+        page.on("console", lambda message: blocked.append(message.text))
+        page.goto(sub_path_crawl.served, wait_until="load")
+        page.locator(".theme-toggle").click()
+        page.goto(sub_path_crawl.served + "characters/", wait_until="load")
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        assert page.locator(".theme-toggle").inner_text() == "Light"
+        assert any("Content Security Policy" in text for text in blocked), blocked
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_moved_story_opened_from_disk_leads_to_its_new_page(
+    browser: object, tmp_path: Path
+) -> None:
+    """A moved story's old address leads on by a refresh to the new folder: opened from disk,
+    that must be the folder's index.html, not a listing of the folder."""
+    root = copy_project(tmp_path)
+    config = root / "anthology.toml"
+    entry = 'title = "The Silence"\n'
+    assert entry in config.read_text("utf-8")
+    config.write_text(
+        config.read_text("utf-8").replace(entry, entry + 'aliases = ["old-silence"]\n'), "utf-8"
+    )
+    site = build(root)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    try:
+        page.goto((site / "chapters" / "old-silence" / "index.html").as_uri())
+        page.wait_for_url("**/chapters/the-silence/index.html")
+        assert page.locator("h1").first.inner_text() == "The Silence"
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_reading_progress_fills_from_the_start_of_a_right_to_left_page(
+    browser: object, tmp_path: Path
+) -> None:
+    root = copy_project(tmp_path)
+    config = root / "anthology.toml"
+    config.write_text(config.read_text("utf-8").replace('language = "en"', 'language = "ar"'))
+    site = build(root)
+    chapter = next((site / "chapters").glob("*/index.html"))
+    page = browser.new_page(viewport={"width": 800, "height": 600})  # type: ignore[attr-defined]
+    try:
+        page.goto(chapter.as_uri())
+        page.mouse.wheel(0, 2000)
+        page.wait_for_function("document.querySelector('.progress').offsetWidth > 0")
+        box = page.locator(".progress").bounding_box()
+        assert box is not None and box["width"] < 800
+        assert box["x"] + box["width"] == pytest.approx(800, abs=1)
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_cast_figure_is_legible_and_no_stop_for_the_keyboard(
     browser: object, sub_path_crawl: Crawl, width: int

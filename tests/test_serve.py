@@ -476,6 +476,49 @@ def test_a_broken_config_shows_its_error_in_the_page_until_it_is_fixed(
 
 
 @pytest.mark.browser
+def test_the_error_box_reads_left_to_right_and_can_be_put_aside(project: Path, serve, page) -> None:
+    """On a right-to-left site the box keeps its English lines in order; the close button, or
+    Escape, hides it to reach the page beneath it, and the next save brings it back."""
+    config = project / "anthology.toml"
+    config.write_text(config.read_text("utf-8").replace('language = "en"', 'language = "ar"'))
+    server = serve(project)
+    opened(page, server.url)
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    good = config.read_text("utf-8")
+    save(config, good.replace('title = "After the Lights Went Out"', 'title = "After the'))
+    box = page.locator("#sitegen-build-error")
+    box.wait_for()
+    assert box.evaluate("box => getComputedStyle(box).direction") == "ltr"
+    page.keyboard.press("Escape")
+    assert box.count() == 0
+    page.locator(".theme-toggle").click()  # beneath the box, within reach again
+    page.reload()
+    box.wait_for()
+    page.get_by_role("button", name="Hide the build's errors").click()
+    assert box.count() == 0
+    save(config, good.replace('title = "After the Lights Went Out"', 'title = "After th'))
+    box.wait_for()
+
+
+@pytest.mark.browser
+def test_a_page_open_while_the_server_restarts_shows_what_changed_meanwhile(
+    project: Path, serve, page
+) -> None:
+    """Stopped, then started again (after a change of config, say): an edit made while it was
+    down is on the page once it is back, with no action in the page."""
+    server = serve(project)
+    opened(page, first_chapter(server))
+    assert server.stop() == 0
+    manuscript = project / "seeds" / "000_8e09d97cdccea25b.txt"
+    lines = manuscript.read_text("utf-8").splitlines()
+    target = next(n for n, line in enumerate(lines) if n > 10 and len(line.split()) > 8)
+    lines[target] = "Written while the preview was stopped."
+    save(manuscript, "\n".join(lines) + "\n")
+    serve(project, port=server.port)
+    page.locator(".prose").get_by_text("Written while the preview was stopped.").wait_for()
+
+
+@pytest.mark.browser
 def test_a_stylesheet_change_applies_without_reloading_the_page_under_a_sub_path(
     project: Path, serve, page
 ) -> None:
