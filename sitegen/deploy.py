@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Config, is_writers
+from .config import CONFIG_NAME, Config, is_writers
 from .errors import Diagnostic, SitegenError, error, warning
 from .sources import build_inputs, inputs_record, is_manuscript
 from .writer import MANIFEST, read_manifest
@@ -145,6 +145,10 @@ def check_current(config: Config) -> None:
     it would put the old anthology online and say that all went well."""
     site = config.out_dir
     manifest = read_manifest(site)
+    if manifest is None and config.path is None:  # in another folder than the project's?
+        problem = f"nothing built to deploy, and no {CONFIG_NAME} in this folder"
+        hint = f"run sitegen in your project's folder, where {CONFIG_NAME} is"
+        raise SitegenError([error("E061", site, None, problem, hint)])
     if manifest is None:
         return  # nothing built: `deploy` says so (E061)
     built = (site / MANIFEST).stat().st_mtime_ns

@@ -218,6 +218,14 @@ def test_with_nothing_built_is_one_clear_error(project: Project, tmp_path: Path)
     assert "nothing built" in line and "sitegen build" in line
 
 
+def test_deploy_in_another_folder_than_the_projects_says_where_to_run_it(
+    project: Project,
+) -> None:
+    line = one_error(run_sitegen("deploy", cwd=project.root / "seeds"), "E061")
+    assert "nothing built to deploy, and no anthology.toml in this folder" in line
+    assert "run sitegen in your project's folder" in line
+
+
 def test_a_folder_sitegen_did_not_build_is_never_published(
     project: Project, tmp_path: Path
 ) -> None:
