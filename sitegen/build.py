@@ -33,7 +33,7 @@ from .config import CONFIG_NAME, Config
 from .errors import Diagnostic, Severity, warning
 from .model import Anthology  # loaded before the helper is forked: both processes use it
 from .sharing import Kept, send_share, worth_sharing
-from .sources import inputs_record
+from .sources import build_inputs, inputs_record
 
 if TYPE_CHECKING:
     from .cache import BuildCache
@@ -190,6 +190,9 @@ def _build(
 ) -> BuildResult:
     clock = _Stopwatch()
     helper, compressor = helpers
+    # What `deploy` checks the site against, taken before reading: a manuscript added while
+    # the build reads is not in the site, and must not be in the record.
+    read = inputs_record(config, build_inputs(config)) if not dry_run else ()
     if helper.forked and not large:
         # The helper reads and analyses the whole anthology, while this process loads the
         # renderers and their templates: loading the program is half of a small build's time.
@@ -227,7 +230,7 @@ def _build(
                 last_written=cache.last_written(config.out_dir) if cache else None,
                 keep_retired=cache is not None,
                 spare=cache.take_spare(config.out_dir) if cache else None,
-                read=inputs_record(config),  # what `deploy` checks the site against
+                read=read,
             )
         if cache is not None:
             cache.finish(config.out_dir, outputs, report)

@@ -59,8 +59,9 @@ def _branch(value: str) -> str:
     from .deploy import is_branch_name
 
     if value.startswith("refs/"):  # git would make a branch called refs/heads/...
+        own = value.removeprefix("refs/heads/") if value.startswith("refs/heads/") else ""
         raise argparse.ArgumentTypeError(
-            f"{value!r} is a ref: give the branch's own name, e.g. gh-pages"
+            f"{value!r} is a ref: give the branch's own name, e.g. {own or 'gh-pages'}"
         )
     if is_branch_name(value):
         return value

@@ -14,12 +14,12 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import CONFIG_NAME, Config, is_writers
 from .errors import Diagnostic, SitegenError, error, warning
-from .sources import build_inputs, inputs_record, is_manuscript
+from .sources import build_inputs, inputs_record, is_manuscript, list_manuscripts
 from .writer import MANIFEST, read_manifest
 
 NOJEKYLL = ".nojekyll"
@@ -99,7 +99,7 @@ def deploy(
         local_tip = git.maybe("rev-parse", "--verify", "--quiet", ref + "^{commit}")
         _check_tips(git, project, remote, branch, (remote_tip, local_tip), own)
         parent = remote_tip or local_tip
-        cname = _cname_to_keep(git, parent, site)
+        cname = _cname_to_keep(git, parent, files)
         tree, count = _site_tree(git_dir, site, files, cname)
         found += _left_out(site, files)
         kept = git("cat-file", "blob", cname).strip() if cname else None
@@ -116,13 +116,13 @@ def deploy(
         # Pushed first, so a refused push leaves the local branch as it was.
         git("push", "--quiet", remote, f"{commit}:{ref}")
     except _GitFailed as failed:
-        raise SitegenError([_git_error(project, failed, remote, branch)]) from None
+        raise SitegenError([_git_error(project, failed, remote)]) from None
     if commit != local_tip:
         try:
             git("update-ref", "-m", "sitegen deploy", ref, commit, local_tip or "")
         except _GitFailed as failed:  # published all the same: a warning, not an error
             found.append(_left_behind(project, failed, remote, branch))
-    found += _warnings(git, site, remote, kept)
+    found += _warnings(git, site, files, remote, kept)
     return DeployResult(remote, branch, commit, count, pushed=True), found
 
 
@@ -145,24 +145,23 @@ def check_current(config: Config) -> None:
     it would put the old anthology online and say that all went well."""
     site = config.out_dir
     manifest = read_manifest(site)
-    if manifest is None and config.path is None:  # in another folder than the project's?
-        problem = f"nothing built to deploy, and no {CONFIG_NAME} in this folder"
-        hint = f"run sitegen in your project's folder, where {CONFIG_NAME} is"
-        raise SitegenError([error("E061", site, None, problem, hint)])
     if manifest is None:
+        _check_project(config)
         return  # nothing built: `deploy` says so (E061)
-    built = (site / MANIFEST).stat().st_mtime_ns
-    inputs = list(build_inputs(config))
-    newer = max(((_modified(path), path) for path in inputs), default=(0, site))
-    if newer[0] > built:
-        raise SitegenError([_stale(newer[1], f"changed after the site in {site.name}/ was built")])
-    _, recorded = manifest
-    if recorded is not None:
-        now = inputs_record(config)
-        for line in sorted(set(now) ^ set(recorded)):
-            path = config.root / json.loads(line)
-            how = "is new" if line in now else "was removed"
-            raise SitegenError([_stale(path, f"{how} since the site in {site.name}/ was built")])
+    recorded = manifest.read
+    if recorded:  # first, the source folder the build read (`--source` may have named it)
+        config = replace(config, source_dir=(config.root / json.loads(recorded[0])).resolve())
+    inputs = build_inputs(config)
+    newest = max(((_modified(path), path) for path in inputs), default=(0, site))
+    if newest[0] > (site / MANIFEST).stat().st_mtime_ns:
+        raise SitegenError([_stale(newest[1], f"changed after the site in {site.name}/ was built")])
+    if recorded:
+        now = inputs_record(config, inputs)
+        differs = min(set(now[1:]) ^ set(recorded[1:]), default=None)
+        if differs is not None:
+            how = "is new" if differs in now else "was removed"
+            where = config.root / json.loads(differs)
+            raise SitegenError([_stale(where, f"{how} since the site in {site.name}/ was built")])
     if config.epub and not any(site.glob("*.epub")):
         raise SitegenError(
             [
@@ -176,6 +175,17 @@ def check_current(config: Config) -> None:
                 )
             ]
         )
+
+
+def _check_project(config: Config) -> None:
+    """Refuse, with where to go instead, a folder that is no anthology's: no config, no
+    manuscripts, nothing built (deploy run in seeds/, say)."""
+    if config.path is None and not (
+        config.source_dir.is_dir() and list_manuscripts(config.source_dir)
+    ):
+        problem = f"nothing built to deploy, and no {CONFIG_NAME} or manuscripts in this folder"
+        hint = f"run sitegen in your project's folder, where {CONFIG_NAME} is"
+        raise SitegenError([error("E061", config.root, None, problem, hint)])
 
 
 def _modified(path: Path) -> int:
@@ -224,7 +234,7 @@ def _built_files(site: Path) -> list[str]:
             "it holds"
         )
         raise SitegenError([error("E061", site, None, problem, hint)])
-    files = sorted(manifest[0])
+    files = sorted(manifest.written)
     missing = next((path for path in files if not (site / path).is_file()), None)
     if missing is not None:
         problem = "this file of the site is missing, so the site would go online without it"
@@ -410,11 +420,11 @@ def _remote_tip(git: _Git, remote: str, ref: str) -> str | None:
     return tip
 
 
-def _cname_to_keep(git: _Git, parent: str | None, site: Path) -> str | None:
+def _cname_to_keep(git: _Git, parent: str | None, files: list[str]) -> str | None:
     """The `CNAME` on the branch (GitHub's Pages settings commit one there when a custom domain
-    is set), as a blob, when the site has none of its own: without it, GitHub would drop the
-    domain and the site would go offline at that address."""
-    if parent is None or (site / CNAME).exists():
+    is set), as a blob, when the site's `files` have none of their own: without it, GitHub
+    would drop the domain and the site would go offline at that address."""
+    if parent is None or CNAME in files:
         return None
     return git.maybe("rev-parse", "--verify", "--quiet", f"{parent}:{CNAME}")
 
@@ -440,9 +450,9 @@ def _site_tree(
     """
     with tempfile.TemporaryDirectory(prefix="sitegen-deploy-") as scratch:
         git = _Git(site, Path(scratch) / "index")
-        where = ["--literal-pathspecs", "--git-dir", git_dir, "--work-tree", str(site)]
+        where = ["--git-dir", git_dir, "--work-tree", str(site)]
         listed = "".join(f"{path}\0" for path in files).encode("utf-8")
-        git(*where, "add", "--force", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=listed)
+        git(*where, "update-index", "--add", "-z", "--stdin", stdin=listed)
         empty = git(*where, "hash-object", "-w", "--stdin")
         git(*where, "update-index", "--add", "--cacheinfo", f"100644,{empty},{NOJEKYLL}")
         if cname:
@@ -458,7 +468,7 @@ def _default_message(git: _Git, files: int) -> str:
     return f"Publish the site{origin} ({files} files)\n\nDeployed by `sitegen deploy`.\n"
 
 
-def _git_error(project: Path, failed: _GitFailed, remote: str, branch: str) -> Diagnostic:
+def _git_error(project: Path, failed: _GitFailed, remote: str) -> Diagnostic:
     hints = {
         "push": f"nothing was changed; fix access to `{remote}`, then run `sitegen deploy` again",
         "ls-remote": f"check that `{remote}` is reachable and that you may read it",
@@ -500,13 +510,14 @@ def pages_url(remote_url: str) -> str | None:
     return f"https://{host}/" if repository.lower() == host else f"https://{host}/{repository}/"
 
 
-def _warnings(git: _Git, site: Path, remote: str, kept: str | None) -> list[Diagnostic]:
+def _warnings(
+    git: _Git, site: Path, files: list[str], remote: str, kept: str | None
+) -> list[Diagnostic]:
     """A site built without its full address is missing its feed and sitemap; one built for
     another address than GitHub Pages serves it at (by its CNAME, the one `kept` on the
     branch, or the remote's name) has a canonical address, feed and sitemap that lead
     elsewhere, and, under another path, a 404 page without its styles."""
-    cname = site / CNAME
-    domain = cname.read_text("utf-8").strip() if cname.is_file() else kept
+    domain = (site / CNAME).read_text("utf-8").strip() if CNAME in files else kept
     served = (
         f"https://{domain}/" if domain else pages_url(git.maybe("remote", "get-url", remote) or "")
     )
@@ -518,10 +529,21 @@ def _warnings(git: _Git, site: Path, remote: str, kept: str | None) -> list[Diag
     if built is None:
         problem = "this site was built without its full address, so it has no feed or sitemap"
         return [warning("W060", site, None, problem, rebuild)]
-    if served and _without_scheme(built) != _without_scheme(served):
+    if served and not _same_site(built, served):
         problem = f"this site was built for {built}, but GitHub Pages serves it at {served}"
         return [warning("W065", site, None, problem, rebuild)]
     return []
+
+
+def _same_site(built: str, served: str) -> bool:
+    """Whether a site built for `built` works where GitHub Pages serves it, `served`: the
+    same path, and the same host unless `built` names a domain of the writer's own (a user's
+    custom domain serves their project sites too, and github.io leads there)."""
+    built_host, built_path = _host_and_path(built)
+    served_host, served_path = _host_and_path(served)
+    if built_path != served_path:
+        return False
+    return built_host == served_host or not built_host.endswith(".github.io")
 
 
 def _built_for(site: Path) -> str | None:
@@ -535,7 +557,7 @@ def _built_for(site: Path) -> str | None:
     return found.group(1) if found else None
 
 
-def _without_scheme(url: str) -> str:
-    """An address as GitHub Pages tells them apart: http and https alike, a host in any case."""
+def _host_and_path(url: str) -> tuple[str, str]:
+    """An address's host, in lower case, and its path: GitHub Pages answers http and https."""
     host, _, path = url.partition("://")[2].partition("/")
-    return f"{host.lower()}/{path}"
+    return host.lower(), "/" + path

@@ -451,14 +451,16 @@ class Watchers:
 
 
 OVERLAY_STYLE = (
-    "position:fixed;top:0;left:0;right:0;z-index:2147483647;margin:0;padding:1rem 3.5rem 1rem "
-    "1.25rem;max-height:60vh;overflow:auto;background:#fff1f0;color:#5c0011;"
+    "position:fixed;top:0;left:0;right:0;z-index:2147483647;margin:0;padding:1rem 1.25rem;"
+    "max-height:60vh;overflow:auto;background:#fff1f0;color:#5c0011;"
     "border-bottom:3px solid #cf1322;font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;"
     "white-space:pre-wrap;text-align:left;direction:ltr"
 )
 OVERLAY_CLOSE = (
-    '<button type="button" aria-label="Hide the build\'s errors" style="position:absolute;'
-    "top:.5rem;right:.5rem;min-width:2.25rem;min-height:2.25rem;font:inherit;font-size:1.25rem;"
+    # Sticky, so that it stays in reach however long the list of errors scrolls.
+    '<button type="button" aria-label="Hide the build\'s errors" style="position:sticky;'
+    "top:0;float:right;margin-left:1rem;min-width:2.25rem;min-height:2.25rem;font:inherit;"
+    "font-size:1.25rem;"
     'line-height:1;color:inherit;background:none;border:1px solid currentColor;cursor:pointer">'
     "\u00d7</button>"
 )

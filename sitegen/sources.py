@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -538,35 +538,33 @@ def manuscript_order(
     return ordered, found
 
 
-def build_inputs(config: Config) -> Iterator[Path]:
-    """The files a build reads, or may: the config, the cover, every manuscript in the source
-    folder, and the writer's own templates and theme files."""
-    return map(Path, _input_files(config))
+def build_inputs(config: Config) -> list[Path]:
+    """The writer's files a build reads: the config, the cover, the manuscripts as the reader
+    finds them (see `manuscript_order`), and the project's own templates and theme files.
+    (sitegen's own come with its version, and are none of the writer's.)"""
+    found = [path for path in (config.path, config.cover) if path is not None]
+    found += [path for path, _ in manuscript_order(config)[0]]
+    for folder, name in ((config.templates_dir, "templates"), (config.theme_dir, "theme")):
+        if folder == config.root / name:  # the project's own, over sitegen's
+            found += (
+                path
+                for path in folder.rglob("*")
+                if path.is_file() and is_writers(path.relative_to(folder))
+            )
+    return found
 
 
-def inputs_record(config: Config) -> tuple[str, ...]:
-    """`build_inputs` as the build records them beside the site, for `deploy` to tell a site
-    built from other files (a manuscript since removed, or added with an old date): each
-    path from the project's folder, as a JSON string (a file name may hold a line break)."""
+def inputs_record(config: Config, inputs: Iterable[Path]) -> tuple[str, ...]:
+    """What a build records of its `inputs` (see `build_inputs`) beside the site, for
+    `deploy` to tell a site built from other files (a manuscript removed since, or added
+    with an old date): the source folder first (a build may be given another with
+    --source), then each file; each a path from the project's folder, as a JSON string (a
+    file name may hold a line break)."""
     root = os.path.join(config.root, "")
-    return tuple(
-        sorted(
-            json.dumps(path[len(root) :] if path.startswith(root) else os.path.relpath(path, root))
-            for path in _input_files(config)
-        )
-    )
 
+    def line(path: Path) -> str:
+        text = str(path)  # most are inside the project: cheaper than `os.path.relpath`
+        inside = text.startswith(root)
+        return json.dumps(text[len(root) :] if inside else os.path.relpath(text, root))
 
-def _input_files(config: Config) -> Iterator[str]:
-    """`build_inputs`, as strings: a thousand manuscripts through `pathlib` would cost a build
-    a few hundredths of a second."""
-    if config.path is not None:
-        yield str(config.path)
-    if config.cover is not None:
-        yield str(config.cover)
-    for inside, _, names in os.walk(config.source_dir):
-        yield from (os.path.join(inside, name) for name in names if _is_manuscript_name(name))
-    for folder in (config.templates_dir, config.theme_dir):
-        for inside, _, names in os.walk(folder):
-            relative = Path(inside).relative_to(folder)
-            yield from (os.path.join(inside, name) for name in names if is_writers(relative / name))
+    return (line(config.source_dir), *sorted(map(line, inputs)))

@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import parallel
 from .errors import Diagnostic, SitegenError, error
@@ -122,17 +123,24 @@ def _check_inside(path: str) -> None:
         raise ValueError(f"output path escapes the site: {path!r}")
 
 
-def read_manifest(out: Path) -> tuple[set[str], tuple[str, ...] | None] | None:
-    """The files sitegen wrote into `out` by its last build, and the files that build read
-    (None where it did not record them); None where sitegen has not written there."""
+class Manifest(NamedTuple):
+    """What the last build recorded in an output folder (see `write`)."""
+
+    written: set[str]  # the site's files
+    read: tuple[str, ...] | None  # what it was built from (see `sources.inputs_record`)
+
+
+def read_manifest(out: Path) -> Manifest | None:
+    """The manifest of the last build that wrote `out`; None where sitegen has not written
+    there. `read` is None where that build did not record it."""
     try:
         lines = (out / MANIFEST).read_text("utf-8").splitlines()
     except FileNotFoundError:
         return None
     if READ_MARK not in lines:
-        return set(lines), None
+        return Manifest(set(lines), None)
     mark = lines.index(READ_MARK)
-    return set(lines[:mark]), tuple(lines[mark + 1 :])
+    return Manifest(set(lines[:mark]), tuple(lines[mark + 1 :]))
 
 
 Access = tuple[int, int]  # a folder's permission bits and group
@@ -259,8 +267,8 @@ def write(
         last_written = None  # the site put back is not the one the caller remembers
     if last_written is None:
         spare = None
-    manifest = read_manifest(out) if out.exists() else (set(), None)
-    previous = None if manifest is None else manifest[0]
+    manifest = read_manifest(out) if out.exists() else Manifest(set(), None)
+    previous = None if manifest is None else manifest.written
     if previous is None:
         if any(out.iterdir()):
             raise SitegenError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,8 +223,13 @@ def test_deploy_in_another_folder_than_the_projects_says_where_to_run_it(
     project: Project,
 ) -> None:
     line = one_error(run_sitegen("deploy", cwd=project.root / "seeds"), "E061")
-    assert "nothing built to deploy, and no anthology.toml in this folder" in line
+    assert "nothing built to deploy, and no anthology.toml or manuscripts in this folder" in line
     assert "run sitegen in your project's folder" in line
+    # A project without a config, in its own folder, is only told to build first.
+    bare = copy_project(project.root.parent / "bare", config=None)
+    git(bare, "init", "-q")
+    line = one_error(run_sitegen("deploy", cwd=bare), "E061")
+    assert "nothing built to deploy; run `sitegen build` first" in line
 
 
 def test_a_folder_sitegen_did_not_build_is_never_published(
@@ -394,6 +400,48 @@ def test_only_the_built_site_is_published_and_the_writers_own_files_are_named(
     assert (project.out / "private" / "notes.txt").is_file()
 
 
+def test_a_cname_put_in_the_output_folder_by_hand_does_not_lose_the_custom_domain(
+    project: Project, tmp_path: Path
+) -> None:
+    """The CNAME GitHub's settings committed is kept; one of the writer's own in output/ is
+    not the site's (the config's `cname` is how a site carries one), and is left out."""
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+    pages = tmp_path / "pages"
+    git(tmp_path, "clone", "-q", "-b", "gh-pages", str(project.remote), str(pages))
+    (pages / "CNAME").write_text("stories.example.org\n", "utf-8")
+    git(pages, "add", "CNAME")
+    git(pages, *IDENTITY, "commit", "-q", "-m", "Create CNAME")
+    git(pages, "push", "-q")
+    (project.out / "CNAME").write_text("elsewhere.example.org\n", "utf-8")
+    result = run_sitegen("deploy", cwd=project.root)
+    assert result.returncode == 0, result.stderr
+    assert git(project.remote, "show", "gh-pages:CNAME") == "stories.example.org"
+    assert "output/CNAME: W063 not published" in result.stderr
+    assert "W062 kept the CNAME on `gh-pages` (stories.example.org)" in result.stderr
+
+
+def test_a_site_built_from_another_source_folder_deploys_and_is_checked_there(
+    project: Project,
+) -> None:
+    """Built with --source: deploy checks the folder the build read, which it recorded, not
+    the config's; a manuscript in a folder inside it, which the build does not read, is not
+    one the site lacks."""
+    drafts = project.root / "drafts"
+    shutil.copytree(project.root / "seeds", drafts)
+    run_sitegen("build", "--source", "drafts", "--base-url", BASE_URL, cwd=project.root, check=True)
+    (project.root / "seeds" / "000_8e09d97cdccea25b.txt").unlink()  # not what was built from
+    (drafts / "old").mkdir()
+    aside = drafts / "old" / "abandoned.txt"
+    aside.write_text("A story that went nowhere.\n", "utf-8")
+    os.utime(aside, ns=(0, 0))
+    result = run_sitegen("deploy", cwd=project.root)
+    assert result.returncode == 0, result.stderr
+    run_sitegen("build", "--source", "drafts", "--base-url", BASE_URL, cwd=project.root, check=True)
+    (drafts / "001_7e66cc63c124c5cf.txt").unlink()
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E066")
+    assert line.startswith("drafts/001_7e66cc63c124c5cf.txt: E066 was removed since the site")
+
+
 def test_a_site_missing_one_of_its_files_is_not_published(project: Project) -> None:
     (project.out / "chapters" / "the-silence" / "index.html").unlink()
     line = one_error(run_sitegen("deploy", cwd=project.root), "E061")
@@ -498,10 +546,15 @@ def test_a_site_built_for_another_address_than_its_pages_is_deployed_with_a_warn
         "https://ann.github.io/novel/" in warning
     )
     assert "--base-url https://ann.github.io/novel/" in warning
-    run_sitegen("build", "--base-url", "https://ann.github.io/novel/", cwd=project.root, check=True)
-    again = run_sitegen("deploy", cwd=project.root, env=through)
-    assert again.returncode == 0 and again.stderr == "", again.stderr
-    assert len(Project(project.root, github / "ann" / "novel.git").remote_commits()) == 2
+    for right in ("https://ann.github.io/novel/", "https://example.com/novel/"):
+        # github.io's own address, or the user's custom domain, which github.io leads to
+        run_sitegen("build", "--base-url", right, cwd=project.root, check=True)
+        again = run_sitegen("deploy", cwd=project.root, env=through)
+        assert again.returncode == 0 and again.stderr == "", again.stderr
+    assert len(Project(project.root, github / "ann" / "novel.git").remote_commits()) == 3
+    run_sitegen("build", "--base-url", "https://example.com/", cwd=project.root, check=True)
+    wrong = run_sitegen("deploy", cwd=project.root, env=through)
+    assert "W065 this site was built for https://example.com/, but" in wrong.stderr
 
 
 def test_the_cname_github_committed_for_a_custom_domain_is_kept(

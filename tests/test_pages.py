@@ -513,7 +513,7 @@ def test_workflow_builds_and_deploys_with_the_official_pages_actions() -> None:
         "",
     ]
     assert uses[-1] == "actions/upload-pages-artifact"
-    assert build_job["steps"][-1]["with"]["path"] == "output"
+    assert build_job["steps"][-1]["with"]["path"] == "${{ runner.temp }}/site"
     assert deploy_job["needs"] == "build"
     assert deploy_job["environment"]["name"] == "github-pages"
     assert [s["uses"].split("@")[0] for s in deploy_job["steps"]] == ["actions/deploy-pages"]
@@ -523,14 +523,19 @@ def test_workflow_builds_and_deploys_with_the_official_pages_actions() -> None:
 def test_workflow_build_step_builds_the_site_for_its_pages_address(tmp_path: Path) -> None:
     """Runs the workflow's own build commands (all but `pip install`, which would replace the
     sitegen under test) in a git checkout, with the address configure-pages gives, into the
-    folder it uploads, whatever output folder the config names."""
+    folder it uploads, whatever output folder the config names, and with the manuscripts at
+    the top of the checkout."""
     workflow = yaml.safe_load(WORKFLOW.read_text("utf-8"))
     step = next(s for s in workflow["jobs"]["build"]["steps"] if "run" in s)
     commands = [line for line in step["run"].splitlines() if "pip install" not in line]
+    runner_temp = tmp_path / "runner-temp"
     uploaded = workflow["jobs"]["build"]["steps"][-1]["with"]["path"]
-    root = copy_project(tmp_path)
+    uploaded = Path(uploaded.replace("${{ runner.temp }}", str(runner_temp)))
+    root = copy_project(tmp_path / "checkout")
     config = root / "anthology.toml"
-    config.write_text('output = "public"\n' + config.read_text("utf-8"), "utf-8")
+    config.write_text('output = "public"\nsource = "."\n' + config.read_text("utf-8"), "utf-8")
+    for story in (root / "seeds").iterdir():
+        story.rename(root / story.name)
     for command in (["init", "-q"], ["add", "."]):
         subprocess.run(["git", *command], cwd=root, check=True)
     subprocess.run(
@@ -542,11 +547,11 @@ def test_workflow_build_step_builds_the_site_for_its_pages_address(tmp_path: Pat
     subprocess.run(
         ["bash", "-euo", "pipefail", "-c", "\n".join(commands)],
         cwd=root,
-        env={**os.environ, "BASE_URL": SUB_PATH_URL.rstrip("/")},
+        env={**os.environ, "BASE_URL": SUB_PATH_URL.rstrip("/"), "RUNNER_TEMP": str(runner_temp)},
         check=True,
         capture_output=True,
     )
-    feed = ET.fromstring((root / uploaded / "feed.xml").read_bytes())
+    feed = ET.fromstring((uploaded / "feed.xml").read_bytes())
     assert feed.findtext(f"{ATOM}id") == SUB_PATH_URL
     assert feed.findtext(f"{ATOM}updated") == "2024-01-02T03:04:05Z"
 

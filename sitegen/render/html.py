@@ -148,8 +148,12 @@ def load_templates(templates_dir: Path) -> Templates:
 def load_all_templates(templates_dir: Path) -> None:
     """Compile (or load from the disk cache) every template of `templates_dir` now, so that
     rendering finds them ready: a small build does it while its helper reads the manuscripts.
-    A template's mistake is left for rendering to tell, as it would be without this."""
-    files = read_templates(templates_dir)
+    A template's mistake, or a file that cannot be read, is left for rendering to tell, after
+    the manuscripts' problems, as it would be without this."""
+    try:
+        files = read_templates(templates_dir)
+    except OSError:
+        return
     env = templates_from(files).env
     for name, _, _ in files:
         with suppress(TemplateError, UnicodeDecodeError):
