@@ -400,18 +400,24 @@ def test_only_the_built_site_is_published_and_the_writers_own_files_are_named(
     assert (project.out / "private" / "notes.txt").is_file()
 
 
+def deployed_and_given_a_domain(project: Project, tmp_path: Path, domain: str) -> None:
+    """Deploy, then do what GitHub's Pages settings do for a custom domain: commit a CNAME
+    on the branch."""
+    assert run_sitegen("deploy", cwd=project.root).returncode == 0
+    pages = tmp_path / "pages"
+    git(tmp_path, "clone", "-q", "-b", "gh-pages", str(project.remote), str(pages))
+    (pages / "CNAME").write_text(f"{domain}\n", "utf-8")
+    git(pages, "add", "CNAME")
+    git(pages, *IDENTITY, "commit", "-q", "-m", "Create CNAME")
+    git(pages, "push", "-q")
+
+
 def test_a_cname_put_in_the_output_folder_by_hand_does_not_lose_the_custom_domain(
     project: Project, tmp_path: Path
 ) -> None:
     """The CNAME GitHub's settings committed is kept; one of the writer's own in output/ is
     not the site's (the config's `cname` is how a site carries one), and is left out."""
-    assert run_sitegen("deploy", cwd=project.root).returncode == 0
-    pages = tmp_path / "pages"
-    git(tmp_path, "clone", "-q", "-b", "gh-pages", str(project.remote), str(pages))
-    (pages / "CNAME").write_text("stories.example.org\n", "utf-8")
-    git(pages, "add", "CNAME")
-    git(pages, *IDENTITY, "commit", "-q", "-m", "Create CNAME")
-    git(pages, "push", "-q")
+    deployed_and_given_a_domain(project, tmp_path, "stories.example.org")
     (project.out / "CNAME").write_text("elsewhere.example.org\n", "utf-8")
     result = run_sitegen("deploy", cwd=project.root)
     assert result.returncode == 0, result.stderr
@@ -560,13 +566,7 @@ def test_a_site_built_for_another_address_than_its_pages_is_deployed_with_a_warn
 def test_the_cname_github_committed_for_a_custom_domain_is_kept(
     project: Project, tmp_path: Path
 ) -> None:
-    assert run_sitegen("deploy", cwd=project.root).returncode == 0
-    pages = tmp_path / "pages"
-    git(tmp_path, "clone", "-q", "-b", "gh-pages", str(project.remote), str(pages))
-    (pages / "CNAME").write_text("stories.example.org\n", "utf-8")
-    git(pages, "add", "CNAME")
-    git(pages, *IDENTITY, "commit", "-q", "-m", "Create CNAME")
-    git(pages, "push", "-q")
+    deployed_and_given_a_domain(project, tmp_path, "stories.example.org")
     config = project.root / "anthology.toml"
     config.write_text(config.read_text("utf-8").replace("Lights Went Out", "Lamps Lit"), "utf-8")
     run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
