@@ -8,6 +8,7 @@ a bug in sitegen is one line (set SITEGEN_TRACEBACK=1 to see it whole).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shlex
 import sys
@@ -42,8 +43,14 @@ def _port(value: str) -> int:
     raise argparse.ArgumentTypeError(f"{value!r} is not a port number from 0 to 65535")
 
 
+def _user_path(value: str) -> Path:
+    """A path as given, with a leading `~` taken as the home folder: a shell leaves it as it
+    is after `=` (`--out=~/site`), and a folder named `~` is never what was meant."""
+    return Path(value).expanduser()
+
+
 def _existing_file(value: str) -> Path:
-    path = Path(value)
+    path = _user_path(value)
     if path.is_symlink() and not path.exists():
         raise argparse.ArgumentTypeError(
             f"{value} is a link to {path.readlink()}, which does not exist"
@@ -71,7 +78,7 @@ def _branch(value: str) -> str:
 
 
 def _existing_dir(value: str) -> Path:
-    path = Path(value)
+    path = _user_path(value)
     if not path.is_dir():
         raise argparse.ArgumentTypeError(f"no such folder: {value}")
     return path
@@ -126,7 +133,7 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
 def _add_output_options(
     parser: argparse.ArgumentParser, out_help: str = "where to write the site (default: output/)"
 ) -> None:
-    parser.add_argument("--out", type=Path, metavar="DIR", help=out_help)
+    parser.add_argument("--out", type=_user_path, metavar="DIR", help=out_help)
     parser.add_argument(
         "--base-url",
         type=_base_url,
@@ -182,12 +189,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .build import build
+    from .build import build, check_output
 
     printer = Printer(args.quiet, False)
-    # The whole build but the writing: a template or the EPUB can warn or fail too.
-    result = build(config_from(args), dry_run=True)
+    config = config_from(args)
+    # The whole build but the writing: a template or the EPUB can warn or fail too, and
+    # so can the output folder, which the build would refuse.
+    result = build(config, dry_run=True)
     printer.diagnostics(result.diagnostics)
+    check_output(config)
     warnings = result.warnings
     printer.info(f"{len(warnings)} warning{'s' * (len(warnings) != 1)}, 0 errors")
     return 1 if args.strict and warnings else 0
@@ -237,9 +247,17 @@ def cmd_characters(args: argparse.Namespace) -> int:
 
     printer = Printer(quiet=True)
     anthology, found = load(config_from(args))
-    printer.diagnostics([d for d in found if d.code.startswith(("E03", "W03"))])
-    if args.json:
-        sys.stdout.write(characters_json(anthology).decode("utf-8"))
+    # The characters' own problems, and the config's unknown keys ("ignroe = [...]").
+    printer.diagnostics([d for d in found if d.code.startswith(("E03", "W03", "W001"))])
+    if args.json:  # JSON is UTF-8, whatever the terminal's encoding
+        sys.stdout.flush()
+        sys.stdout.buffer.write(characters_json(anthology))
+        return 0
+    if not anthology.characters.characters:
+        print(
+            "No characters found: sitegen looks for capitalised names the text shows to be "
+            f"people's; add any it missed under [characters] in {CONFIG_NAME}"
+        )
         return 0
     rows = [("Name", "Also called", "Chapters", "Mentions")]
     for character in anthology.characters.characters:
@@ -258,7 +276,7 @@ def cmd_characters(args: argparse.Namespace) -> int:
 def _add_deploy_options(parser: argparse.ArgumentParser) -> None:
     _add_config_file_option(parser)
     parser.add_argument(
-        "--out", type=Path, metavar="DIR", help="the built site to publish (default: output/)"
+        "--out", type=_user_path, metavar="DIR", help="the built site to publish (default: output/)"
     )
     parser.add_argument(
         "--remote", default="origin", help="the git remote to push to (default: origin)"
@@ -302,7 +320,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def _add_new_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("directory", type=Path, metavar="DIR", help="a new or empty folder")
+    parser.add_argument("directory", type=_user_path, metavar="DIR", help="a new or empty folder")
     parser.add_argument(
         "--package",
         metavar="REQUIREMENT",
@@ -323,9 +341,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     folder = printer.show_path(args.directory.resolve())
     for path in written:
         printer.info(f"  {printer.show_path(path.resolve())}")
-    printer.info(
-        f"Created a new anthology in {folder}/. Next: cd {shlex.quote(folder)} && sitegen build"
-    )
+    go = f"cd {shlex.quote(folder)} && " if folder != "." else ""
+    printer.info(f"Created a new anthology in {folder}/. Next: {go}sitegen build")
     return 0
 
 
@@ -408,9 +425,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a terminal that is not UTF-8 shows "S\xf8ren"
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
+    try:
+        Path.cwd()
+    except FileNotFoundError:
+        print(
+            "sitegen: the folder this shell is in no longer exists (deleted, or replaced by "
+            "a new clone); cd into it again",
+            file=sys.stderr,
+        )
+        return 1
     try:
         return handler(args)
     except SitegenError as exc:

@@ -6,6 +6,8 @@ each key: a problem is then reported as `anthology.toml:12: ...` the way a compi
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 import tomllib
 import unicodedata
@@ -352,7 +354,7 @@ class _Checker:
     def unknown_keys(self, table: Mapping[str, Any], known: Mapping[str, type], *at: str | int):
         for name in table:
             if name not in known:
-                close = [k for k in known if k[:3] == name[:3]]
+                close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)  # edtior, base_ulr
                 hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
                 if at and name in TOP_LEVEL_KEYS:  # written below a table, so read as part of it
                     table_name = "[[chapters]]" if at[0] == "chapters" else f"[{at[0]}]"
@@ -457,6 +459,25 @@ def _parse_toml(text: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+def _refuse_misnamed(root: Path) -> None:
+    """A config saved under another name (`Anthology.toml`, or `anthology.toml.txt` as some
+    editors save it) would be ignored, and the anthology built and published without its
+    title, order and chapter titles: refused, with the name to give it."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    misnamed = sorted(
+        name
+        for name in names
+        if name != CONFIG_NAME and name.lower() in (CONFIG_NAME, CONFIG_NAME + ".txt")
+    )
+    if misnamed:
+        problem = f"this looks like the config, but sitegen reads only a file named {CONFIG_NAME}"
+        hint = f"rename it to {CONFIG_NAME} (an editor may have added .txt, or capitals)"
+        raise SitegenError([error("E000", root / misnamed[0], None, problem, hint)])
+
+
 def load_config(
     path: Path | None = None,
     *,
@@ -474,6 +495,8 @@ def load_config(
     beside = root / CONFIG_NAME
     if path is None and (beside.is_file() or beside.is_symlink()):  # a broken link is an error
         path = beside
+    if path is None:
+        _refuse_misnamed(root)
     raw: dict[str, Any] = {}
     text = ""
     if path is not None:

@@ -77,8 +77,11 @@ def installed_direct_url() -> dict[str, object] | None:
 
 
 def title_for(target: Path) -> str:
-    """ "my-stories" -> "My Stories", the way the config names an untitled anthology."""
-    return target.resolve().name.replace("-", " ").replace("_", " ").strip().title() or "Stories"
+    """ "my-stories" -> "My Stories", the way the config names an untitled anthology: each
+    word's first letter made a capital, the rest as written ("NYC_tales" -> "NYC Tales",
+    "grandma's-stories" -> "Grandma's Stories")."""
+    words = target.resolve().name.replace("-", " ").replace("_", " ").split()
+    return " ".join(word[:1].upper() + word[1:] for word in words) or "Stories"
 
 
 HOUSEKEEPING = re.compile(r"^(?:\.|(?:README|LICEN[CS]E|COPYING)(?:\.|$))", re.IGNORECASE)
@@ -131,17 +134,18 @@ def create(
         for name, template in FILES
     }
     contents[WORKFLOW] = workflow(package)
-    written = []
+    planned: dict[Path, str] = {}
     for name, text in contents.items():
         path = target / name
         if path.exists() and name in KEPT_IF_PRESENT:
             continue
-        if path.exists() and name in MERGED_IF_PRESENT:
-            text = with_lines_of(path.read_text("utf-8"), text)
+        if path.exists() and name in MERGED_IF_PRESENT:  # its bytes kept, whatever encoding
+            text = with_lines_of(path.read_text("utf-8", "surrogateescape"), text)
+        planned[path] = text
+    for path, text in planned.items():  # everything read first: nothing is left half made
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, "utf-8")
-        written.append(path)
-    return written, found
+        path.write_text(text, "utf-8", "surrogateescape")
+    return list(planned), found
 
 
 def _refuse_unless_fresh(target: Path) -> None:

@@ -456,6 +456,19 @@ def read_manuscript(path: Path) -> Read:
     return Read(source, tuple(found), int(status.st_mtime))
 
 
+def _near_miss(folder: Path) -> str:
+    """What to do when `folder` is missing but a folder beside it has its name in other
+    capitals (`Seeds/` for `seeds/`), which a case-sensitive file system tells apart."""
+    try:
+        beside = [entry.name for entry in os.scandir(folder.parent) if entry.is_dir()]
+    except OSError:
+        return ""
+    same = [name for name in beside if name.lower() == folder.name.lower()]
+    if not same:
+        return ""
+    return f'there is {same[0]}/: rename it to {folder.name}/, or set source = "{same[0]}"'
+
+
 def manuscript_order(
     config: Config,
 ) -> tuple[list[tuple[Path, ChapterEntry | None]], list[Diagnostic]]:
@@ -482,7 +495,8 @@ def manuscript_order(
                 config.source_dir,
                 None,
                 "source folder not found",
-                "create it, or point --source or `source` at your manuscripts",
+                _near_miss(config.source_dir)
+                or "create it, or point --source or `source` at your manuscripts",
             )
         return [], [problem]
     listed_paths = frozenset(  # as "folder/name.txt", to compare with what a folder holds

@@ -108,9 +108,10 @@ def check_output_dir(
         _refuse(out_dir, "it is a home folder or the root of the file system")
 
 
-def _refuse(
-    out_dir: Path, why: str, where: str = "an output folder of its own, e.g. --out output"
-) -> None:
+def _refuse(out_dir: Path, why: str, where: str = "") -> None:
+    if not where:  # a folder of its own, and not the one refused
+        other = "site" if out_dir.resolve().name == "output" else "output"
+        where = f"an output folder of its own, e.g. --out {other}"
     raise SitegenError(
         [error("E041", out_dir, None, f"refusing to write the site here: {why}", f"choose {where}")]
     )

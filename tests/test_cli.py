@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -581,3 +585,116 @@ def test_a_url_from_the_file_name_is_named_at_the_file_not_its_title(tmp_path: P
     assert result.returncode == 1
     clash = next(line for line in result.stderr.splitlines() if "E015" in line)
     assert clash.startswith("seeds/01_night.txt: E015 chapter URL chapters/01-night/"), clash
+
+
+@pytest.mark.parametrize("name", ["Anthology.toml", "anthology.toml.txt"])
+def test_a_config_saved_under_another_name_is_not_ignored(project: Path, name: str) -> None:
+    """Built without it, the anthology would go online under the folder's name, with no
+    chapter titles or order: refused, with the name it must have."""
+    (project / "anthology.toml").rename(project / name)
+    result = run_sitegen("build", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{name}: E000 this looks like the config, but sitegen reads only a file named "
+        "anthology.toml; rename it to anthology.toml (an editor may have added .txt, or capitals)"
+    )
+    assert not (project / "output").exists()
+
+
+def test_a_source_folder_in_other_capitals_is_named(project: Path) -> None:
+    (project / "seeds").rename(project / "Seeds")
+    result = run_sitegen("build", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        "seeds: E012 source folder not found; there is Seeds/: rename it to seeds/, or set "
+        'source = "Seeds"'
+    )
+
+
+def test_check_fails_where_the_build_would_refuse_the_output_folder(project: Path) -> None:
+    config = project / "anthology.toml"
+    config.write_text('output = "seeds"\n' + config.read_text("utf-8"), "utf-8")
+    result = run_sitegen("check", "-q", cwd=project)
+    assert result.returncode == 1
+    assert "seeds: E041 refusing to write the site here" in result.stderr
+    assert run_sitegen("build", "-q", cwd=project).returncode == 1
+
+
+def test_an_output_path_that_is_a_file_is_told_of_another_name(project: Path) -> None:
+    (project / "output").write_text("notes\n", "utf-8")
+    result = run_sitegen("build", cwd=project)
+    assert result.returncode == 1
+    assert (
+        "output: E041 refusing to write the site here: it is a file; choose an output "
+        "folder of its own, e.g. --out site" in result.stderr
+    )
+
+
+def test_a_tilde_after_an_equals_sign_is_the_home_folder(project: Path, tmp_path: Path) -> None:
+    """The shell leaves `~` as it is in `--out=~/site`: a folder named `~` in the project,
+    which `rm -rf ~` would then... is never made."""
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run_sitegen(
+        "build", "-q", "--no-epub", "--out=~/site", cwd=project, env={"HOME": str(home)}
+    )
+    assert result.returncode == 0, result.stderr
+    assert (home / "site" / "index.html").is_file()
+    assert not (project / "~").exists()
+
+
+def test_a_terminal_that_is_not_utf8_gets_its_output_and_no_internal_error(
+    tmp_path: Path,
+) -> None:
+    story = '"Go," said Søren. Søren nodded and walked on. Later Søren smiled.\n'
+    project = write_project(tmp_path / "nordic", {"one.txt": story, "two.txt": story})
+    ascii_only = {"PYTHONIOENCODING": "ascii"}
+    table = run_sitegen("characters", cwd=project, env=ascii_only)
+    assert table.returncode == 0, table.stderr
+    assert "S\\xf8ren" in table.stdout  # shown escaped, not a crash
+    raw = subprocess.run(
+        [sys.executable, "-m", "sitegen", "characters", "--json"],
+        cwd=project,
+        env={**os.environ, **ascii_only},
+        capture_output=True,
+        check=True,
+    )
+    names = [c["name"] for c in json.loads(raw.stdout.decode("utf-8"))]
+    assert "Søren" in names  # JSON is UTF-8 whatever the terminal's encoding
+
+
+def test_characters_shows_the_configs_typos_and_says_when_it_finds_none(
+    project: Path, tmp_path: Path
+) -> None:
+    config = project / "anthology.toml"
+    config.write_text(config.read_text("utf-8") + '\n[characters]\nignroe = ["Kai"]\n', "utf-8")
+    result = run_sitegen("characters", cwd=project)
+    assert "W001 unknown key `ignroe`; did you mean `ignore`?" in result.stderr
+    empty = write_project(tmp_path / "empty", {"one.txt": "It rained all day.\n"})
+    result = run_sitegen("characters", cwd=empty)
+    assert result.returncode == 0
+    assert result.stdout.startswith("No characters found: ")
+
+
+def test_an_unknown_key_is_matched_to_the_nearest_known_one(project: Path) -> None:
+    config = project / "anthology.toml"
+    config.write_text('edtior = "Ann"\n' + config.read_text("utf-8"), "utf-8")
+    result = run_sitegen("check", cwd=project)
+    assert "anthology.toml:1: W001 unknown key `edtior`; did you mean `editor`?" in result.stderr
+
+
+def test_a_folder_deleted_under_the_shell_is_one_line(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (
+        "import os, sys, runpy; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+        "sys.argv = ['sitegen', 'build']; runpy.run_module('sitegen', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(gone)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "sitegen: the folder this shell is in no longer exists (deleted, or replaced by a new "
+        "clone); cd into it again\n"
+    )

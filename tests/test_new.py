@@ -162,17 +162,36 @@ def test_new_writes_into_a_fresh_repository_keeping_its_readme_and_ignores(
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     (repo / "README.md").write_text("# My stories\n", "utf-8")
     (repo / "LICENSE").write_text("All rights reserved.\n", "utf-8")
-    (repo / ".gitignore").write_text("*.swp\n/output/", "utf-8")
+    # Written on another system: Latin-1, which the writer's tools read as such.
+    (repo / ".gitignore").write_bytes("# brouillons\xa0: *.swp\n*.swp\n/output/".encode("latin-1"))
     result = run_sitegen("new", ".", "--package", "x", cwd=repo)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith("Next: sitegen build")  # already there: no `cd .`
     assert (repo / "README.md").read_text("utf-8") == "# My stories\n"
     assert (repo / "LICENSE").read_text("utf-8") == "All rights reserved.\n"
-    ignored = (repo / ".gitignore").read_text("utf-8").splitlines()
-    assert ignored[:2] == ["*.swp", "/output/"]
+    ignored = (repo / ".gitignore").read_text("latin-1").splitlines()
+    assert ignored[:3] == ["# brouillons\xa0: *.swp", "*.swp", "/output/"]  # its bytes as they were
     assert ignored.count("/output/") == 1 and "/.output.*" in ignored
     assert files_in(repo) >= PROJECT_FILES
     assert run_sitegen("build", "-q", cwd=repo).returncode == 0
     assert (repo / "output" / "index.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("folder", "title"),
+    [
+        ("night-stories", "Night Stories"),
+        ("NYC_tales", "NYC Tales"),
+        ("grandma's-stories", "Grandma's Stories"),
+        ("McGregor-stories", "McGregor Stories"),
+    ],
+)
+def test_a_new_anthology_is_titled_from_its_folder_as_written(
+    tmp_path: Path, folder: str, title: str
+) -> None:
+    assert run_sitegen("new", folder, "--package", "x", cwd=tmp_path).returncode == 0
+    config = tomllib.loads((tmp_path / folder / "anthology.toml").read_text("utf-8"))
+    assert config["title"] == title
 
 
 def test_new_refuses_a_repository_with_its_own_pages_workflow(tmp_path: Path) -> None:
