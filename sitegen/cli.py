@@ -46,7 +46,10 @@ def _port(value: str) -> int:
 def _user_path(value: str) -> Path:
     """A path as given, with a leading `~` taken as the home folder: a shell leaves it as it
     is after `=` (`--out=~/site`), and a folder named `~` is never what was meant."""
-    return Path(value).expanduser()
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # "~nobody/site", or no home folder to be found
+        raise argparse.ArgumentTypeError(f"no home folder for {value.split('/')[0]}") from None
 
 
 def _existing_file(value: str) -> Path:
@@ -250,8 +253,12 @@ def cmd_characters(args: argparse.Namespace) -> int:
     # The characters' own problems, and the config's unknown keys ("ignroe = [...]").
     printer.diagnostics([d for d in found if d.code.startswith(("E03", "W03", "W001"))])
     if args.json:  # JSON is UTF-8, whatever the terminal's encoding
+        data = characters_json(anthology)
         sys.stdout.flush()
-        sys.stdout.buffer.write(characters_json(anthology))
+        if (raw := getattr(sys.stdout, "buffer", None)) is not None:
+            raw.write(data)
+        else:  # a text stream of a caller's (redirect_stdout)
+            sys.stdout.write(data.decode("utf-8"))
         return 0
     if not anthology.characters.characters:
         print(
@@ -424,22 +431,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    for stream in (sys.stdout, sys.stderr):  # a terminal that is not UTF-8 shows "S\xf8ren"
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="backslashreplace")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler: Handler = args.handler
+def _working_folder_exists() -> bool:
+    """Whether the shell's folder is still there (a writer may delete it, or replace it with a
+    new clone, from another window); if not, says so in one line."""
     try:
         Path.cwd()
     except FileNotFoundError:
         print(
-            "sitegen: the folder this shell is in no longer exists (deleted, or replaced by "
-            "a new clone); cd into it again",
+            "sitegen: the folder this shell is in no longer exists (deleted, or replaced by a "
+            'new clone); cd to your project again (cd "$PWD" if it was replaced)',
             file=sys.stderr,
         )
+        return False
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a terminal that is not UTF-8 shows "S\xf8ren"
+        if isinstance(stream, io.TextIOWrapper) and not stream.closed:
+            stream.reconfigure(errors="backslashreplace")
+    if not _working_folder_exists():
         return 1
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
     try:
         return handler(args)
     except SitegenError as exc:
@@ -454,6 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
+        if not _working_folder_exists():  # taken away while the command ran
+            return 1
         Printer().diagnostics([os_error_diagnostic(exc, Path.cwd())])
         return 1
     except Exception as exc:

@@ -354,7 +354,10 @@ class _Checker:
     def unknown_keys(self, table: Mapping[str, Any], known: Mapping[str, type], *at: str | int):
         for name in table:
             if name not in known:
-                close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)  # edtior, base_ulr
+                # Letters swapped or missing (edtior, base_ulr), or a word's start (desc).
+                close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6) or [
+                    k for k in known if k[:3] == name[:3].lower()
+                ]
                 hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
                 if at and name in TOP_LEVEL_KEYS:  # written below a table, so read as part of it
                     table_name = "[[chapters]]" if at[0] == "chapters" else f"[{at[0]}]"
@@ -459,23 +462,35 @@ def _parse_toml(text: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _refuse_misnamed(root: Path) -> None:
-    """A config saved under another name (`Anthology.toml`, or `anthology.toml.txt` as some
-    editors save it) would be ignored, and the anthology built and published without its
-    title, order and chapter titles: refused, with the name to give it."""
+def _misnamed(root: Path) -> list[Path]:
+    """Files in `root` named like the config but not quite (`Anthology.toml`, or
+    `anthology.toml.txt` as some editors save it): sitegen reads none of them."""
     try:
-        names = os.listdir(root)
+        entries = list(os.scandir(root))
     except OSError:
-        return
-    misnamed = sorted(
-        name
-        for name in names
-        if name != CONFIG_NAME and name.lower() in (CONFIG_NAME, CONFIG_NAME + ".txt")
+        return []
+    return sorted(
+        root / entry.name
+        for entry in entries
+        if entry.name != CONFIG_NAME
+        and entry.name.lower() in (CONFIG_NAME, CONFIG_NAME + ".txt")
+        and entry.is_file()
     )
-    if misnamed:
-        problem = f"this looks like the config, but sitegen reads only a file named {CONFIG_NAME}"
-        hint = f"rename it to {CONFIG_NAME} (an editor may have added .txt, or capitals)"
-        raise SitegenError([error("E000", root / misnamed[0], None, problem, hint)])
+
+
+def _misnamed_problem(root: Path, beside_the_config: bool) -> Diagnostic | None:
+    """Without a config, a misnamed one would be ignored, and the anthology built and
+    published without its title, order and chapter titles: an error. Beside the config, the
+    writer may be editing the copy that is read by nothing: a warning."""
+    misnamed = _misnamed(root)
+    if not misnamed:
+        return None
+    if beside_the_config:
+        problem = f"sitegen reads {CONFIG_NAME} beside it, and never this file"
+        return warning("W004", misnamed[0], None, problem, "merge it into that one, or delete it")
+    problem = f"this looks like the config, but sitegen reads only a file named {CONFIG_NAME}"
+    hint = f"rename it to {CONFIG_NAME} (an editor may have added .txt, or capitals)"
+    return error("E000", misnamed[0], None, problem, hint)
 
 
 def load_config(
@@ -495,8 +510,9 @@ def load_config(
     beside = root / CONFIG_NAME
     if path is None and (beside.is_file() or beside.is_symlink()):  # a broken link is an error
         path = beside
-    if path is None:
-        _refuse_misnamed(root)
+    misnamed = _misnamed_problem(root, path == beside) if path in (None, beside) else None
+    if misnamed is not None and path is None:
+        raise SitegenError([misnamed])
     raw: dict[str, Any] = {}
     text = ""
     if path is not None:
@@ -526,6 +542,8 @@ def load_config(
         except tomllib.TOMLDecodeError as exc:
             raise SitegenError([_toml_error(path, exc)]) from None
     check = _Checker(path or root / CONFIG_NAME, KeyLines(text))
+    if misnamed is not None:
+        check.found.append(misnamed)
     check.unknown_keys(raw, TOP_LEVEL_KEYS)
 
     def get(key: str, default: Any) -> Any:

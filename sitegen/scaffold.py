@@ -8,6 +8,7 @@ sitegen source to install from "." and must name where pip gets sitegen instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
@@ -81,7 +82,14 @@ def title_for(target: Path) -> str:
     word's first letter made a capital, the rest as written ("NYC_tales" -> "NYC Tales",
     "grandma's-stories" -> "Grandma's Stories")."""
     words = target.resolve().name.replace("-", " ").replace("_", " ").split()
-    return " ".join(word[:1].upper() + word[1:] for word in words) or "Stories"
+    return " ".join(_FIRST_LETTER.sub(_capital, word, count=1) for word in words) or "Stories"
+
+
+_FIRST_LETTER = re.compile(r"[^\W\d_]")  # past any opening mark: "'til" -> "'Til"
+
+
+def _capital(letter: re.Match[str]) -> str:
+    return letter[0].title()  # title case: "ǆ" -> "ǅ", not "Ǆ"
 
 
 HOUSEKEEPING = re.compile(r"^(?:\.|(?:README|LICEN[CS]E|COPYING)(?:\.|$))", re.IGNORECASE)
@@ -142,10 +150,34 @@ def create(
         if path.exists() and name in MERGED_IF_PRESENT:  # its bytes kept, whatever encoding
             text = with_lines_of(path.read_text("utf-8", "surrogateescape"), text)
         planned[path] = text
-    for path, text in planned.items():  # everything read first: nothing is left half made
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, "utf-8", "surrogateescape")
+    _write_all(planned)
     return list(planned), found
+
+
+def _write_all(planned: dict[Path, str]) -> None:
+    """Write each file of `planned`, or none: what a failure leaves half made (a `.github`
+    that is a file, a disk full) is taken away again, so that `new` can simply be run again
+    once the cause is mended. New files go first and the writer's own (a `.gitignore` with
+    lines added) last, and only what this call made is removed."""
+    made: list[Path] = []
+    try:
+        for path, text in sorted(planned.items(), key=lambda item: item[0].exists()):
+            new = not path.exists()
+            missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                made.append(folder)
+            path.write_text(text, "utf-8", "surrogateescape")  # the writer's bytes kept
+            if new:
+                made.append(path)
+    except OSError:
+        for done in reversed(made):
+            with contextlib.suppress(OSError):
+                if done.is_dir():
+                    done.rmdir()
+                else:
+                    done.unlink()
+        raise
 
 
 def _refuse_unless_fresh(target: Path) -> None:

@@ -456,17 +456,20 @@ def read_manuscript(path: Path) -> Read:
     return Read(source, tuple(found), int(status.st_mtime))
 
 
-def _near_miss(folder: Path) -> str:
+def _near_miss(folder: Path, root: Path) -> str:
     """What to do when `folder` is missing but a folder beside it has its name in other
     capitals (`Seeds/` for `seeds/`), which a case-sensitive file system tells apart."""
     try:
-        beside = [entry.name for entry in os.scandir(folder.parent) if entry.is_dir()]
+        beside = sorted(entry.name for entry in os.scandir(folder.parent) if entry.is_dir())
     except OSError:
         return ""
-    same = [name for name in beside if name.lower() == folder.name.lower()]
-    if not same:
+    same = next((name for name in beside if name.lower() == folder.name.lower()), None)
+    if same is None:
         return ""
-    return f'there is {same[0]}/: rename it to {folder.name}/, or set source = "{same[0]}"'
+    named = os.path.relpath(folder.parent / same, root)
+    return (
+        f'there is {same}/: rename it to {folder.name}/, or set source = "{named}" in {CONFIG_NAME}'
+    )
 
 
 def manuscript_order(
@@ -495,7 +498,7 @@ def manuscript_order(
                 config.source_dir,
                 None,
                 "source folder not found",
-                _near_miss(config.source_dir)
+                _near_miss(config.source_dir, config.root)
                 or "create it, or point --source or `source` at your manuscripts",
             )
         return [], [problem]

@@ -108,8 +108,8 @@ def check_output_dir(
         _refuse(out_dir, "it is a home folder or the root of the file system")
 
 
-def _refuse(out_dir: Path, why: str, where: str = "") -> None:
-    if not where:  # a folder of its own, and not the one refused
+def _refuse(out_dir: Path, why: str, where: str | None = None) -> None:
+    if where is None:  # a folder of its own, and not the one refused
         other = "site" if out_dir.resolve().name == "output" else "output"
         where = f"an output folder of its own, e.g. --out {other}"
     raise SitegenError(

@@ -607,7 +607,25 @@ def test_a_source_folder_in_other_capitals_is_named(project: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == (
         "seeds: E012 source folder not found; there is Seeds/: rename it to seeds/, or set "
-        'source = "Seeds"'
+        'source = "Seeds" in anthology.toml'
+    )
+    # Deeper in the project, the path to set is the whole of it.
+    (project / "stories").mkdir()
+    (project / "Seeds").rename(project / "stories" / "Seeds")
+    config = project / "anthology.toml"
+    config.write_text('source = "stories/seeds"\n' + config.read_text("utf-8"), "utf-8")
+    result = run_sitegen("build", cwd=project)
+    assert 'or set source = "stories/Seeds" in anthology.toml' in result.stderr.splitlines()[0]
+
+
+def test_a_misnamed_copy_beside_the_config_is_named_as_unread(project: Path) -> None:
+    """The writer may be editing the copy nothing reads."""
+    shutil.copy(project / "anthology.toml", project / "Anthology.toml")
+    result = run_sitegen("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "Anthology.toml: W004 sitegen reads anthology.toml beside it, and never this file; "
+        "merge it into that one, or delete it"
     )
 
 
@@ -641,6 +659,10 @@ def test_a_tilde_after_an_equals_sign_is_the_home_folder(project: Path, tmp_path
     assert result.returncode == 0, result.stderr
     assert (home / "site" / "index.html").is_file()
     assert not (project / "~").exists()
+    nobody = run_sitegen("build", "--out=~nosuchwriter/site", cwd=project)
+    assert nobody.returncode == 2
+    assert "no home folder for ~nosuchwriter" in nobody.stderr
+    assert "Traceback" not in nobody.stderr
 
 
 def test_a_terminal_that_is_not_utf8_gets_its_output_and_no_internal_error(
@@ -661,6 +683,9 @@ def test_a_terminal_that_is_not_utf8_gets_its_output_and_no_internal_error(
     )
     names = [c["name"] for c in json.loads(raw.stdout.decode("utf-8"))]
     assert "Søren" in names  # JSON is UTF-8 whatever the terminal's encoding
+    built = run_sitegen("build", "--out", "ausgabe-ü", cwd=project, env=ascii_only)
+    assert built.returncode == 0, built.stderr
+    assert "in ausgabe-\\xfc/" in built.stdout  # the summary, escaped
 
 
 def test_characters_shows_the_configs_typos_and_says_when_it_finds_none(
@@ -669,6 +694,7 @@ def test_characters_shows_the_configs_typos_and_says_when_it_finds_none(
     config = project / "anthology.toml"
     config.write_text(config.read_text("utf-8") + '\n[characters]\nignroe = ["Kai"]\n', "utf-8")
     result = run_sitegen("characters", cwd=project)
+    assert result.returncode == 0
     assert "W001 unknown key `ignroe`; did you mean `ignore`?" in result.stderr
     empty = write_project(tmp_path / "empty", {"one.txt": "It rained all day.\n"})
     result = run_sitegen("characters", cwd=empty)
@@ -676,11 +702,16 @@ def test_characters_shows_the_configs_typos_and_says_when_it_finds_none(
     assert result.stdout.startswith("No characters found: ")
 
 
-def test_an_unknown_key_is_matched_to_the_nearest_known_one(project: Path) -> None:
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("edtior", "editor"), ("desc", "description"), ("TITLE", "title")]
+)
+def test_an_unknown_key_is_matched_to_the_nearest_known_one(
+    project: Path, typed: str, meant: str
+) -> None:
     config = project / "anthology.toml"
-    config.write_text('edtior = "Ann"\n' + config.read_text("utf-8"), "utf-8")
+    config.write_text(f'{typed} = "Ann"\n' + config.read_text("utf-8"), "utf-8")
     result = run_sitegen("check", cwd=project)
-    assert "anthology.toml:1: W001 unknown key `edtior`; did you mean `editor`?" in result.stderr
+    assert f"anthology.toml:1: W001 unknown key `{typed}`; did you mean `{meant}`?" in result.stderr
 
 
 def test_a_folder_deleted_under_the_shell_is_one_line(tmp_path: Path) -> None:
@@ -696,5 +727,5 @@ def test_a_folder_deleted_under_the_shell_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr == (
         "sitegen: the folder this shell is in no longer exists (deleted, or replaced by a new "
-        "clone); cd into it again\n"
+        'clone); cd to your project again (cd "$PWD" if it was replaced)\n'
     )

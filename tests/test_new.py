@@ -184,6 +184,7 @@ def test_new_writes_into_a_fresh_repository_keeping_its_readme_and_ignores(
         ("NYC_tales", "NYC Tales"),
         ("grandma's-stories", "Grandma's Stories"),
         ("McGregor-stories", "McGregor Stories"),
+        ("'til-dawn", "'Til Dawn"),
     ],
 )
 def test_a_new_anthology_is_titled_from_its_folder_as_written(
@@ -192,6 +193,25 @@ def test_a_new_anthology_is_titled_from_its_folder_as_written(
     assert run_sitegen("new", folder, "--package", "x", cwd=tmp_path).returncode == 0
     config = tomllib.loads((tmp_path / folder / "anthology.toml").read_text("utf-8"))
     assert config["title"] == title
+
+
+def test_new_that_fails_half_way_leaves_nothing_and_can_run_again(tmp_path: Path) -> None:
+    """A `.github` that is a file stops the workflow being written: what was written before
+    it goes again (never the writer's own files), so that once it is moved, `new` runs."""
+    repo = tmp_path / "stories"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / ".gitignore").write_text("*.swp\n", "utf-8")
+    (repo / ".github").write_text("not a folder\n", "utf-8")
+    result = run_sitegen("new", ".", "--package", "x", cwd=repo)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    outside_git = {path for path in files_in(repo) if not path.startswith(".git/")}
+    assert outside_git == {".gitignore", ".github"}
+    assert (repo / ".gitignore").read_text("utf-8") == "*.swp\n"
+    (repo / ".github").unlink()
+    again = run_sitegen("new", ".", "--package", "x", cwd=repo)
+    assert again.returncode == 0, again.stderr
+    assert files_in(repo) >= PROJECT_FILES
 
 
 def test_new_refuses_a_repository_with_its_own_pages_workflow(tmp_path: Path) -> None:
