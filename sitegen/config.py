@@ -462,6 +462,12 @@ def _parse_toml(text: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+def named_like_the_config(name: str) -> bool:
+    """`anthology.toml`, or a name an editor may give it instead: `Anthology.toml`, or
+    `anthology.toml.txt` (see `_misnamed`)."""
+    return name.lower() in (CONFIG_NAME, CONFIG_NAME + ".txt")
+
+
 def _misnamed(root: Path) -> list[Path]:
     """Files in `root` named like the config but not quite (`Anthology.toml`, or
     `anthology.toml.txt` as some editors save it): sitegen reads none of them."""
@@ -472,9 +478,7 @@ def _misnamed(root: Path) -> list[Path]:
     return sorted(
         root / entry.name
         for entry in entries
-        if entry.name != CONFIG_NAME
-        and entry.name.lower() in (CONFIG_NAME, CONFIG_NAME + ".txt")
-        and entry.is_file()
+        if entry.name != CONFIG_NAME and named_like_the_config(entry.name) and entry.is_file()
     )
 
 

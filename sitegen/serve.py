@@ -52,7 +52,7 @@ from watchfiles import watch
 
 from .build import BuildResult, build
 from .cache import BuildCache, Reuse
-from .config import CONFIG_NAME, Config, is_writers, load_config
+from .config import CONFIG_NAME, Config, is_writers, load_config, named_like_the_config
 from .errors import (
     Diagnostic,
     Severity,
@@ -175,6 +175,8 @@ class Places:
         """Whether a change to `path` can change the site."""
         if path == self.config or path in self.elsewhere or self.holds_a_folder(path):
             return True
+        if path.parent == self.root and named_like_the_config(path.name):
+            return True  # a misnamed config, which the build refuses (or warns of), renamed
         if path.is_relative_to(self.out_dir):
             return False
         if path.is_relative_to(self.source_dir) and is_manuscript(path):

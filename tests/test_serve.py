@@ -690,6 +690,20 @@ def test_a_server_started_on_a_broken_config_shows_the_error_then_the_site(
     assert status == 200 and b"sitegen-build-error" not in body
 
 
+def test_a_misnamed_config_taken_away_is_rebuilt_without_it(project: Path, serve) -> None:
+    """Saved as Anthology.toml, the config stops the build (E000); deleted (the writer will
+    do without one), the next build is made at once, with no other save needed."""
+    config = project / "anthology.toml"
+    misnamed = project / "Anthology.toml"
+    config.rename(misnamed)
+    server = serve(project)
+    server.wait_for(r"Anthology\.toml: E000 ", stream="stderr")
+    misnamed.unlink()
+    server.wait_for(r"^Rebuilt ")
+    status, _, body = server.get("/")
+    assert status == 200 and b"sitegen-build-error" not in body
+
+
 def test_ctrl_c_stops_the_server_cleanly(project: Path) -> None:
     server = Serving(project)
     assert server.stop() == 0
