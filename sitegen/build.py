@@ -32,8 +32,8 @@ from . import parallel
 from .config import CONFIG_NAME, Config
 from .errors import Diagnostic, Severity, warning
 from .model import Anthology  # loaded before the helper is forked: both processes use it
-from .sharing import Kept, send_share, worth_sharing
-from .sources import build_inputs, inputs_record
+from .sharing import Kept, Listing, send_share, unshared, worth_sharing
+from .sources import build_inputs, inputs_record, manuscript_order
 
 if TYPE_CHECKING:
     from .cache import BuildCache
@@ -95,9 +95,11 @@ def read_and_analyse(
     clock: _Stopwatch | None = None,
     cache: BuildCache | None = None,
     helper: parallel.Helper[Kept] | None = None,
+    listed: Listing | None = None,
 ) -> tuple[Anthology, list[Diagnostic], frozenset[int]]:
     """The first two stages: every manuscript read, parsed and scanned, then the anthology
-    analysed. With a large build's `helper`, that process reads the later manuscripts (see
+    analysed; the manuscripts are those `listed` (see `sources.manuscript_order`), or listed
+    here. With a large build's `helper`, that process reads the later manuscripts (see
     `sharing.send_share`) and keeps their chapters, to render them: their positions come
     third (none without it). The diagnostics are the config's, the manuscripts', the
     analysis's."""
@@ -106,7 +108,7 @@ def read_and_analyse(
 
     clock = clock or _Stopwatch()
     with clock.stage("read+parse+scan"):
-        share = send_share(config, helper) if helper else None
+        share = send_share(config, helper, listed) if helper else unshared(config, listed)
         gathered = checked_gather(config, cache, share)
     with clock.stage("characters+links"):
         anthology, analysis = analyse(config, gathered, cache)
@@ -190,14 +192,17 @@ def _build(
 ) -> BuildResult:
     clock = _Stopwatch()
     helper, compressor = helpers
-    # What `deploy` checks the site against, taken before reading: a manuscript added while
-    # the build reads is not in the site, and must not be in the record.
-    read = inputs_record(config, build_inputs(config)) if not dry_run else ()
+    # The manuscripts, listed once: for the reading, and for the record of what the site
+    # was built from that `deploy` checks it against (taken before reading, so that a
+    # manuscript added while the build reads is not in the record, as it is not in the site).
+    listed = manuscript_order(config)
+    manuscripts = [path for path, _ in listed[0]]
+    read = () if dry_run else inputs_record(config, build_inputs(config, manuscripts))
     if helper.forked and not large:
         # The helper reads and analyses the whole anthology, while this process loads the
         # renderers and their templates: loading the program is half of a small build's time.
         with clock.stage("read+analyse"):
-            reading = helper.run(_read_all_in_helper, config)
+            reading = helper.run(_read_all_in_helper, config, listed)
             importlib.import_module("sitegen.render.stage")
             from .render.html import load_all_templates
 
@@ -205,7 +210,9 @@ def _build(
             anthology, found = reading.result()
         kept: frozenset[int] = frozenset()
     else:
-        anthology, found, kept = read_and_analyse(config, clock, cache, helper if large else None)
+        anthology, found, kept = read_and_analyse(
+            config, clock, cache, helper if large else None, listed
+        )
     if not kept:  # the helper renders nothing: its memory can go
         helper.finish()
         helper = parallel.Helper(Kept(), fork=False)
@@ -238,9 +245,11 @@ def _build(
     return BuildResult(anthology, tuple(found), report, tuple(clock.timings))
 
 
-def _read_all_in_helper(_: Kept, config: Config) -> tuple[Anthology, list[Diagnostic]]:
+def _read_all_in_helper(
+    _: Kept, config: Config, listed: Listing
+) -> tuple[Anthology, list[Diagnostic]]:
     """In a small build's helper process: the whole anthology, read and analysed."""
-    anthology, found, _ = read_and_analyse(config)
+    anthology, found, _ = read_and_analyse(config, listed=listed)
     return anthology, found
 
 

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from .config import CONFIG_NAME, Config, is_writers
 from .errors import Diagnostic, SitegenError, error, warning
-from .sources import build_inputs, inputs_record, is_manuscript, list_manuscripts
+from .sources import (
+    build_inputs,
+    inputs_record,
+    is_manuscript,
+    list_manuscripts,
+    manuscript_order,
+)
 from .writer import MANIFEST, read_manifest
 
 NOJEKYLL = ".nojekyll"
@@ -151,7 +157,7 @@ def check_current(config: Config) -> None:
     recorded = manifest.read
     if recorded:  # first, the source folder the build read (`--source` may have named it)
         config = replace(config, source_dir=(config.root / json.loads(recorded[0])).resolve())
-    inputs = build_inputs(config)
+    inputs = build_inputs(config, (path for path, _ in manuscript_order(config)[0]))
     newest = max(((_modified(path), path) for path in inputs), default=(0, site))
     if newest[0] > (site / MANIFEST).stat().st_mtime_ns:
         raise SitegenError([_stale(newest[1], f"changed after the site in {site.name}/ was built")])

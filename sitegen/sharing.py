@@ -51,12 +51,17 @@ class Share:
     theirs: Pending[bytes] | None = None
 
 
-def send_share(config: Config, helper: Helper[Kept]) -> Share:
-    """List the manuscripts and send the `helper` (if it has a process of its own) its share:
-    the last `HELPER_SHARE` of the bytes."""
+Listing = tuple[list[tuple[Path, ChapterEntry | None]], list[Diagnostic]]
+"""The manuscripts in reading order with their config entries, and the problems found
+listing them: `sources.manuscript_order`'s answer."""
+
+
+def send_share(config: Config, helper: Helper[Kept], listed: Listing | None = None) -> Share:
+    """Send the `helper` (if it has a process of its own) its share of the manuscripts the
+    build `listed` (else listed here): the last `HELPER_SHARE` of the bytes."""
     if not helper.forked:
-        return unshared(config)
-    order, found = manuscript_order(config)
+        return unshared(config, listed)
+    order, found = listed or manuscript_order(config)
     split = _split_point(order)
     if split == len(order):  # nothing to share: no manuscripts, or too few bytes
         return Share(order, found, split)
@@ -73,9 +78,10 @@ class Part:
     first: int
 
 
-def unshared(config: Config) -> Share:
-    """Every manuscript, to be prepared in this process."""
-    order, found = manuscript_order(config)
+def unshared(config: Config, listed: Listing | None = None) -> Share:
+    """Every manuscript the build `listed` (else listed here), to be prepared in this
+    process."""
+    order, found = listed or manuscript_order(config)
     return Share(order, found, len(order))
 
 

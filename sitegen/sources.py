@@ -555,12 +555,12 @@ def manuscript_order(
     return ordered, found
 
 
-def build_inputs(config: Config) -> list[Path]:
-    """The writer's files a build reads: the config, the cover, the manuscripts as the reader
-    finds them (see `manuscript_order`), and the project's own templates and theme files.
-    (sitegen's own come with its version, and are none of the writer's.)"""
+def build_inputs(config: Config, manuscripts: Iterable[Path]) -> list[Path]:
+    """The writer's files a build reads: the config, the cover, the `manuscripts` as the
+    reader finds them (see `manuscript_order`), and the project's own templates and theme
+    files. (sitegen's own come with its version, and are none of the writer's.)"""
     found = [path for path in (config.path, config.cover) if path is not None]
-    found += [path for path, _ in manuscript_order(config)[0]]
+    found += manuscripts
     for folder, name in ((config.templates_dir, "templates"), (config.theme_dir, "theme")):
         if folder == config.root / name:  # the project's own, over sitegen's
             found += (
