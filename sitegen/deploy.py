@@ -145,29 +145,39 @@ def _what_git_said(stderr: str) -> str:
 
 
 def check_current(config: Config) -> None:
-    """Refuse a site older than what it is built from, built from other files (a manuscript
-    removed since, or added with an old date, as a copy or an unpacked archive keeps it), or
-    without the book the config makes (built with --no-epub, or by `serve --out`): deploying
-    it would put the old anthology online and say that all went well."""
+    """Refuse a site built from other files than the project holds now (a manuscript edited,
+    removed or added since, even one added with an old date, as a copy or an unpacked archive
+    keeps it), or without the book the config makes (built with --no-epub, or by `serve
+    --out`): deploying it would put the old anthology online and say that all went well."""
     site = config.out_dir
     manifest = read_manifest(site)
     if manifest is None:
         _check_project(config)
         return  # nothing built: `deploy` says so (E061)
     recorded = manifest.read
-    if recorded:  # first, the source folder the build read (`--source` may have named it)
-        config = replace(config, source_dir=(config.root / json.loads(recorded[0])).resolve())
+    if not recorded:
+        raise SitegenError(
+            [
+                _stale(
+                    site / MANIFEST,
+                    "an older sitegen built this site, and kept no record of what it read",
+                )
+            ]
+        )
+    # The source folder the build read first: `--source` may have named another.
+    config = replace(config, source_dir=(config.root / json.loads(recorded[0])).resolve())
     inputs = build_inputs(config, (path for path, _ in manuscript_order(config)[0]))
-    newest = max(((_modified(path), path) for path in inputs), default=(0, site))
-    if newest[0] > (site / MANIFEST).stat().st_mtime_ns:
-        raise SitegenError([_stale(newest[1], f"changed after the site in {site.name}/ was built")])
-    if recorded:
-        now = inputs_record(config, inputs)
-        differs = min(set(now[1:]) ^ set(recorded[1:]), default=None)
-        if differs is not None:
-            how = "is new" if differs in now else "was removed"
-            where = config.root / json.loads(differs)
-            raise SitegenError([_stale(where, f"{how} since the site in {site.name}/ was built")])
+    then, now = _by_path(recorded[1:]), _by_path(inputs_record(config, inputs)[1:])
+    differs = min((p for p in then.keys() | now.keys() if then.get(p) != now.get(p)), default=None)
+    if differs is not None:
+        if differs not in then:
+            how = "is new since"
+        elif differs not in now:
+            how = "was removed since"
+        else:
+            how = "changed after"
+        what = f"{how} the site in {site.name}/ was built"
+        raise SitegenError([_stale(config.root / differs, what)])
     if config.epub and not any(site.glob("*.epub")):
         raise SitegenError(
             [
@@ -194,11 +204,10 @@ def _check_project(config: Config) -> None:
         raise SitegenError([error("E061", config.root, None, problem, hint)])
 
 
-def _modified(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:  # a broken link: the build said so, and read nothing there
-        return 0
+def _by_path(record: tuple[str, ...]) -> dict[str, list[int | None]]:
+    """A record of the files a build read (see `sources.inputs_record`): each file's size
+    and time of modification, by its path."""
+    return {path: status for path, *status in map(json.loads, record)}
 
 
 def _stale(path: Path, what: str) -> Diagnostic:

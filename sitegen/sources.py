@@ -573,15 +573,24 @@ def build_inputs(config: Config, manuscripts: Iterable[Path]) -> list[Path]:
 
 def inputs_record(config: Config, inputs: Iterable[Path]) -> tuple[str, ...]:
     """What a build records of its `inputs` (see `build_inputs`) beside the site, for
-    `deploy` to tell a site built from other files (a manuscript removed since, or added
-    with an old date): the source folder first (a build may be given another with
-    --source), then each file; each a path from the project's folder, as a JSON string (a
-    file name may hold a line break)."""
+    `deploy` to tell a site built from other files than the project holds now: a file
+    changed, removed or added since, even one copied in with an old date. The source folder
+    comes first (a build may be given another with --source), then each file, as a JSON
+    list of its path from the project's folder (a file name may hold a line break), its
+    size and its time of modification in nanoseconds. Comparing each file's own size and
+    time, not the times of two files, sees an edit made within the clock's tick of the build.
+    """
     root = os.path.join(config.root, "")
 
-    def line(path: Path) -> str:
+    def relative(path: Path) -> str:
         text = str(path)  # most are inside the project: cheaper than `os.path.relpath`
-        inside = text.startswith(root)
-        return json.dumps(text[len(root) :] if inside else os.path.relpath(text, root))
+        return text[len(root) :] if text.startswith(root) else os.path.relpath(text, root)
 
-    return (line(config.source_dir), *sorted(map(line, inputs)))
+    def line(path: Path) -> str:
+        try:
+            status = os.stat(path)
+        except OSError:  # a broken link: the build says so, and reads nothing there
+            return json.dumps([relative(path), None, None])
+        return json.dumps([relative(path), status.st_size, status.st_mtime_ns])
+
+    return (json.dumps(relative(config.source_dir)), *sorted(map(line, inputs)))

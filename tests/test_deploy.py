@@ -356,14 +356,23 @@ def test_refuses_a_site_older_than_its_manuscripts_or_without_its_book(
     )
 
 
-@pytest.mark.parametrize("change", ["removed", "added with an old date"])
+@pytest.mark.parametrize("change", ["removed", "added with an old date", "edited in the same tick"])
 def test_refuses_a_site_built_from_other_manuscripts_than_there_are_now(
     project: Project, change: str
 ) -> None:
     """No date is newer than the site's when a story is deleted, or copied in with its old
-    date kept (`cp -p`, an unpacked archive): the site would still be the old anthology."""
+    date kept (`cp -p`, an unpacked archive), or edited so soon after the build that the
+    file system's clock, which moves in ticks of some milliseconds, gives it the site's own
+    time (a script that builds, edits and deploys): the site would still be the old one."""
     seeds = project.root / "seeds"
-    if change == "removed":
+    if change == "edited in the same tick":
+        story = seeds / "000_8e09d97cdccea25b.txt"
+        with story.open("a", encoding="utf-8") as text:
+            text.write("\nNyra slept until noon the next day.\n")
+        built = (project.out / ".sitegen-manifest").stat().st_mtime_ns
+        os.utime(story, ns=(built, built))
+        expected = "seeds/000_8e09d97cdccea25b.txt: E066 changed after the site"
+    elif change == "removed":
         draft = seeds / "009_draft.txt"
         draft.write_text("Ines found the last lamp still lit.\n", "utf-8")
         run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
@@ -379,6 +388,18 @@ def test_refuses_a_site_built_from_other_manuscripts_than_there_are_now(
     assert project.remote_branches() == ["main"]
     run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
     assert run_sitegen("deploy", cwd=project.root).returncode == 0
+
+
+def test_refuses_a_site_whose_builder_kept_no_record_of_what_it_read(project: Project) -> None:
+    """A site an older sitegen built cannot be checked against the project: it is built
+    again rather than taken on trust."""
+    manifest = project.out / ".sitegen-manifest"
+    lines = manifest.read_text("utf-8").splitlines()
+    manifest.write_text("\n".join(lines[: lines.index("# read:")]) + "\n", "utf-8")
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E066")
+    assert line.startswith("output/.sitegen-manifest: E066 an older sitegen built this site")
+    assert "run `sitegen build`" in line
+    assert project.remote_branches() == ["main"]
 
 
 def test_only_the_built_site_is_published_and_the_writers_own_files_are_named(
