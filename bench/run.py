@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,11 +114,16 @@ def placed(corpus: Path, where: Path) -> Path:
     return folder
 
 
-def cold_build(folder: Path, extra: list[str]) -> Run:
+def cold_build(folder: Path, extra: list[str], *, sample_memory: bool = False) -> Run:
     """One build into a new output folder. Earlier runs' sites stay until the caller removes
     the corpus: deleting a thousand folders just before a build (on a disk mounted with
     `discard`, like this one) slows the build's own writes several times over. Pending writes
-    are flushed first, so that no earlier run's disk work lands inside this one."""
+    are flushed first, so that no earlier run's disk work lands inside this one.
+
+    With `sample_memory`, the memory of all the build's processes is sampled as it runs
+    (`tree_mb`; otherwise 0). Reading every process's memory map fifty times a second takes
+    CPU from the build, a tenth of a second of a 1,000-chapter build's wall time on two
+    cores, so timed runs go without it."""
     if "SITEGEN_CACHE" in BUILD_ENV:
         shutil.rmtree(BUILD_ENV["SITEGEN_CACHE"], ignore_errors=True)
     out = folder / f"output-{next(RUN_NUMBERS)}"
@@ -136,12 +141,14 @@ def cold_build(folder: Path, extra: list[str]) -> Run:
     )
     assert process.stdout is not None
     sampler = TreeMemory(process.pid)
-    sampler.start()
+    if sample_memory:
+        sampler.start()
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    sampler.stop.set()
-    sampler.join()
+    if sample_memory:
+        sampler.stop.set()
+        sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"build of {folder} failed with exit code {process.returncode}")
@@ -207,7 +214,13 @@ def median_run(runs: list[Run]) -> Run:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[5, 100, 1000])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="timed builds of each size")
+    parser.add_argument(
+        "--memory-runs",
+        type=int,
+        default=2,
+        help="further builds of each size whose processes' memory is sampled (not timed)",
+    )
     parser.add_argument("--no-epub", action="store_true", help="pass --no-epub to the build")
     parser.add_argument(
         "--no-cache", action="store_true", help="start every build with an empty disk cache"
@@ -231,14 +244,20 @@ def main() -> None:
         for _ in range(args.runs):
             yardsticks.append(yardstick_seconds(args.where))
             runs.append(cold_build(folder, extra))
-        results[size] = median_run(runs)
+        sampled = [cold_build(folder, extra, sample_memory=True) for _ in range(args.memory_runs)]
+        results[size] = replace(
+            median_run(runs),
+            peak_mb=max(r.peak_mb for r in [*runs, *sampled]),
+            tree_mb=max((r.tree_mb for r in sampled), default=0.0),
+        )
         spreads[size] = (min(r.seconds for r in runs), max(r.seconds for r in runs))
         shutil.rmtree(folder, ignore_errors=True)
     yardstick = statistics.median(yardsticks)
     there = YARDSTICK_THERE / yardstick
     print(
         f"cold builds, whole process, median of {args.runs} (memory: max over runs; peak MB is"
-        " the main process's, all MB its processes' together)"
+        f" the main process's, all MB its processes' together, sampled in {args.memory_runs}"
+        " further runs, untimed)"
     )
     print(
         f"yardstick (a bare markdown-it-py + Jinja loop over {YARDSTICK_CHAPTERS:,} chapters):"
