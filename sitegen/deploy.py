@@ -14,8 +14,10 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .config import CONFIG_NAME, Config, is_writers
 from .errors import Diagnostic, SitegenError, error, warning
@@ -154,20 +156,15 @@ def check_current(config: Config) -> None:
     if manifest is None:
         _check_project(config)
         return  # nothing built: `deploy` says so (E061)
-    recorded = manifest.read
-    if not recorded:
-        raise SitegenError(
-            [
-                _stale(
-                    site / MANIFEST,
-                    "an older sitegen built this site, and kept no record of what it read",
-                )
-            ]
-        )
-    # The source folder the build read first: `--source` may have named another.
-    config = replace(config, source_dir=(config.root / json.loads(recorded[0])).resolve())
+    record = _read_record(manifest.read or ())
+    if record is None:
+        problem = "keeps no record sitegen can read of what the site was built from"
+        raise SitegenError([_stale(site / MANIFEST, problem)])
+    # The source folder the build read: `--source` may have named another.
+    source, then = record
+    config = replace(config, source_dir=(config.root / source).resolve())
     inputs = build_inputs(config, (path for path, _ in manuscript_order(config)[0]))
-    then, now = _by_path(recorded[1:]), _by_path(inputs_record(config, inputs)[1:])
+    now = _by_path(map(json.loads, inputs_record(config, inputs)[1:]))
     differs = min((p for p in then.keys() | now.keys() if then.get(p) != now.get(p)), default=None)
     if differs is not None:
         if differs not in then:
@@ -204,10 +201,27 @@ def _check_project(config: Config) -> None:
         raise SitegenError([error("E061", config.root, None, problem, hint)])
 
 
-def _by_path(record: tuple[str, ...]) -> dict[str, list[int | None]]:
-    """A record of the files a build read (see `sources.inputs_record`): each file's size
-    and time of modification, by its path."""
-    return {path: status for path, *status in map(json.loads, record)}
+Statuses = dict[str, list[int | None]]
+"""Each file a build read, by its path: its size and time of modification."""
+
+
+def _read_record(lines: tuple[str, ...]) -> tuple[str, Statuses] | None:
+    """A build's record of what it read (see `sources.inputs_record`): the source folder,
+    and each file's size and time; None where there is none to read (an older sitegen wrote
+    the manifest, or someone edited it)."""
+    try:
+        source, *files = map(json.loads, lines)
+    except ValueError:  # not JSON, or no lines at all
+        return None
+    if not isinstance(source, str) or not all(
+        isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str) for entry in files
+    ):
+        return None
+    return source, _by_path(files)
+
+
+def _by_path(files: Iterable[list[Any]]) -> Statuses:
+    return {path: status for path, *status in files}
 
 
 def _stale(path: Path, what: str) -> Diagnostic:

@@ -390,14 +390,27 @@ def test_refuses_a_site_built_from_other_manuscripts_than_there_are_now(
     assert run_sitegen("deploy", cwd=project.root).returncode == 0
 
 
-def test_refuses_a_site_whose_builder_kept_no_record_of_what_it_read(project: Project) -> None:
-    """A site an older sitegen built cannot be checked against the project: it is built
-    again rather than taken on trust."""
+@pytest.mark.parametrize(
+    "record",
+    [
+        None,  # an older sitegen recorded nothing
+        ['"seeds"', '"anthology.toml"', '"seeds/a.txt"'],  # nor sizes and times
+        ['"seeds"', '["anthology.toml", 12'],  # cut short, or edited
+    ],
+)
+def test_refuses_a_site_without_a_readable_record_of_what_it_was_built_from(
+    project: Project, record: list[str] | None
+) -> None:
+    """A site that cannot be checked against the project is built again rather than taken
+    on trust, and a record that is not one is no traceback."""
     manifest = project.out / ".sitegen-manifest"
     lines = manifest.read_text("utf-8").splitlines()
-    manifest.write_text("\n".join(lines[: lines.index("# read:")]) + "\n", "utf-8")
+    site = lines[: lines.index("# read:")]
+    manifest.write_text(
+        "\n".join([*site, *(["# read:", *record] if record else [])]) + "\n", "utf-8"
+    )
     line = one_error(run_sitegen("deploy", cwd=project.root), "E066")
-    assert line.startswith("output/.sitegen-manifest: E066 an older sitegen built this site")
+    assert line.startswith("output/.sitegen-manifest: E066 keeps no record sitegen can read")
     assert "run `sitegen build`" in line
     assert project.remote_branches() == ["main"]
 
