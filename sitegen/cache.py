@@ -28,15 +28,11 @@ from .manuscript import Manuscript, parse
 from .memo import Memo
 from .model import Anthology, Chapter, ChapterLinks
 from .render.prose import ChapterText
-from .sources import Read, Source, read_file, read_source
+from .sources import SETTLED_NS, Read, Source, read_file, read_source
 from .writer import Spare, WriteReport
 
 if TYPE_CHECKING:
     from .gather import Prepared
-
-SETTLED_NS = 2_000_000_000
-"""How long ago a file must have last changed for its status alone to say it has not since:
-longer than any file system's clock tick."""
 
 
 @dataclass(frozen=True)

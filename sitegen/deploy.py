@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,8 @@ from .config import CONFIG_NAME, Config, is_writers
 from .errors import Diagnostic, SitegenError, error, warning
 from .sources import (
     build_inputs,
-    inputs_record,
+    from_project,
+    input_digest,
     is_manuscript,
     list_manuscripts,
     manuscript_order,
@@ -156,16 +156,22 @@ def check_current(config: Config) -> None:
     if manifest is None:
         _check_project(config)
         return  # nothing built: `deploy` says so (E061)
-    record = _read_record(manifest.read or ())
-    if record is None:
+    try:
+        source_dir, then = _read_record(config.root, manifest.read or ())
+    except ValueError:
         problem = "keeps no record sitegen can read of what the site was built from"
-        raise SitegenError([_stale(site / MANIFEST, problem)])
-    # The source folder the build read: `--source` may have named another.
-    source, then = record
-    config = replace(config, source_dir=(config.root / source).resolve())
-    inputs = build_inputs(config, (path for path, _ in manuscript_order(config)[0]))
-    now = _by_path(map(json.loads, inputs_record(config, inputs)[1:]))
-    differs = min((p for p in then.keys() | now.keys() if then.get(p) != now.get(p)), default=None)
+        raise SitegenError([_stale(site / MANIFEST, problem)]) from None
+    config = replace(config, source_dir=source_dir)  # `--source` may have named another
+    listed = (path for path, _ in manuscript_order(config)[0])
+    now = {from_project(config, path): path for path in build_inputs(config, listed)}
+    differs = min(
+        (
+            p
+            for p in then.keys() | now.keys()
+            if p not in now or p not in then or _changed(now[p], then[p])
+        ),
+        default=None,
+    )
     if differs is not None:
         if differs not in then:
             how = "is new since"
@@ -201,27 +207,43 @@ def _check_project(config: Config) -> None:
         raise SitegenError([error("E061", config.root, None, problem, hint)])
 
 
-Statuses = dict[str, list[int | None]]
-"""Each file a build read, by its path: its size and time of modification."""
-
-
-def _read_record(lines: tuple[str, ...]) -> tuple[str, Statuses] | None:
-    """A build's record of what it read (see `sources.inputs_record`): the source folder,
-    and each file's size and time; None where there is none to read (an older sitegen wrote
-    the manifest, or someone edited it)."""
+def _read_record(root: Path, lines: tuple[str, ...]) -> tuple[Path, dict[str, list[Any]]]:
+    """A build's record of what it read (see `sources.inputs_record`): the source folder, and
+    what was recorded of each file, by its path. Raises ValueError where there is none to
+    read: an older sitegen wrote the manifest, or someone edited it."""
     try:
         source, *files = map(json.loads, lines)
-    except ValueError:  # not JSON, or no lines at all
-        return None
-    if not isinstance(source, str) or not all(
-        isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str) for entry in files
-    ):
-        return None
-    return source, _by_path(files)
+    except RecursionError:  # brackets nested deeper than Python's limit
+        raise ValueError("not a record") from None
+    if not isinstance(source, str) or not all(map(_is_entry, files)):
+        raise ValueError("not a record")
+    return (root / source).resolve(), {path: status for path, *status in files}
 
 
-def _by_path(files: Iterable[list[Any]]) -> Statuses:
-    return {path: status for path, *status in files}
+def _is_entry(entry: object) -> bool:
+    """Whether `entry` is a file's in a record: [path, size, time] or [path, size, time,
+    digest], where nothing could be had of a missing file but its path."""
+    return (
+        isinstance(entry, list)
+        and len(entry) in (3, 4)
+        and isinstance(entry[0], str)
+        and all(isinstance(value, int | None) for value in entry[1:3])
+        and all(isinstance(value, str | None) for value in entry[3:])
+    )
+
+
+def _changed(path: Path, recorded: list[Any]) -> bool:
+    """Whether the file at `path` differs from what the build recorded of it: its size or
+    time, or for a file that had changed moments before the build, its bytes (see
+    `sources.inputs_record`)."""
+    size, modified, *digest = recorded
+    try:
+        status = os.stat(path)
+    except OSError:
+        return size is not None
+    if (status.st_size, status.st_mtime_ns) != (size, modified):
+        return True
+    return bool(digest) and digest[0] != input_digest(path)
 
 
 def _stale(path: Path, what: str) -> Diagnostic:

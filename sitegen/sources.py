@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -571,26 +572,47 @@ def build_inputs(config: Config, manuscripts: Iterable[Path]) -> list[Path]:
     return found
 
 
+SETTLED_NS = 2_000_000_000
+"""How long ago a file must have last changed for its status alone to say it has not since:
+longer than any file system's clock tick (a whole second on some)."""
+
+
 def inputs_record(config: Config, inputs: Iterable[Path]) -> tuple[str, ...]:
     """What a build records of its `inputs` (see `build_inputs`) beside the site, for
     `deploy` to tell a site built from other files than the project holds now: a file
     changed, removed or added since, even one copied in with an old date. The source folder
     comes first (a build may be given another with --source), then each file, as a JSON
-    list of its path from the project's folder (a file name may hold a line break), its
-    size and its time of modification in nanoseconds. Comparing each file's own size and
-    time, not the times of two files, sees an edit made within the clock's tick of the build.
-    """
-    root = os.path.join(config.root, "")
-
-    def relative(path: Path) -> str:
-        text = str(path)  # most are inside the project: cheaper than `os.path.relpath`
-        return text[len(root) :] if text.startswith(root) else os.path.relpath(text, root)
+    list of its path from the project's folder (a file name may hold a line break), its size
+    and time of modification in nanoseconds, and for a file changed less than SETTLED_NS
+    ago, its `input_digest`: a save in the same tick of the file system's clock as the one
+    before the build would leave its size and time as they were."""
+    unsettled = time.time_ns() - SETTLED_NS
 
     def line(path: Path) -> str:
         try:
             status = os.stat(path)
         except OSError:  # a broken link: the build says so, and reads nothing there
-            return json.dumps([relative(path), None, None])
-        return json.dumps([relative(path), status.st_size, status.st_mtime_ns])
+            return json.dumps([from_project(config, path), None, None])
+        entry = [from_project(config, path), status.st_size, status.st_mtime_ns]
+        if max(status.st_mtime_ns, status.st_ctime_ns) > unsettled:
+            entry.append(input_digest(path))
+        return json.dumps(entry)
 
-    return (json.dumps(relative(config.source_dir)), *sorted(map(line, inputs)))
+    return (json.dumps(from_project(config, config.source_dir)), *sorted(map(line, inputs)))
+
+
+def from_project(config: Config, path: Path) -> str:
+    """`path` as seen from the project's folder, as the build's record writes it."""
+    root = os.path.join(config.root, "")
+    text = str(path)  # most are inside the project: cheaper than `os.path.relpath`
+    return text[len(root) :] if text.startswith(root) else os.path.relpath(text, root)
+
+
+def input_digest(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes, in hexadecimal; None where it cannot be read."""
+    import hashlib  # here: few builds need it, and loading it is a share of a small build
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

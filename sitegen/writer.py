@@ -135,9 +135,13 @@ def read_manifest(out: Path) -> Manifest | None:
     """The manifest of the last build that wrote `out`; None where sitegen has not written
     there. `read` is None where that build did not record it."""
     try:
-        lines = (out / MANIFEST).read_text("utf-8").splitlines()
+        lines = (out / MANIFEST).read_bytes().decode("utf-8").splitlines()
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError:  # sitegen writes UTF-8: someone else wrote or changed this
+        problem = "is not the list of files sitegen wrote here (it is not UTF-8 text)"
+        hint = f"move anything of yours out of {out.name}/, delete the folder, and build again"
+        raise SitegenError([error("E045", out / MANIFEST, None, problem, hint)]) from None
     if READ_MARK not in lines:
         return Manifest(set(lines), None)
     mark = lines.index(READ_MARK)

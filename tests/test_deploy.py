@@ -361,16 +361,17 @@ def test_refuses_a_site_built_from_other_manuscripts_than_there_are_now(
     project: Project, change: str
 ) -> None:
     """No date is newer than the site's when a story is deleted, or copied in with its old
-    date kept (`cp -p`, an unpacked archive), or edited so soon after the build that the
-    file system's clock, which moves in ticks of some milliseconds, gives it the site's own
-    time (a script that builds, edits and deploys): the site would still be the old one."""
+    date kept (`cp -p`, an unpacked archive), or edited, without a change of size, within
+    the same tick of the file system's clock as the save before the build (a whole second
+    on some; a script that saves, builds, edits and deploys): the site would be the old one."""
     seeds = project.root / "seeds"
     if change == "edited in the same tick":
         story = seeds / "000_8e09d97cdccea25b.txt"
-        with story.open("a", encoding="utf-8") as text:
-            text.write("\nNyra slept until noon the next day.\n")
-        built = (project.out / ".sitegen-manifest").stat().st_mtime_ns
-        os.utime(story, ns=(built, built))
+        story.write_bytes(story.read_bytes())  # a save just before the build
+        run_sitegen("build", "--base-url", BASE_URL, cwd=project.root, check=True)
+        saved = story.stat().st_mtime_ns
+        story.write_bytes(story.read_bytes().replace(b" the ", b" THE ", 1))
+        os.utime(story, ns=(saved, saved))  # as a clock that has not ticked since leaves it
         expected = "seeds/000_8e09d97cdccea25b.txt: E066 changed after the site"
     elif change == "removed":
         draft = seeds / "009_draft.txt"
@@ -396,6 +397,10 @@ def test_refuses_a_site_built_from_other_manuscripts_than_there_are_now(
         None,  # an older sitegen recorded nothing
         ['"seeds"', '"anthology.toml"', '"seeds/a.txt"'],  # nor sizes and times
         ['"seeds"', '["anthology.toml", 12'],  # cut short, or edited
+        ['"seeds"', "[" * 100_000 + "]" * 100_000],  # nested past Python's limit
+        ['"seeds\\u0000"'],  # a folder no system can name
+        ['"seeds\\ud800"'],  # half a character
+        ['"seeds"', '["anthology.toml", "12", 5]'],  # a size that is no number
     ],
 )
 def test_refuses_a_site_without_a_readable_record_of_what_it_was_built_from(
@@ -413,6 +418,17 @@ def test_refuses_a_site_without_a_readable_record_of_what_it_was_built_from(
     assert line.startswith("output/.sitegen-manifest: E066 keeps no record sitegen can read")
     assert "run `sitegen build`" in line
     assert project.remote_branches() == ["main"]
+
+
+def test_a_project_moved_elsewhere_deploys_its_site(project: Project, tmp_path: Path) -> None:
+    """The record of what a build read is kept relative to the project: moving the whole
+    project (with the site it built) leaves the site current."""
+    moved = tmp_path / "renamed" / "project"
+    moved.parent.mkdir()
+    project.root.rename(moved)
+    result = run_sitegen("deploy", cwd=moved)
+    assert result.returncode == 0, result.stderr
+    assert project.remote_files() == blob_ids(moved / "output")
 
 
 def test_only_the_built_site_is_published_and_the_writers_own_files_are_named(

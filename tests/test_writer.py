@@ -20,11 +20,13 @@ from sitegen.writer import MANIFEST, Spare, retired_sites, set_aside, write
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+    """Every file's bytes; of the manifest, the site's files, not the record of what the
+    build read, which holds the files' times (another copy's, or a later build's)."""
+    files = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+    found = {path: file.read_bytes() for path, file in files.items()}
+    if MANIFEST in found:
+        found[MANIFEST] = found[MANIFEST].partition(b"# read:\n")[0]
+    return found
 
 
 def test_two_builds_give_identical_bytes_and_the_second_changes_nothing(tmp_path: Path) -> None:
@@ -48,11 +50,7 @@ def big_project(root: Path, copies: int) -> Path:
 
 
 def set_title(project: Path, title: str) -> None:
-    """Give the anthology `title`, with the config's date fixed: the manifest records each
-    input's time, so that the same title gives the same site and record."""
-    config = project / "anthology.toml"
-    config.write_text(f'title = "{title}"\n', "utf-8")
-    os.utime(config, ns=(1_700_000_000 * 10**9,) * 2)
+    (project / "anthology.toml").write_text(f'title = "{title}"\n', "utf-8")
 
 
 # The EPUB records when its inputs last changed; rewriting the config changes that, so pin it.
@@ -115,6 +113,26 @@ def test_refuses_output_folders_that_hold_the_writers_work(tmp_path: Path, where
     assert sorted(p.name for p in (project / "seeds").iterdir()) == sorted(
         p.name for p in SEEDS.iterdir()
     )
+
+
+def test_a_manifest_that_is_not_sitegens_stops_the_build_and_keeps_the_site(
+    tmp_path: Path,
+) -> None:
+    """sitegen's list of the files it wrote, made unreadable (by another program, or a copy
+    gone wrong), is told at its path, and the folder is left as it is: sitegen cannot tell
+    its files from the writer's."""
+    project = copy_project(tmp_path / "anthology")
+    run_sitegen("build", cwd=project, check=True)
+    manifest = project / "output" / MANIFEST
+    manifest.write_bytes(manifest.read_bytes() + b"notes-\xe9t\xe9.txt\n")
+    before = snapshot(project / "output")
+    for command in ("build", "deploy"):
+        result = run_sitegen(command, cwd=project)
+        assert result.returncode == 1
+        [line, _] = result.stderr.splitlines()  # the problem, and the summary
+        assert line.startswith("output/.sitegen-manifest: E045 is not the list of files"), line
+        assert "delete the folder, and build again" in line
+    assert snapshot(project / "output") == before
 
 
 def test_files_sitegen_did_not_write_are_kept(tmp_path: Path) -> None:
