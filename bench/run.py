@@ -48,7 +48,7 @@ STAGE_LINE = re.compile(r"^\s+(?P<stage>.+?)\s+(?P<ms>[\d.]+) ms\s+peak\s+(?P<mb
 class Run:
     seconds: float
     peak_mb: float  # the build's main process
-    tree_mb: float  # all its processes together (proportional set size, sampled)
+    tree_mb: float  # all its processes together (proportional set size, sampled), or NaN
     stages: dict[str, float]  # stage -> milliseconds
     stage_peaks: dict[str, float]  # stage -> peak MB after it
 
@@ -121,9 +121,9 @@ def cold_build(folder: Path, extra: list[str], *, sample_memory: bool = False) -
     are flushed first, so that no earlier run's disk work lands inside this one.
 
     With `sample_memory`, the memory of all the build's processes is sampled as it runs
-    (`tree_mb`; otherwise 0). Reading every process's memory map fifty times a second takes
-    CPU from the build, a tenth of a second of a 1,000-chapter build's wall time on two
-    cores, so timed runs go without it."""
+    (`tree_mb`; otherwise NaN, printed as "nan"). Reading every process's memory map fifty
+    times a second takes CPU from the build, a tenth of a second of a 1,000-chapter build's
+    wall time on two cores, so timed runs go without it."""
     if "SITEGEN_CACHE" in BUILD_ENV:
         shutil.rmtree(BUILD_ENV["SITEGEN_CACHE"], ignore_errors=True)
     out = folder / f"output-{next(RUN_NUMBERS)}"
@@ -140,13 +140,13 @@ def cold_build(folder: Path, extra: list[str], *, sample_memory: bool = False) -
         text=True,
     )
     assert process.stdout is not None
-    sampler = TreeMemory(process.pid)
-    if sample_memory:
+    sampler = TreeMemory(process.pid) if sample_memory else None
+    if sampler:
         sampler.start()
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    if sample_memory:
+    if sampler:
         sampler.stop.set()
         sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -157,7 +157,8 @@ def cold_build(folder: Path, extra: list[str], *, sample_memory: bool = False) -
         if match := STAGE_LINE.match(line):
             stages[match["stage"]] = float(match["ms"])
             peaks[match["stage"]] = float(match["mb"])
-    return Run(seconds, usage.ru_maxrss / 1024, sampler.peak_mb, stages, peaks)
+    tree_mb = sampler.peak_mb if sampler else float("nan")
+    return Run(seconds, usage.ru_maxrss / 1024, tree_mb, stages, peaks)
 
 
 YARDSTICK = """\
@@ -248,7 +249,7 @@ def main() -> None:
         results[size] = replace(
             median_run(runs),
             peak_mb=max(r.peak_mb for r in [*runs, *sampled]),
-            tree_mb=max((r.tree_mb for r in sampled), default=0.0),
+            tree_mb=max((r.tree_mb for r in sampled), default=float("nan")),
         )
         spreads[size] = (min(r.seconds for r in runs), max(r.seconds for r in runs))
         shutil.rmtree(folder, ignore_errors=True)
