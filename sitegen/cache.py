@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,7 +27,8 @@ from .manuscript import Manuscript, parse
 from .memo import Memo
 from .model import Anthology, Chapter, ChapterLinks
 from .render.prose import ChapterText
-from .sources import SETTLED_NS, Read, Source, read_file, read_source
+from .sources import Read, Source, read_file, read_source
+from .stamps import settled
 from .writer import Spare, WriteReport
 
 if TYPE_CHECKING:
@@ -84,14 +84,14 @@ class BuildCache:
         says it is as it was (the same size, times and inode), and without decoding it again
         while its bytes are the same.
 
-        A file modified in the last SETTLED_NS is read every time: a second save in the same
-        tick of the file system's clock could leave all of its status as it was.
+        A file modified in the last `stamps.SETTLED_NS` is read every time: a second save in
+        the same tick of the file system's clock could leave all of its status as it was.
         """
         status = os.stat(path)
         stamp = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino)
-        settled = time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) > SETTLED_NS
         # An unsettled file's inputs are a new object, equal to nothing: it is always read.
-        return self.files.get(path, stamp if settled else object(), partial(self._read, path))
+        inputs = stamp if settled(status) else object()
+        return self.files.get(path, inputs, partial(self._read, path))
 
     def _read(self, path: Path) -> Read:
         data, status = read_file(path)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from .errors import Diagnostic, SitegenError, error, raise_if_errors, warning
 from .slugs import MAX_SLUG
+from .stamps import Stamp, stamp
 
 CONFIG_NAME = "anthology.toml"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -127,6 +128,9 @@ class CharacterConfig:
     describe: tuple[tuple[str, str], ...] = ()
     path: str = CONFIG_NAME
     lines: KeyLines = field(default_factory=KeyLines, compare=False, hash=False, repr=False)
+    # The config file as it was read (see `stamps`): the build's record of what it read is
+    # taken after, and must be of the bytes it was built from.
+    read_as: Stamp | None = field(default=None, compare=False, hash=False, repr=False)
 
     def line(self, *key: str | int) -> int | None:
         return self.lines.line("characters", *key)
@@ -159,6 +163,9 @@ class Config:
     cover: Path | None = None  # the book's cover image (PNG or JPEG); None: generate one
     warnings: tuple[Diagnostic, ...] = ()
     lines: KeyLines = field(default_factory=KeyLines, compare=False, hash=False, repr=False)
+    # The config file as it was read (see `stamps`): the build's record of what it read is
+    # taken after, and must be of the bytes it was built from.
+    read_as: Stamp | None = field(default=None, compare=False, hash=False, repr=False)
 
     def line(self, *key: str | int) -> int | None:
         return self.lines.line(*key)
@@ -519,6 +526,7 @@ def load_config(
         raise SitegenError([misnamed])
     raw: dict[str, Any] = {}
     text = ""
+    read_as: Stamp | None = None
     if path is not None:
         if path.is_symlink() and not path.exists():
             why = f"config file is a link to {path.readlink()}, which does not exist"
@@ -529,7 +537,10 @@ def load_config(
         path = path.resolve()
         root = path.parent
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            with path.open("rb") as file:
+                data = file.read()
+                read_as = stamp(os.fstat(file.fileno()), lambda: data)
+            text = data.decode("utf-8-sig")
         except FileNotFoundError:
             raise SitegenError(
                 [error("E000", path, None, "config file not found", "check --config")]
@@ -622,6 +633,7 @@ def load_config(
         cover=_cover(check, root, get("cover", "")),
         warnings=tuple(d for d in check.found if d.severity == "warning"),
         lines=check.lines,
+        read_as=read_as,
     )
     raise_if_errors(sorted(check.found, key=lambda d: d.line or 0))
     return config

@@ -23,11 +23,11 @@ from .errors import Diagnostic, SitegenError, error, warning
 from .sources import (
     build_inputs,
     from_project,
-    input_digest,
     is_manuscript,
     list_manuscripts,
     manuscript_order,
 )
+from .stamps import differs as file_differs
 from .writer import MANIFEST, read_manifest
 
 NOJEKYLL = ".nojekyll"
@@ -168,7 +168,7 @@ def check_current(config: Config) -> None:
         (
             p
             for p in then.keys() | now.keys()
-            if p not in now or p not in then or _changed(now[p], then[p])
+            if p not in now or p not in then or file_differs(now[p], then[p])
         ),
         default=None,
     )
@@ -230,20 +230,6 @@ def _is_entry(entry: object) -> bool:
         and all(isinstance(value, int | None) for value in entry[1:3])
         and all(isinstance(value, str | None) for value in entry[3:])
     )
-
-
-def _changed(path: Path, recorded: list[Any]) -> bool:
-    """Whether the file at `path` differs from what the build recorded of it: its size or
-    time, or for a file that had changed moments before the build, its bytes (see
-    `sources.inputs_record`)."""
-    size, modified, *digest = recorded
-    try:
-        status = os.stat(path)
-    except OSError:
-        return size is not None
-    if (status.st_size, status.st_mtime_ns) != (size, modified):
-        return True
-    return bool(digest) and digest[0] != input_digest(path)
 
 
 def _stale(path: Path, what: str) -> Diagnostic:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +22,7 @@ from .config import (
     slug_fault,
 )
 from .errors import Diagnostic, error, warning
+from .stamps import file_stamp
 
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
 # Documents of word processors: a story saved as one of these is not read, and is named.
@@ -572,31 +572,18 @@ def build_inputs(config: Config, manuscripts: Iterable[Path]) -> list[Path]:
     return found
 
 
-SETTLED_NS = 2_000_000_000
-"""How long ago a file must have last changed for its status alone to say it has not since:
-longer than any file system's clock tick (a whole second on some)."""
-
-
 def inputs_record(config: Config, inputs: Iterable[Path]) -> tuple[str, ...]:
     """What a build records of its `inputs` (see `build_inputs`) beside the site, for
     `deploy` to tell a site built from other files than the project holds now: a file
     changed, removed or added since, even one copied in with an old date. The source folder
     comes first (a build may be given another with --source), then each file, as a JSON
-    list of its path from the project's folder (a file name may hold a line break), its size
-    and time of modification in nanoseconds, and for a file changed less than SETTLED_NS
-    ago, its `input_digest`: a save in the same tick of the file system's clock as the one
-    before the build would leave its size and time as they were."""
-    unsettled = time.time_ns() - SETTLED_NS
+    list of its path from the project's folder (a file name may hold a line break) and its
+    stamp (see `stamps`). The config, read before this record is taken, is recorded as it
+    was read."""
 
     def line(path: Path) -> str:
-        try:
-            status = os.stat(path)
-        except OSError:  # a broken link: the build says so, and reads nothing there
-            return json.dumps([from_project(config, path), None, None])
-        entry = [from_project(config, path), status.st_size, status.st_mtime_ns]
-        if max(status.st_mtime_ns, status.st_ctime_ns) > unsettled:
-            entry.append(input_digest(path))
-        return json.dumps(entry)
+        recorded = config.read_as if path == config.path and config.read_as else None
+        return json.dumps([from_project(config, path), *(recorded or file_stamp(path))])
 
     return (json.dumps(from_project(config, config.source_dir)), *sorted(map(line, inputs)))
 
@@ -606,13 +593,3 @@ def from_project(config: Config, path: Path) -> str:
     root = os.path.join(config.root, "")
     text = str(path)  # most are inside the project: cheaper than `os.path.relpath`
     return text[len(root) :] if text.startswith(root) else os.path.relpath(text, root)
-
-
-def input_digest(path: Path) -> str | None:
-    """The SHA-256 of a file's bytes, in hexadecimal; None where it cannot be read."""
-    import hashlib  # here: few builds need it, and loading it is a share of a small build
-
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import cache as cache_module
+from sitegen import stamps
 from sitegen.cache import BuildCache
 
 
@@ -23,7 +23,7 @@ def test_a_manuscript_is_read_again_only_when_the_file_system_says_it_changed(
     first = cache.read_manuscript(manuscript)
     again = cache.read_manuscript(manuscript)
     assert again == first and again is not first
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)  # as if it had been saved long ago
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)  # as if it had been saved long ago
     settled = cache.read_manuscript(manuscript)
     assert cache.read_manuscript(manuscript) is settled
     before = manuscript.stat().st_mtime_ns
@@ -92,7 +92,7 @@ def test_a_name_decided_by_another_chapter_changes_the_mentions_of_an_unchanged_
     from sitegen.build import build, load
     from sitegen.config import load_config
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "b.txt").write_text(
         "Wren. The hedge was quiet that year.\nWren watched the road.\n", "utf-8"
@@ -127,7 +127,7 @@ def test_an_edit_relinks_the_unchanged_chapters_and_characters_it_concerns(
     from sitegen.build import build, load
     from sitegen.config import load_config
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "a.txt").write_text("At the gate Mara sang to Tomas.\n", "utf-8")
@@ -172,7 +172,7 @@ def test_an_edit_regroups_the_names_in_unchanged_chapters(
     from sitegen.build import build, load
     from sitegen.config import load_config
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "a.txt").write_text(
@@ -212,7 +212,7 @@ def test_a_config_edit_or_a_new_manuscript_remakes_the_chapters_it_concerns(
     from sitegen.build import build, load
     from sitegen.config import load_config
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "a.txt").write_text("The well ran dry.\nLet me know if you want more!\n", "utf-8")
@@ -251,7 +251,7 @@ def test_pages_an_edit_shows_on_are_rebuilt_and_no_others_differ(
     from sitegen.build import build
     from sitegen.config import load_config
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for name, text in (("a", "At noon the goats were fed."), ("c", "At dusk Mara slept.")):
@@ -300,7 +300,7 @@ def test_a_pronoun_changed_after_a_name_regroups_it(
     from sitegen.build import build, load
     from sitegen.config import load_config
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     (tmp_path / "seeds").mkdir()
     story = tmp_path / "seeds" / "a.txt"
     cache = BuildCache()
@@ -327,7 +327,7 @@ def test_a_problem_with_a_chapter_names_its_config_line_after_the_config_moves(
     from sitegen.config import load_config
     from sitegen.errors import SitegenError
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     (tmp_path / "seeds").mkdir()
     for name in ("a", "b"):
         (tmp_path / "seeds" / f"{name}.txt").write_text("The well ran dry.\n", "utf-8")
@@ -348,7 +348,7 @@ def test_a_config_edit_parses_no_manuscript_again(
     from sitegen.build import build
     from sitegen.config import load_config
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     (tmp_path / "seeds").mkdir()
     for name in ("a", "b"):
         (tmp_path / "seeds" / f"{name}.txt").write_text("The well ran dry.\n", "utf-8")
@@ -373,7 +373,7 @@ def test_a_projects_own_templates_may_show_anything_and_stay_true(
     from sitegen.build import build
     from sitegen.config import bundled_folder, load_config
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     (tmp_path / "seeds").mkdir()
     (tmp_path / "templates").mkdir()
     for name, extra in (
@@ -428,7 +428,7 @@ def test_sitegens_own_templates_edited_in_place_are_a_projects_own(
     from sitegen.build import build
     from sitegen.config import load_config
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     shipped = sitegen.config.bundled_folder("templates")
     shutil.copytree(shipped, tmp_path / "templates")
     monkeypatch.setattr(
@@ -471,7 +471,7 @@ def test_a_projects_own_book_chapter_follows_the_book(
     from sitegen.build import build
     from sitegen.config import bundled_folder, load_config
 
-    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    monkeypatch.setattr(stamps, "SETTLED_NS", 0)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the anthology itself stays put
     (tmp_path / "templates" / "epub").mkdir(parents=True)
     chapter = (bundled_folder("templates") / "epub" / "chapter.xhtml").read_text("utf-8")

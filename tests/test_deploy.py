@@ -19,6 +19,8 @@ from conftest import copy_project, run_sitegen
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from sitegen.build import build
+from sitegen.config import load_config
 from sitegen.deploy import is_branch_name, pages_url
 
 BASE_URL = "https://example.github.io/anthology/"
@@ -417,6 +419,18 @@ def test_refuses_a_site_without_a_readable_record_of_what_it_was_built_from(
     line = one_error(run_sitegen("deploy", cwd=project.root), "E066")
     assert line.startswith("output/.sitegen-manifest: E066 keeps no record sitegen can read")
     assert "run `sitegen build`" in line
+    assert project.remote_branches() == ["main"]
+
+
+def test_a_config_saved_after_the_build_read_it_is_not_taken_as_built(project: Project) -> None:
+    """The build reads the config first and records what it read later: a save in between
+    (an editor's autosave) must not be recorded as the config the site was built from."""
+    config_file = project.root / "anthology.toml"
+    config = load_config(None, root=project.root, base_url=BASE_URL)
+    config_file.write_text(config_file.read_text("utf-8").replace("Lights", "Lamps"), "utf-8")
+    build(config)
+    line = one_error(run_sitegen("deploy", cwd=project.root), "E066")
+    assert line.startswith("anthology.toml: E066 changed after the site"), line
     assert project.remote_branches() == ["main"]
 
 
