@@ -8,6 +8,7 @@ a bug in sitegen is one line (set SITEGEN_TRACEBACK=1 to see it whole).
 from __future__ import annotations
 
 import argparse
+import difflib
 import io
 import os
 import shlex
@@ -428,7 +429,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_new_options(new)
     new.set_defaults(handler=cmd_new)
+    for command in commands.choices.values():  # to tell a mistyped option with its usage
+        command.set_defaults(command_parser=command)
     return parser
+
+
+def _unrecognized(extra: list[str], command: argparse.ArgumentParser) -> str:
+    """What argparse says of arguments no option takes, with the nearest option to each
+    mistyped one (`--outt` -> `--out`)."""
+    known = [name for action in command._actions for name in action.option_strings]
+    near = {
+        word: match[0]
+        for word in extra
+        if word.startswith("--")
+        and (match := difflib.get_close_matches(word.partition("=")[0], known, n=1))
+    }
+    hints = "".join(f"; {word}: did you mean {option}?" for word, option in near.items())
+    return f"unrecognized arguments: {' '.join(extra)}{hints}"
 
 
 def _working_folder_exists() -> bool:
@@ -453,7 +470,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not _working_folder_exists():
         return 1
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the command's own usage, not the top level's
+        args.command_parser.error(_unrecognized(extra, args.command_parser))
     handler: Handler = args.handler
     try:
         return handler(args)

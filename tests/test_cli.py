@@ -48,6 +48,20 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
 
 
+def test_a_mistyped_option_shows_its_commands_usage_and_the_nearest_option(
+    tmp_path: Path,
+) -> None:
+    result = run_sitegen("build", "--outt", "site", "--verbse", cwd=tmp_path)
+    assert result.returncode == 2
+    usage, *_, message = result.stderr.splitlines()
+    assert usage.startswith("usage: sitegen build ")
+    assert message == (
+        "sitegen build: error: unrecognized arguments: --outt site --verbse; "
+        "--outt: did you mean --out?; --verbse: did you mean --verbose?"
+    )
+    assert not (tmp_path / "site").exists()
+
+
 def test_bad_toml_is_one_line_with_file_and_line(project: Path) -> None:
     config = project / "anthology.toml"
     config.write_text(
