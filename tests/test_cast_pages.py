@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
+import pytest
 from bs4 import BeautifulSoup
 from conftest import Built, copy_project, run_sitegen, write_project
 
@@ -335,3 +336,89 @@ def test_every_name_in_the_cast_graph_is_drawn_whole(seeds_site: Built, browser)
         names = page.locator("svg.cast-graph text").count()
         page.close()
         assert names >= 10 and outside == [], (width, outside)
+
+
+@pytest.mark.browser
+def test_no_page_scrolls_sideways_on_a_phone_at_twice_the_text_size(
+    seeds_site: Built, browser
+) -> None:
+    """A reader who sets text twice as large (as low vision asks) still reads every page
+    down, not across: the character cards fall into one column, headings fit."""
+    out = seeds_site.out
+    pages = [out / "index.html", out / "characters/index.html", out / "characters/kai/index.html"]
+    pages += out.glob("chapters/*/index.html")
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    wide = []
+    for path in pages:
+        page.goto(path.as_uri())
+        page.evaluate("document.documentElement.style.fontSize = '200%'")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide.append((path.relative_to(out).as_posix(), width))
+    page.close()
+    assert len(pages) == 8 and wide == []
+
+
+@pytest.mark.browser
+def test_a_hyphenated_name_is_never_split_across_lines(seeds_site: Built, browser) -> None:
+    """A name like Jin-hee stays whole at the widths where its hyphen fell at a line's end:
+    a name split in two reads as two words, and its highlight as two boxes."""
+    url = (seeds_site.out / "chapters/the-last-spark/index.html").as_uri()
+    for width in (320, 360, 390, 768):
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(url)
+        split = page.evaluate(
+            """() => [...document.querySelectorAll('.prose .mention')]
+                .filter((m) => m.getClientRects().length > 1).map((m) => m.textContent)"""
+        )
+        names = page.evaluate("document.querySelectorAll('.prose .mention').length")
+        page.close()
+        assert names >= 10 and split == [], (width, split)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_mention_a_link_leads_to_is_ringed(seeds_site: Built, browser, scheme: str) -> None:
+    """Following a character page's link to a mention, the reader finds the name at once:
+    a ring in the accent colour, plain against the page (3:1) in either theme, whether the
+    mention is the chapter's first (a link itself) or a later one."""
+    from test_pages import contrast
+
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 390, "height": 800})
+    try:
+        page = context.new_page()
+        chapter = (seeds_site.out / "chapters/the-last-spark/index.html").as_uri()
+        for anchor in ("m-jin-hee-1", "m-jin-hee-3"):
+            page.goto(f"{chapter}#{anchor}")
+            ring, shown, width, paper = page.evaluate(
+                f"""() => {{
+                    const style = getComputedStyle(document.getElementById('{anchor}'));
+                    return [style.outlineColor, style.outlineStyle, parseFloat(style.outlineWidth),
+                            getComputedStyle(document.body).backgroundColor];
+                }}"""
+            )
+            assert shown == "solid" and width >= 2, (anchor, shown, width)
+            assert contrast(ring, paper) >= 3, (anchor, ring, paper)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_printed_page_leaves_out_what_only_a_screen_uses(seeds_site: Built, browser) -> None:
+    """On paper there is nothing to download and nothing to jump to: the EPUB's download
+    line and the index's letters are left out, and names are not underlined as links."""
+    page = browser.new_page()
+    page.emulate_media(media="print")
+    for path, hidden in (
+        ("chapters/the-last-spark/index.html", ".download"),
+        ("index.html", ".download"),
+        ("characters/index.html", ".letters"),
+    ):
+        page.goto((seeds_site.out / path).as_uri())
+        assert not page.locator(hidden).first.is_visible(), path
+    page.goto((seeds_site.out / "chapters/the-last-spark/index.html").as_uri())
+    underline = page.evaluate(
+        "getComputedStyle(document.querySelector('.prose .mention')).textDecorationLine"
+    )
+    page.close()
+    assert underline == "none"
