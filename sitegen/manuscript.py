@@ -49,7 +49,9 @@ class Manuscript:
 # of nothing means nothing.
 SCENE_BREAK = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*)+|(?:_\s*){3,}|(?:~\s*){3,}|#|⁂)\s*$")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
-FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
+# A fence is a line of its own: three backticks (or tildes) or more, and a language at most.
+# A line that goes on ("```ACCESS DENIED``` flashed") is prose, its backticks a code span.
+FENCE = re.compile(r"^(`{3,}|~{3,})[ \t]*([\w+-]*)[ \t]*$")
 # A line "closes" when it ends in sentence punctuation, a quote, a dash or markup.
 CLOSING = frozenset(".!?\u2026\"'\u201d\u2019)]:;\u2014\u2013*_`-")
 MARKERS = frozenset("`~-*_#\u2042")
@@ -211,10 +213,13 @@ def _merge_text(inlines: list[Inline]) -> list[Inline]:
 
 
 def _fence_end(lines: list[Line], start: int, fence: re.Match[str]) -> int | None:
-    """The index of the line that closes a code fence opened just before `start`; an
-    unclosed fence is not code, so a stray ``` can never swallow the rest of a story."""
+    """The index of the line that closes a code fence opened just before `start`: a line of
+    only the fence's character, as many times or more. An unclosed fence is not code, so a
+    stray ``` can never swallow the rest of a story."""
+    mark, length = fence.group(1)[0], len(fence.group(1))
     for index in range(start, len(lines)):
-        if lines[index].text.strip().startswith(fence.group(1)):
+        text = lines[index].text.strip()
+        if len(text) >= length and text == mark * len(text):
             return index
     return None
 

@@ -368,6 +368,24 @@ def test_an_unclosed_fence_is_text() -> None:
     assert [b.plain for b in m.blocks] == ["```", "never closed"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "```ACCESS DENIED``` flashed.\n\nMara swore.\n\n```ACCESS GRANTED```\n\nShe was in.",
+        "Intro.\n```python and some words\nprint(1)\n```\nOutro.",  # no fence: words after it
+        "Intro.\n```\nls -l\n``` That was all it said.\nOutro.",  # no close: words after it
+        "Intro.\n````\nls\n```\nStill code.\n````\nOutro.",  # closed by as many or more
+    ],
+)
+def test_a_line_that_goes_on_after_backticks_loses_no_words(text: str) -> None:
+    """Only a line of its own (backticks, and a language at most) opens or closes a fenced
+    block: words beside the backticks are the story's, and stay in it."""
+    m = manuscript(text)
+    shown = " ".join(b.plain or getattr(b, "code", "") for b in m.blocks)
+    for word in re.findall(r"[A-Za-z]+", text):
+        assert word in shown, (word, shown)
+
+
 def test_a_stray_fence_never_swallows_the_story() -> None:
     m = manuscript("Kai ran.\n~~~\nThe second scene.\n```\nAnd it ends.")
     assert kinds(m) == ["Paragraph", "SceneBreak", "Paragraph", "Paragraph", "Paragraph"]
