@@ -202,13 +202,15 @@ def overlaid_files(folder: Path, built_in: str) -> dict[str, Path]:
 
 
 _EDITORS_NAME = re.compile(
-    r"^[.#~]|~$|\.sw[pon]$|___jb_\w+___$|^4913$|^flycheck_|^(?:Thumbs\.db|desktop\.ini|"
-    r"__pycache__|node_modules)$",
+    r"^\.|^#.*#$|^~\$|~$|\.sw[pon]$|___jb_\w+___$|^4913$|^flycheck_|^(?:Thumbs\.db|"
+    r"desktop\.ini|__pycache__|node_modules)$",
     re.IGNORECASE,
 )
 """Names an editor, a tool or a system gives what it leaves beside a writer's files: hidden
-files and folders, backups (`style.css~`, `#style.css#`), swap files (`.style.css.swp`),
-JetBrains' temporary saves, vim's check that it may write a folder (`4913`), thumbnails."""
+files and folders (Emacs's locks, `.#story.txt`, among them), backups (`style.css~`, Emacs's
+`#style.css#`), Office's locks (`~$story.docx`), swap files (`.style.css.swp`), JetBrains'
+temporary saves, vim's check that it may write a folder (`4913`), thumbnails. A writer's own
+name may begin with `#` or `~` ("#1 Beginnings.txt")."""
 
 
 _COMBINING_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"

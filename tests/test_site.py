@@ -250,6 +250,22 @@ def test_files_an_editor_leaves_in_the_theme_are_not_published(tmp_path: Path) -
     assert not published & {"extra.css~", ".extra.css.swp", "extra.css.swp", "4913", "config"}
 
 
+def test_a_manuscript_named_with_a_hash_or_a_tilde_is_published(tmp_path: Path) -> None:
+    """A story the writer named "#1 Beginnings.txt" is theirs; Emacs's lock and autosave of
+    a story (`.#a.txt`, `#a.txt#`) and Office's lock (`~$a.txt`) are not."""
+    stories = {
+        "#1 Beginnings.txt": "# Beginnings\nThe first story.\n",
+        "~2 Interlude.txt": "# Interlude\nThe second story.\n",
+        ".#a.txt": "# Lock\nNot a story.\n",
+        "~$a.txt": "# Office\nNot a story.\n",
+    }
+    project = write_project(tmp_path, stories, 'title = "T"\nauthor = "W"\n')
+    result = run_sitegen("build", "--no-epub", cwd=project, check=True)
+    chapters = project / "output" / "chapters"
+    assert sorted(p.name for p in chapters.iterdir()) == ["beginnings", "interlude"]
+    assert result.stderr == ""
+
+
 def test_a_name_in_the_config_matches_the_prose_however_its_accent_was_typed(
     tmp_path: Path,
 ) -> None:
