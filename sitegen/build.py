@@ -225,7 +225,12 @@ def _build(
         )
         found.extend(book_found)
     report = None
-    if not dry_run:
+    if dry_run:  # `sitegen check`: what the writer would refuse, writing nothing
+        from .writer import check_replaceable
+
+        check_output(config)
+        check_replaceable(outputs, config.out_dir)
+    else:
         from .writer import write  # loaded with the renderers
 
         with clock.stage("write"):

@@ -193,7 +193,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .build import build, check_output
+    from .build import build
 
     printer = Printer(args.quiet, False)
     config = config_from(args)
@@ -201,7 +201,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     # so can the output folder, which the build would refuse.
     result = build(config, dry_run=True)
     printer.diagnostics(result.diagnostics)
-    check_output(config)
     warnings = result.warnings
     printer.info(f"{len(warnings)} warning{'s' * (len(warnings) != 1)}, 0 errors")
     return 1 if args.strict and warnings else 0

@@ -272,6 +272,54 @@ def write(
         last_written = None  # the site put back is not the one the caller remembers
     if last_written is None:
         spare = None
+    plan = _replacing(outputs, out, out_dir)
+    previous, foreign, foreign_folders = plan.previous, plan.foreign, plan.foreign_folders
+
+    stage, held = _staging_folder(out, spare)
+    try:
+        changed = _stage(outputs, out, stage, last_written, held)
+        for folder in foreign_folders:
+            os.makedirs(stage / folder, exist_ok=True)
+        for name in foreign:
+            os.link(out / name, stage / name, follow_symlinks=False)
+        record = [*sorted(outputs), *((READ_MARK, *read) if read else ())]
+        (stage / MANIFEST).write_text("\n".join(record) + "\n", "utf-8")
+        _give_access(stage, plan.kept_access)
+        retired = _swap(stage, out, keep_retired)
+    except BaseException:
+        remove_tree(stage)
+        raise
+    return WriteReport(
+        written=tuple(sorted(outputs)),
+        changed=tuple(changed),
+        removed=tuple(sorted(previous - set(outputs))),
+        kept=tuple(sorted([*foreign, *(folder + "/" for folder in foreign_folders)])),
+        retired=retired if last_written is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Replacing:
+    """What replacing a site keeps of the folder's present contents (see `_replacing`)."""
+
+    previous: set[str]  # the files the last build wrote
+    foreign: list[str]  # files of someone else's, carried over
+    foreign_folders: list[str]  # folders of someone else's, made again in the new site
+    kept_access: dict[str, Access]  # the permissions and group each folder keeps
+
+
+def check_replaceable(outputs: Mapping[str, bytes], out_dir: Path) -> None:
+    """Raise the SitegenError `write` would raise for what the output folder holds (E042,
+    E043, E045), writing nothing: for `sitegen check`."""
+    out = out_dir.resolve()
+    if out.is_dir():
+        _replacing(outputs, out, out_dir)
+
+
+def _replacing(outputs: Mapping[str, bytes], out: Path, out_dir: Path) -> _Replacing:
+    """What of the folder `out` (shown as `out_dir`) replacing its site with `outputs`
+    keeps; a SitegenError where sitegen cannot tell its files from others' (E042, E045) or
+    one of theirs is where the new site needs a path (E043)."""
     manifest = read_manifest(out) if out.exists() else Manifest(set(), None)
     previous = None if manifest is None else manifest.written
     if previous is None:
@@ -319,28 +367,7 @@ def write(
         for folder, value in access.items()
         if folder in site_folders or folder in foreign_folders or not folder
     }
-
-    stage, held = _staging_folder(out, spare)
-    try:
-        changed = _stage(outputs, out, stage, last_written, held)
-        for folder in foreign_folders:
-            os.makedirs(stage / folder, exist_ok=True)
-        for name in foreign:
-            os.link(out / name, stage / name, follow_symlinks=False)
-        record = [*sorted(outputs), *((READ_MARK, *read) if read else ())]
-        (stage / MANIFEST).write_text("\n".join(record) + "\n", "utf-8")
-        _give_access(stage, kept_access)
-        retired = _swap(stage, out, keep_retired)
-    except BaseException:
-        remove_tree(stage)
-        raise
-    return WriteReport(
-        written=tuple(sorted(outputs)),
-        changed=tuple(changed),
-        removed=tuple(sorted(previous - set(outputs))),
-        kept=tuple(sorted([*foreign, *(folder + "/" for folder in foreign_folders)])),
-        retired=retired if last_written is not None else None,
-    )
+    return _Replacing(previous, foreign, foreign_folders, kept_access)
 
 
 def _staging_folder(out: Path, spare: Spare | None) -> tuple[Path, Mapping[str, bytes]]:

@@ -652,6 +652,37 @@ def test_check_fails_where_the_build_would_refuse_the_output_folder(project: Pat
     assert run_sitegen("build", "-q", cwd=project).returncode == 1
 
 
+@pytest.mark.parametrize(
+    "trouble",
+    [
+        ("notes.txt", b"mine\n", "output: E042 the output folder has files sitegen did not"),
+        (".sitegen-manifest", b"index.html\n\xe9\n", "output/.sitegen-manifest: E045"),
+        (
+            "chapters/a-new-story/index.html",
+            b"mine\n",
+            "output/chapters/a-new-story/index.html: E043",
+        ),
+    ],
+)
+def test_check_fails_where_the_build_would_refuse_what_the_output_folder_holds(
+    project: Path, trouble: tuple[str, bytes, str]
+) -> None:
+    """Files of the writer's in an output folder sitegen never wrote, a list of its files it
+    cannot read, a file of theirs where a new story's page goes: check says so as the build
+    would."""
+    path, data, told = trouble
+    if path.startswith("chapters/"):
+        run_sitegen("build", "-q", cwd=project, check=True)
+        (project / "seeds" / "005_new.txt").write_text("# A New Story\nKai waited.\n", "utf-8")
+    (project / "output" / path).parent.mkdir(parents=True, exist_ok=True)
+    (project / "output" / path).write_bytes(data)
+    for command in ("check", "build"):
+        result = run_sitegen(command, "-q", cwd=project)
+        assert result.returncode == 1, command
+        assert result.stderr.startswith(told), (command, result.stderr)
+    assert (project / "output" / path).read_bytes() == data
+
+
 def test_an_output_path_that_is_a_file_is_told_of_another_name(project: Path) -> None:
     (project / "output").write_text("notes\n", "utf-8")
     result = run_sitegen("build", cwd=project)
