@@ -463,6 +463,24 @@ def test_a_templates_folder_overrides_only_the_templates_it_holds(project: Path)
     )
 
 
+@pytest.mark.parametrize("template", ["404.html", "epub/colophon.xhtml"])
+def test_a_template_saved_in_latin_1_is_told_at_its_line(project: Path, template: str) -> None:
+    """An editor that still saves Latin-1 writes the copyright sign as one byte: the writer
+    is told which template, which line, and what to do, by build and check alike."""
+    mine = project / "templates" / template
+    mine.parent.mkdir(parents=True)
+    stock = (ROOT / "templates" / template).read_bytes()
+    mine.write_bytes(stock + b"<p>\xa9 2024</p>\n")
+    line = stock.count(b"\n") + 1
+    for command in ("build", "check"):
+        result = run_sitegen(command, "-q", cwd=project)
+        assert result.returncode == 1, command
+        assert result.stderr.splitlines()[0] == (
+            f"templates/{template}:{line}: E090 template is not UTF-8 text (byte 0xa9);"
+            " save it as UTF-8"
+        )
+
+
 def test_a_theme_folder_overrides_only_the_files_it_holds(project: Path) -> None:
     (project / "theme").mkdir()
     (project / "theme" / "style.css").write_text("body { color: rebeccapurple; }\n", "utf-8")

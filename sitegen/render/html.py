@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from ..config import Config, overlaid_files
 from ..diskcache import template_cache
+from ..errors import SitegenError, error
 from ..model import Anthology, Character, SharedChapter
 from .cast import (
     cast_view,
@@ -156,7 +157,7 @@ def load_all_templates(templates_dir: Path) -> None:
         return
     env = templates_from(files).env
     for name, _, _ in files:
-        with suppress(TemplateError, UnicodeDecodeError):
+        with suppress(TemplateError, SitegenError):  # told when the page is rendered
             env.get_template(name)
 
 
@@ -165,6 +166,17 @@ def read_templates(templates_dir: Path) -> TemplateFiles:
         (name, str(path), path.read_bytes())
         for name, path in overlaid_files(templates_dir, "templates").items()
     )
+
+
+def _template_text(file: str, data: bytes) -> str:
+    """A template's text; a template saved in another encoding than UTF-8 (Latin-1, as some
+    editors still save) is the writer's error at its first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problem = f"template is not UTF-8 text (byte {data[exc.start]:#04x})"
+        raise SitegenError([error("E090", file, line, problem, "save it as UTF-8")]) from None
 
 
 @lru_cache(maxsize=8)
@@ -180,7 +192,7 @@ def templates_from(files: TemplateFiles) -> Templates:
         if name not in sources:
             return None
         file, data = sources[name]
-        return data.decode("utf-8"), file, lambda: True
+        return _template_text(file, data), file, lambda: True
 
     env = Environment(
         loader=FunctionLoader(load),
