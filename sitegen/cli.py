@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import BASE_URL_RE, CONFIG_NAME, Config, load_config
+from .config import BASE_URL_RE, CONFIG_NAME, Config, address_fault, load_config
 from .errors import (
     Diagnostic,
     Severity,
@@ -30,12 +30,16 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _base_url(value: str) -> str:
-    if BASE_URL_RE.fullmatch(value):
-        return value
-    raise argparse.ArgumentTypeError(
-        f"{value!r} is neither a path like /anthology/ nor a URL like https://example.org/"
-        " (with no ? or #)"
-    )
+    """A base URL from the command line, checked as the config's is (see
+    `config.address_fault`): a mistake in it is the command's, not the config's."""
+    if not BASE_URL_RE.fullmatch(value.strip() or "/"):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is neither a path like /anthology/ nor a URL like https://example.org/"
+            " (with no ? or #)"
+        )
+    if fault := address_fault(value.strip()):
+        raise argparse.ArgumentTypeError(f"{value!r} {fault}")
+    return value
 
 
 def _port(value: str) -> int:

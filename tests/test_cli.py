@@ -40,12 +40,16 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         ["build", "--base-url", "/sub/#top"],
         ["build", "--base-url", "//example.org/"],
         ["build", "--base-url", '/a"><script>/'],
+        ["build", "--base-url", "https://example.org:99999/"],  # as the config's is checked
+        ["build", "--base-url", "/a%zz/"],
+        ["serve", "--base-url", "/a|b/"],
         ["serve", "--port", "99999"],
         ["serve", "--port", "-1"],
     ):
         result = run_sitegen(*args, cwd=tmp_path)
         assert result.returncode == 2, args
         assert "Traceback" not in result.stderr
+        assert "anthology.toml" not in result.stderr, args  # the command's, not the config's
 
 
 def test_a_mistyped_option_shows_its_commands_usage_and_the_nearest_option(
