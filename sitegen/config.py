@@ -231,6 +231,13 @@ def composed(text: str) -> str:
     return _ACCENTED.sub(lambda run: unicodedata.normalize("NFC", run.group()), text)
 
 
+def shown_name(name: str) -> str:
+    """A file or folder's name as a page can show it: bytes that are not UTF-8 (a name given
+    on a system of another encoding, kept by Python as lone surrogates) become U+FFFD, the
+    sign of a character that could not be read, which no page or book can otherwise hold."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def is_editors_name(name: str) -> bool:
     """Whether `name` is one an editor, a tool or a system gives a file or folder it leaves
     beside the writer's (see `_EDITORS_NAME`)."""
@@ -610,7 +617,7 @@ def load_config(
     config = Config(
         root=root,
         path=path,
-        title=get("title", root.name.replace("-", " ").replace("_", " ").title()),
+        title=get("title", shown_name(root.name).replace("-", " ").replace("_", " ").title()),
         author=get("author", "").strip(),  # blank, as `sitegen new` writes it: not set
         editor=get("editor", "").strip(),
         language=language,

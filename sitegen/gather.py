@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import characters
-from .config import ChapterEntry, Config
+from .config import ChapterEntry, Config, shown_name
 from .errors import Diagnostic, Severity, SitegenError, error, warning
 from .manuscript import Manuscript, parse, shown_text
 from .model import Chapter, count_words, reading_minutes, teaser
@@ -40,7 +40,8 @@ def title_from_file(path: Path) -> str:
     """ "003_the_weight_of_leaving.txt" -> "The Weight of Leaving": drop an order prefix,
     un-snake, and capitalise the words written in lower case but the minor ones inside the
     title; a word with a capital already ("USA", "McKay") and an apostrophe's "s" are kept."""
-    words = ORDER_PREFIX.sub("", path.stem, count=1).replace("_", " ").replace("-", " ").split()
+    stem = shown_name(path.stem)
+    words = ORDER_PREFIX.sub("", stem, count=1).replace("_", " ").replace("-", " ").split()
     last = len(words) - 1
     return (
         " ".join(
@@ -49,7 +50,7 @@ def title_from_file(path: Path) -> str:
             else word
             for at, word in enumerate(words)
         )
-        or path.stem
+        or stem
     )
 
 

@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__
+from .config import shown_name
 from .errors import Diagnostic, SitegenError, error, warning
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -81,7 +82,7 @@ def title_for(target: Path) -> str:
     """ "my-stories" -> "My Stories", the way the config names an untitled anthology: each
     word's first letter made a capital, the rest as written ("NYC_tales" -> "NYC Tales",
     "grandma's-stories" -> "Grandma's Stories")."""
-    words = target.resolve().name.replace("-", " ").replace("_", " ").split()
+    words = shown_name(target.resolve().name).replace("-", " ").replace("_", " ").split()
     return " ".join(_FIRST_LETTER.sub(_capital, word, count=1) for word in words) or "Stories"
 
 

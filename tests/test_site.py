@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -264,6 +265,20 @@ def test_a_manuscript_named_with_a_hash_or_a_tilde_is_published(tmp_path: Path) 
     chapters = project / "output" / "chapters"
     assert sorted(p.name for p in chapters.iterdir()) == ["beginnings", "interlude"]
     assert result.stderr == ""
+
+
+def test_a_file_name_that_is_not_utf8_titles_its_story_with_a_replacement_sign(
+    tmp_path: Path,
+) -> None:
+    """A story named on a system of another encoding ("caf\xe9.txt" in Latin-1) has a name
+    no page can hold as it is: its title shows U+FFFD where the letter could not be read,
+    and the build goes on."""
+    project = write_project(tmp_path, {"a.txt": "Ana walked.\n"}, 'title = "T"\nauthor = "W"\n')
+    os.rename(project / "seeds" / "a.txt", os.fsencode(project / "seeds") + b"/caf\xe9.txt")
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    [page] = (project / "output" / "chapters").glob("*/index.html")
+    soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
+    assert soup.h1.get_text() == "Caf\ufffd"
 
 
 def test_a_name_in_the_config_matches_the_prose_however_its_accent_was_typed(
