@@ -705,6 +705,20 @@ def test_check_fails_where_the_build_would_refuse_what_the_output_folder_holds(
     assert (project / "output" / path).read_bytes() == data
 
 
+@pytest.mark.parametrize("folder", ["output", "seeds"])
+def test_a_link_that_leads_back_to_itself_is_one_line(project: Path, folder: str) -> None:
+    """`ln -s output output` (a slip of the arguments) makes a link Python 3.11 cannot
+    follow: one line at the link, not an internal error."""
+    if folder == "seeds":
+        (project / "seeds").rename(project / "stories")
+    (project / folder).symlink_to(folder)
+    for command in ("build", "check"):
+        result = run_sitegen(command, "-q", cwd=project)
+        assert result.returncode == 1, command
+        assert result.stderr.startswith(f"{folder}: E070 could not read or write this: Too many")
+        assert "internal error" not in result.stderr
+
+
 def test_an_output_path_that_is_a_file_is_told_of_another_name(project: Path) -> None:
     (project / "output").write_text("notes\n", "utf-8")
     result = run_sitegen("build", cwd=project)
