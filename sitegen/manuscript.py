@@ -77,8 +77,10 @@ CHATBOT_PHRASES = re.compile(
     r"here(?:['\u2019]s| is) (?:the|a|your) (?:next|continuation|revised|rewritten)|"
     # Not "Here is your key": "your" writing.
     r"here(?:['\u2019]s| is) your (?:\w+ )?" + _WRITING + r"|"
-    # A preamble to the story below it, not "Here is the story of how I lost my hand."
-    r"here(?:['\u2019]s| is) (?:the|a|an) [^.!?]*\b(?:story|chapter|part|tale)\b[^.!?]*:[\s*_]*$|"
+    # A preamble to the story below it, not "Here is the story of how I lost my hand." (The
+    # colon at its end is looked for first: else each "story" of a long paragraph is tried.)
+    r"here(?:['\u2019]s| is) (?:the|a|an) (?=[^.!?]*:[\s*_]*$)"
+    r"[^.!?]*\b(?:story|chapter|part|tale)\b[^.!?]*:[\s*_]*$|"
     r"i hope you (?:enjoy|enjoyed|like|liked) (?:it\b|(?:this|the|reading)\b.*\b" + _WRITING + r")|"
     # Of its writing, or of the reader's wish: not "I can write with my left hand now".
     r"as an ai\b|i can (?:also )?(?:continue|write|expand)\b(?=.*\b(?:if you|" + _WRITING + r"))|"
@@ -122,7 +124,9 @@ VERBATIM = re.compile(
     # A web address, without the punctuation or closing markup that follows it in a sentence.
     r"|(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]'\u2019\u201d*_]"
     # An email address: no markup around it is part of it (a host name has no `_` in it).
-    r"|[^\W_][\w.+-]*@[^\W_](?:[^\W_]|-)*(?:\.[^\W_](?:[^\W_]|-)*)+)"
+    # Its name before the @ is at most 64 characters, as mail's own rules have it: unbounded,
+    # a long run of letters with an @ after it took time growing with its length squared.
+    r"|[^\W_][\w.+-]{0,63}@[^\W_](?:[^\W_]|-)*(?:\.[^\W_](?:[^\W_]|-)*)+)"
 )
 """What typography and markup leave as written: `--` in a URL is no dash, `_drafts_` no
 emphasis, and an address must still work when copied from the page."""
