@@ -448,7 +448,7 @@ def _unrecognized(extra: list[str], command: argparse.ArgumentParser) -> str:
         word: match[0]
         for word in extra
         if word.startswith("--")
-        and (match := difflib.get_close_matches(word.partition("=")[0], known, n=1))
+        and (match := difflib.get_close_matches(word.partition("=")[0], known, n=1, cutoff=0.75))
     }
     hints = "".join(f"; {word}: did you mean {option}?" for word, option in near.items())
     return f"unrecognized arguments: {' '.join(extra)}{hints}"

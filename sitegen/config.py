@@ -128,9 +128,6 @@ class CharacterConfig:
     describe: tuple[tuple[str, str], ...] = ()
     path: str = CONFIG_NAME
     lines: KeyLines = field(default_factory=KeyLines, compare=False, hash=False, repr=False)
-    # The config file as it was read (see `stamps`): the build's record of what it read is
-    # taken after, and must be of the bytes it was built from.
-    read_as: Stamp | None = field(default=None, compare=False, hash=False, repr=False)
 
     def line(self, *key: str | int) -> int | None:
         return self.lines.line("characters", *key)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .cache import BuildCache
 
 
-ORDER_PREFIX = re.compile(r"\d+[\s._-]+(?=\S)")  # "003_", "01-", "1. "
+ORDER_PREFIX = re.compile(r"^\d+[\s._-]+(?=\S)")  # "003_", "01-", "1. ", at the start only
 MINOR_WORDS = frozenset(  # not capitalised inside a title
     ("a", "an", "and", "as", "at", "but", "by", "for", "in", "nor", "of", "on", "or", "the", "to")
 )

@@ -49,9 +49,10 @@ class Manuscript:
 # of nothing means nothing.
 SCENE_BREAK = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*)+|(?:_\s*){3,}|(?:~\s*){3,}|#|⁂)\s*$")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
-# A fence is a line of its own: three backticks (or tildes) or more, and a language at most.
-# A line that goes on ("```ACCESS DENIED``` flashed") is prose, its backticks a code span.
-FENCE = re.compile(r"^(`{3,}|~{3,})[ \t]*([\w+-]*)[ \t]*$")
+# A fence: three backticks (or tildes) or more, then what CommonMark calls its info string,
+# whose first word names the language (`c#`, `vb.net`). A backtick fence's holds no backtick:
+# a line that goes on ("```ACCESS DENIED``` flashed") is prose, its backticks a code span.
+FENCE = re.compile(r"^(`{3,}(?!.*`)|~{3,})(.*)$")
 # A line "closes" when it ends in sentence punctuation, a quote, a dash or markup.
 CLOSING = frozenset(".!?\u2026\"'\u201d\u2019)]:;\u2014\u2013*_`-")
 MARKERS = frozenset("`~-*_#\u2042")
@@ -262,7 +263,18 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
         elif marked and (fence := FENCE.match(text)) and (end := _fence_end(lines, index, fence)):
             body = [lines[i].text for i in range(index, end)]
             index = end + 1
-            raw_blocks.append(("code", line.number, fence.group(2) + "\n" + "\n".join(body)))
+            language, *more = fence.group(2).split(maxsplit=1)[:2] or [""]
+            raw_blocks.append(("code", line.number, language + "\n" + "\n".join(body)))
+            if more:  # `title="x.py"`: Markdown shows nothing of it, nor does sitegen
+                found.append(
+                    warning(
+                        "W022",
+                        source.path,
+                        line.number,
+                        f"not shown: `{more[0]}` after the code block's language",
+                        "put what it says in a paragraph before or after the block",
+                    )
+                )
             previous_line_was_paragraph = False
         elif marked and (heading := HEADING.match(text)):
             kind = "title" if heading.group(1) == "#" else "heading"

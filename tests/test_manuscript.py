@@ -372,18 +372,31 @@ def test_an_unclosed_fence_is_text() -> None:
     "text",
     [
         "```ACCESS DENIED``` flashed.\n\nMara swore.\n\n```ACCESS GRANTED```\n\nShe was in.",
-        "Intro.\n```python and some words\nprint(1)\n```\nOutro.",  # no fence: words after it
+        "Intro.\n```python and some words\nprint(1)\n```\nOutro.",  # told of: W022
         "Intro.\n```\nls -l\n``` That was all it said.\nOutro.",  # no close: words after it
         "Intro.\n````\nls\n```\nStill code.\n````\nOutro.",  # closed by as many or more
+        "Intro.\n```c#\nvar total = 1;\n```\nOutro.",  # a language Pygments names so
     ],
 )
-def test_a_line_that_goes_on_after_backticks_loses_no_words(text: str) -> None:
-    """Only a line of its own (backticks, and a language at most) opens or closes a fenced
-    block: words beside the backticks are the story's, and stay in it."""
+def test_no_word_beside_a_fence_is_lost_unsaid(text: str) -> None:
+    """A fence opens at three backticks whose line holds no other backtick (CommonMark's
+    rule), and closes at a line of only the fence's character: words beside the backticks
+    are the story's, shown, or named in a warning where Markdown shows nothing of them."""
     m = manuscript(text)
-    shown = " ".join(b.plain or getattr(b, "code", "") for b in m.blocks)
+    shown = " ".join(
+        f"{b.language} {b.code}" if isinstance(b, CodeBlock) else b.plain for b in m.blocks
+    )
+    told = " ".join(d.message for d in m.diagnostics)
     for word in re.findall(r"[A-Za-z]+", text):
-        assert word in shown, (word, shown)
+        assert word in shown or word in told, (word, shown, told)
+
+
+def test_a_fence_names_its_language_with_the_first_word_of_its_line() -> None:
+    m = manuscript('Intro.\n```vb.net title="Main.vb"\nDim x\n```\nOutro.')
+    block = m.blocks[1]
+    assert isinstance(block, CodeBlock) and block.language == "vb.net" and block.code == "Dim x"
+    [told] = m.diagnostics
+    assert told.code == "W022" and told.line == 2 and 'title="Main.vb"' in told.message
 
 
 def test_a_stray_fence_never_swallows_the_story() -> None:
