@@ -360,23 +360,6 @@ def test_no_page_scrolls_sideways_on_a_phone_at_twice_the_text_size(
 
 
 @pytest.mark.browser
-def test_a_hyphenated_name_is_never_split_across_lines(seeds_site: Built, browser) -> None:
-    """A name like Jin-hee stays whole at the widths where its hyphen fell at a line's end:
-    a name split in two reads as two words, and its highlight as two boxes."""
-    url = (seeds_site.out / "chapters/the-last-spark/index.html").as_uri()
-    for width in (320, 360, 390, 768):
-        page = browser.new_page(viewport={"width": width, "height": 800})
-        page.goto(url)
-        split = page.evaluate(
-            """() => [...document.querySelectorAll('.prose .mention')]
-                .filter((m) => m.getClientRects().length > 1).map((m) => m.textContent)"""
-        )
-        names = page.evaluate("document.querySelectorAll('.prose .mention').length")
-        page.close()
-        assert names >= 10 and split == [], (width, split)
-
-
-@pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_mention_a_link_leads_to_is_ringed(seeds_site: Built, browser, scheme: str) -> None:
     """Following a character page's link to a mention, the reader finds the name at once:
