@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from . import parallel
 from .config import CONFIG_NAME, Config
-from .errors import Diagnostic, Severity, warning
+from .errors import Diagnostic, Severity, SitegenError, warning
 from .model import Anthology  # loaded before the helper is forked: both processes use it
 from .sharing import Kept, Listing, send_share, unshared, worth_sharing
 from .sources import build_inputs, inputs_record, manuscript_order
@@ -225,25 +225,29 @@ def _build(
         )
         found.extend(book_found)
     report = None
-    if dry_run:  # `sitegen check`: what the writer would refuse, writing nothing
-        from .writer import check_replaceable
+    try:
+        if dry_run:  # `sitegen check`: what the writer would refuse, writing nothing
+            from .writer import check_replaceable
 
-        check_output(config)
-        check_replaceable(outputs, config.out_dir)
-    else:
-        from .writer import write  # loaded with the renderers
+            check_output(config)
+            check_replaceable(outputs, config.out_dir)
+        else:
+            from .writer import write  # loaded with the renderers
 
-        with clock.stage("write"):
-            report = write(
-                outputs,
-                config.out_dir,
-                protected=_protected(config),
-                sealed=_sealed(config),
-                last_written=cache.last_written(config.out_dir) if cache else None,
-                keep_retired=cache is not None,
-                spare=cache.take_spare(config.out_dir) if cache else None,
-                read=read,
-            )
+            with clock.stage("write"):
+                report = write(
+                    outputs,
+                    config.out_dir,
+                    protected=_protected(config),
+                    sealed=_sealed(config),
+                    last_written=cache.last_written(config.out_dir) if cache else None,
+                    keep_retired=cache is not None,
+                    spare=cache.take_spare(config.out_dir) if cache else None,
+                    read=read,
+                )
+    except SitegenError as exc:  # the output folder refused: told after the warnings so far
+        raise SitegenError([*found, *exc.diagnostics]) from None
+    if report is not None:
         if cache is not None:
             cache.finish(config.out_dir, outputs, report)
         found.extend(_unpublished(report, config))

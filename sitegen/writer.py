@@ -309,9 +309,12 @@ class _Replacing:
 
 
 def check_replaceable(outputs: Mapping[str, bytes], out_dir: Path) -> None:
-    """Raise the SitegenError `write` would raise for what the output folder holds (E042,
-    E043, E045), writing nothing: for `sitegen check`."""
+    """Raise the SitegenError `write` would raise for the output folder (E042 to E045) once
+    it is a folder that may hold a site (see `check_output_dir`), writing nothing: for
+    `sitegen check`."""
     out = out_dir.resolve()
+    if os.path.ismount(out):
+        raise SitegenError([_mount_point(out)])
     if out.is_dir():
         _replacing(outputs, out, out_dir)
 
