@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import errno
 import io
 import os
-import re
 import shlex
 import sys
 import time
@@ -26,10 +24,10 @@ from .errors import (
     Severity,
     SitegenError,
     os_error_diagnostic,
+    symlink_loops_told,
 )
 
 Handler = Callable[[argparse.Namespace], int]
-_SYMLINK_LOOP = re.compile(r"Symlink loop from '(.*)'", re.DOTALL)
 
 
 def _base_url(value: str) -> str:
@@ -481,7 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command_parser.error(_unrecognized(extra, args.command_parser))
     handler: Handler = args.handler
     try:
-        return handler(args)
+        with symlink_loops_told():
+            return handler(args)
     except SitegenError as exc:
         Printer().diagnostics(exc.diagnostics)
         errors = sum(d.severity is Severity.ERROR for d in exc.diagnostics)
@@ -499,11 +498,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         Printer().diagnostics([os_error_diagnostic(exc, Path.cwd())])
         return 1
     except Exception as exc:
-        if loop := _SYMLINK_LOOP.fullmatch(str(exc)) if type(exc) is RuntimeError else None:
-            # Python before 3.13 tells of a link that leads back to itself so, not as OSError.
-            too_many = OSError(errno.ELOOP, os.strerror(errno.ELOOP), loop.group(1))
-            Printer().diagnostics([os_error_diagnostic(too_many, Path.cwd())])
-            return 1
         if os.environ.get("SITEGEN_TRACEBACK"):
             raise
         print(

@@ -7,10 +7,12 @@ own test fixture. E-codes stop the build; W-codes are printed on every build and
 
 from __future__ import annotations
 
+import ast
+import errno
 import os
 import traceback
-from collections.abc import Iterable
-from contextlib import suppress
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -145,3 +147,25 @@ def os_error_diagnostic(exc: OSError, fallback: Path | str) -> Diagnostic:
         f"could not read or write this: {exc.strerror or exc}",
         "check that it exists, that it can be read, and that the output folder can be written",
     )
+
+
+_SYMLINK_LOOP = "Symlink loop from "
+
+
+@contextmanager
+def symlink_loops_told() -> Iterator[None]:
+    """A link that leads back to itself (`ln -s output output`) as the OSError Python 3.13
+    raises for it: 3.11's and 3.12's pathlib raise RuntimeError("Symlink loop from '...'"),
+    the path as Python writes it, as they resolve a path."""
+    try:
+        yield
+    except RuntimeError as exc:
+        message = str(exc)
+        if not message.startswith(_SYMLINK_LOOP):
+            raise
+        written = message.removeprefix(_SYMLINK_LOOP)
+        try:
+            path = ast.literal_eval(written)
+        except (ValueError, SyntaxError):
+            path = written
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path) from None

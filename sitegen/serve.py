@@ -59,6 +59,7 @@ from .errors import (
     SitegenError,
     error,
     os_error_diagnostic,
+    symlink_loops_told,
 )
 from .sources import is_manuscript
 from .writer import MANIFEST, remove_tree, set_aside
@@ -316,8 +317,9 @@ class Builder:
         started = time.perf_counter()
         config = None
         try:
-            config = self.options.load()
-            result = build(config, epub=self.options.epub, cache=self.cache)
+            with symlink_loops_told():
+                config = self.options.load()
+                result = build(config, epub=self.options.epub, cache=self.cache)
         except SitegenError as exc:
             return Outcome(changed, time.perf_counter() - started, config, None, exc.diagnostics)
         except OSError as exc:
