@@ -195,6 +195,17 @@ def overlaid_files(folder: Path, built_in: str) -> dict[str, Path]:
         for path in root.rglob("*"):
             if path.is_file() and is_writers(relative := path.relative_to(root)):
                 files[relative.as_posix()] = path
+    if unnamed := [path for name, path in files.items() if shown_name(name) != name]:
+        raise SitegenError(
+            error(
+                "E091",
+                path,
+                None,
+                "this file's name is not UTF-8, so no page can name it in a link",
+                "rename it (a name saved on a system of another encoding)",
+            )
+            for path in unnamed
+        )
     return dict(sorted(files.items()))
 
 

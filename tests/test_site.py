@@ -281,6 +281,21 @@ def test_a_file_name_that_is_not_utf8_titles_its_story_with_a_replacement_sign(
     assert soup.h1.get_text() == "Caf\ufffd"
 
 
+def test_a_theme_file_whose_name_is_not_utf8_is_told_at_the_file(tmp_path: Path) -> None:
+    """No page could link to it, and the list of the site's files could not hold it: the
+    build stops with one line at the file, and the site is left as it was."""
+    project = write_project(tmp_path, {"a.txt": "Ana walked.\n"}, 'title = "T"\nauthor = "W"\n')
+    run_sitegen("build", "--no-epub", cwd=project, check=True)
+    before = sorted(p.name for p in (project / "output").iterdir())
+    (project / "theme").mkdir()
+    Path(os.fsdecode(os.fsencode(project / "theme") + b"/caf\xe9.png")).write_bytes(b"\x89PNG")
+    result = run_sitegen("build", "--no-epub", cwd=project)
+    assert result.returncode == 1
+    [line, _] = result.stderr.splitlines()
+    assert line.startswith("theme/caf") and ": E091 this file's name is not UTF-8" in line
+    assert sorted(p.name for p in (project / "output").iterdir()) == before
+
+
 def test_a_name_in_the_config_matches_the_prose_however_its_accent_was_typed(
     tmp_path: Path,
 ) -> None:
