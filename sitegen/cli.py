@@ -33,12 +33,12 @@ Handler = Callable[[argparse.Namespace], int]
 def _base_url(value: str) -> str:
     """A base URL from the command line, checked as the config's is (see
     `config.address_fault`): a mistake in it is the command's, not the config's."""
-    if not BASE_URL_RE.fullmatch(value.strip() or "/"):
+    if not BASE_URL_RE.fullmatch(value):
         raise argparse.ArgumentTypeError(
             f"{value!r} is neither a path like /anthology/ nor a URL like https://example.org/"
             " (with no ? or #)"
         )
-    if fault := address_fault(value.strip()):
+    if fault := address_fault(value):
         raise argparse.ArgumentTypeError(f"{value!r} {fault}")
     return value
 

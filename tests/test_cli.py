@@ -43,6 +43,8 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         ["build", "--base-url", '/a"><script>/'],
         ["build", "--base-url", "https://example.org:99999/"],  # as the config's is checked
         ["build", "--base-url", "/a%zz/"],
+        ["build", "--base-url", ""],  # an unset variable in a script: no silent root
+        ["build", "--base-url", " /x/ "],
         ["serve", "--base-url", "/a|b/"],
         ["serve", "--port", "99999"],
         ["serve", "--port", "-1"],
