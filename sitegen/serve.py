@@ -388,6 +388,7 @@ class Watchers:
         self.changed = changed
         self.places: Places | None = None
         self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
         # A watched folder itself was removed, moved or made since the watches began: a
         # folder put back in its place (a checkout, a sync) is another folder, unwatched.
         self._replaced = False
@@ -447,11 +448,22 @@ class Watchers:
             finally:
                 asked.first_asked.set()
 
-        threading.Thread(target=run, name="sitegen-watch", daemon=True).start()
+        thread = threading.Thread(target=run, name="sitegen-watch", daemon=True)
+        self._threads = [*(t for t in self._threads if t.is_alive()), thread]
+        thread.start()
         return asked
 
     def stop(self) -> None:
         self._stop.set()
+
+    def close(self) -> None:
+        """Stop every watch and wait, a moment at most, for its thread to end: a watch left
+        running while Python shuts down can hold up the process's exit, its native watcher
+        waiting for the interpreter that is tearing it down."""
+        self.stop()
+        deadline = time.monotonic() + WATCH_READY_SECONDS
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 OVERLAY_STYLE = (
@@ -803,7 +815,7 @@ async def run(options: ServeOptions) -> int:
         # A build under way is let finish, so that the site it writes is whole: a second
         # Ctrl-C, pressed while it does, must not cut that short and leave half of it.
         _ignore_requests_to_end()
-        watchers.stop()
+        watchers.close()
         builder.stop()
         server.stop()
     return 0
