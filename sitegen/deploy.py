@@ -27,7 +27,7 @@ from .sources import (
     list_manuscripts,
     manuscript_order,
 )
-from .stamps import differs as file_differs
+from .stamps import differs
 from .writer import MANIFEST, read_manifest
 
 NOJEKYLL = ".nojekyll"
@@ -164,23 +164,18 @@ def check_current(config: Config) -> None:
     config = replace(config, source_dir=source_dir)  # `--source` may have named another
     listed = (path for path, _ in manuscript_order(config)[0])
     now = {from_project(config, path): path for path in build_inputs(config, listed)}
-    differs = min(
-        (
-            p
-            for p in then.keys() | now.keys()
-            if p not in now or p not in then or file_differs(now[p], then[p])
-        ),
-        default=None,
-    )
-    if differs is not None:
-        if differs not in then:
+    gone_or_new = then.keys() ^ now.keys()
+    changed = (p for p in then.keys() & now.keys() if differs(now[p], then[p]))
+    first = min([*gone_or_new, *changed], default=None)
+    if first is not None:
+        if first not in then:
             how = "is new since"
-        elif differs not in now:
+        elif first not in now:
             how = "was removed since"
         else:
             how = "changed after"
         what = f"{how} the site in {site.name}/ was built"
-        raise SitegenError([_stale(config.root / differs, what)])
+        raise SitegenError([_stale(config.root / first, what)])
     if config.epub and not any(site.glob("*.epub")):
         raise SitegenError(
             [

@@ -263,7 +263,7 @@ def parse(source: Source, *, keep_artifacts: bool = False) -> Manuscript:
         elif marked and (fence := FENCE.match(text)) and (end := _fence_end(lines, index, fence)):
             body = [lines[i].text for i in range(index, end)]
             index = end + 1
-            language, *more = fence.group(2).split(maxsplit=1)[:2] or [""]
+            language, *more = fence.group(2).split(maxsplit=1) or [""]
             raw_blocks.append(("code", line.number, language + "\n" + "\n".join(body)))
             if more:  # `title="x.py"`: Markdown shows nothing of it, nor does sitegen
                 found.append(

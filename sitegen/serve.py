@@ -457,7 +457,7 @@ class Watchers:
         self._stop.set()
 
     def close(self) -> None:
-        """Stop every watch and wait, a moment at most, for its thread to end: a watch left
+        """Stop every watch and wait, ten seconds at most, for its thread to end: a watch left
         running while Python shuts down can hold up the process's exit, its native watcher
         waiting for the interpreter that is tearing it down."""
         self.stop()

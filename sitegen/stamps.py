@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 SETTLED_NS = 2_000_000_000
 """How long ago a file must have last changed for its status alone to say it has not since:
@@ -42,7 +43,7 @@ def file_stamp(path: str | os.PathLike[str]) -> Stamp:
     """The stamp of the file at `path` as it is now (see `Stamp`)."""
     try:
         status = os.stat(path)
-        return stamp(status, lambda: _read(path))
+        return stamp(status, Path(path).read_bytes)
     except OSError:
         return [None, None]
 
@@ -55,7 +56,7 @@ def differs(path: str | os.PathLike[str], recorded: Stamp) -> bool:
         status = os.stat(path)
         if [status.st_size, status.st_mtime_ns] != [size, modified]:
             return True
-        return bool(known) and known[0] != digest(_read(path))
+        return bool(known) and known[0] != digest(Path(path).read_bytes())
     except OSError:
         return size is not None
 
@@ -64,8 +65,3 @@ def digest(data: bytes) -> str:
     import hashlib  # here: most builds need none, and loading it takes a few milliseconds
 
     return hashlib.sha256(data).hexdigest()
-
-
-def _read(path: str | os.PathLike[str]) -> bytes:
-    with open(path, "rb") as file:
-        return file.read()
