@@ -716,14 +716,8 @@ def test_ctrl_c_twice_during_a_rebuild_waits_for_it_and_leaves_nothing_behind(
 ) -> None:
     """A second Ctrl-C while the first waits for the build in progress must not cut the
     shutdown short: no traceback, no half-written staging folder left beside the site."""
-    project = tmp_path / "big"
-    (project / "seeds").mkdir(parents=True)
-    stories = sorted((ROOT / "seeds").glob("*.txt"))
-    for n in range(300):
-        text = stories[n % len(stories)].read_text("utf-8")
-        (project / "seeds" / f"{n:03d}.txt").write_text(f"# Story {n}\n{text}", "utf-8")
+    project = big_project(tmp_path)
     config = project / "anthology.toml"
-    config.write_text('title = "Big"\nauthor = "A. Writer"\n', "utf-8")
     server = Serving(project, "--out", "site")
     config.write_text('title = "Bigger"\nauthor = "A. Writer"\n', "utf-8")  # every page
     deadline = time.monotonic() + 30
@@ -741,6 +735,37 @@ def test_ctrl_c_twice_during_a_rebuild_waits_for_it_and_leaves_nothing_behind(
     # A site the rebuild replaced may be left, set aside, for the next build to remove.
     left = sorted(p.name for p in project.iterdir() if not p.name.startswith(".output.aside-"))
     assert left == ["anthology.toml", "seeds", "site"]
+
+
+def test_a_save_made_while_a_rebuild_runs_is_built_when_it_ends(tmp_path: Path, serve) -> None:
+    """The watches sleep while a build runs; what is saved meanwhile must still be built."""
+    project = big_project(tmp_path)
+    server = serve(project, "--out", "site")
+    config = project / "anthology.toml"
+    config.write_text('title = "Bigger"\nauthor = "A. Writer"\n', "utf-8")  # every page
+    deadline = time.monotonic() + 30
+    while not any(p.name.startswith(".output.staging-") for p in project.iterdir()):
+        assert time.monotonic() < deadline, server.stdout
+        time.sleep(0.002)  # until the rebuild writes its site
+    story = project / "seeds" / "007.txt"
+    save(story, story.read_text("utf-8") + "A sentence saved mid-build.\n")
+    server.wait_for(r"^Rebuilt .*\(seeds/007\.txt\)")
+    chapter = (project / "site" / "chapters" / "story-7" / "index.html").read_text("utf-8")
+    assert "A sentence saved mid-build." in chapter
+    assert "<title>Bigger</title>" in (project / "site" / "index.html").read_text("utf-8")
+    assert server.rebuilds == 2
+
+
+def big_project(tmp_path: Path) -> Path:
+    """300 stories, so that rebuilding every page takes a while."""
+    project = tmp_path / "big"
+    (project / "seeds").mkdir(parents=True)
+    stories = sorted((ROOT / "seeds").glob("*.txt"))
+    for n in range(300):
+        text = stories[n % len(stories)].read_text("utf-8")
+        (project / "seeds" / f"{n:03d}.txt").write_text(f"# Story {n}\n{text}", "utf-8")
+    (project / "anthology.toml").write_text('title = "Big"\nauthor = "A. Writer"\n', "utf-8")
+    return project
 
 
 def test_port_0_serves_on_a_free_port_and_says_which(project: Path, serve) -> None:
