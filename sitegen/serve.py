@@ -64,13 +64,19 @@ from .errors import (
 from .sources import is_manuscript
 from .writer import MANIFEST, remove_tree, set_aside
 
-WATCH_STEP_MS = 20
-"""watchfiles reports a batch once a step passes without a new kind of change; while the same
-file keeps changing, it reports a batch every two steps."""
-SETTLE_SECONDS = 0.08
-"""A build starts once no batch has come for this long, twice two steps: a burst of saves (an
-editor's temp file and rename, a tool saving several files, saves a few hundredths of a second
-apart) is one build, which starts a tenth of a second after the last save."""
+FOLDERS_STEP_MS = 10
+"""How often the watch on the manuscripts, templates and theme looks at what the system has
+reported. watchfiles passes on a batch once a step goes by without a new kind of change, one
+or two steps after a save; while the same file keeps changing, a batch every two steps. Each
+look costs the idle server a few microseconds."""
+AROUND_STEP_MS = 40
+"""The same for the watch on the config's folder, which sees what changes less often (the
+config, folders coming and going), and every file the build writes beside it."""
+SETTLE_MARGIN_SECONDS = 0.03
+"""A build starts once no batch has come for two steps of the watch that reported the last
+one, and this margin: a burst of saves (an editor's temp file and rename, a tool saving several
+files, saves a few hundredths of a second apart) is one build. After a save to a manuscript,
+the build starts five or six hundredths of a second later."""
 WATCH_READY_SECONDS = 10
 """How long to wait for a watch to be in place before serving anyway (a huge tree, a slow disk)."""
 
@@ -252,7 +258,7 @@ class Builder:
         self._wake = threading.Condition()
         self._changed: set[Path] = set()
         self._wanted = True  # the first build
-        self._last_change = float("-inf")
+        self._settled_at = float("-inf")  # when the changes so far will have settled
         self._stopping = False
         self._built: dict[Path, bytes | None] = {}  # each file's digest when last built
         self._thread = threading.Thread(target=self._run, name="sitegen-build", daemon=True)
@@ -260,11 +266,13 @@ class Builder:
     def start(self) -> None:
         self._thread.start()
 
-    def request(self, paths: Iterable[Path]) -> None:
+    def request(self, paths: Iterable[Path], step_ms: int) -> None:
+        """Build once these changes, reported by a watch looking every `step_ms`, settle."""
+        settled_at = time.monotonic() + 2 * step_ms / 1000 + SETTLE_MARGIN_SECONDS
         with self._wake:
             self._changed.update(paths)
             self._wanted = True
-            self._last_change = time.monotonic()
+            self._settled_at = max(self._settled_at, settled_at)
             self._wake.notify()
 
     def stop(self) -> None:
@@ -282,15 +290,15 @@ class Builder:
         """Wait for changes to settle; the changed files, or None when stopping."""
         with self._wake:
             while not self._stopping:
-                quiet = time.monotonic() - self._last_change
-                if self._wanted and quiet >= SETTLE_SECONDS:
+                unsettled = self._settled_at - time.monotonic()
+                if self._wanted and unsettled <= 0:
                     changed, self._changed, self._wanted = (
                         tuple(sorted(self._changed)),
                         set(),
                         False,
                     )
                     return changed
-                self._wake.wait(SETTLE_SECONDS - quiet if self._wanted else None)
+                self._wake.wait(unsettled if self._wanted else None)
         return None
 
     def _run(self) -> None:
@@ -392,6 +400,8 @@ class Lull:
 
     def wait(self, stop: threading.Event) -> None:
         """Return once no build is under way, or `stop` is set (see `wake`)."""
+        if not self._building:  # most of the time: a look costs the idle server next to nothing
+            return
         with self._changed:
             self._changed.wait_for(lambda: not self._building or stop.is_set())
 
@@ -421,7 +431,7 @@ class AskedStop:
 class Watchers:
     """watchfiles threads over the places the last config names; restarted when they move."""
 
-    def __init__(self, changed: Callable[[set[Path]], None], lull: Lull) -> None:
+    def __init__(self, changed: Callable[[set[Path], int], None], lull: Lull) -> None:
         self.changed = changed
         self.lull = lull
         self.places: Places | None = None
@@ -449,16 +459,18 @@ class Watchers:
         self.stop()
         self.places, self._stop, self._replaced = places, threading.Event(), False
         started = (
-            self._start(places, places.folders, recursive=True),
-            self._start(places, places.around, recursive=False),
+            self._start(places, places.folders, recursive=True, step_ms=FOLDERS_STEP_MS),
+            self._start(places, places.around, recursive=False, step_ms=AROUND_STEP_MS),
         )
         # Return once the watches are in place, so that a save made as soon as the server
         # says it is serving, or has rebuilt, is seen.
         for asked in started:
             asked.first_asked.wait(WATCH_READY_SECONDS)
 
-    def _start(self, places: Places, paths: tuple[Path, ...], *, recursive: bool) -> AskedStop:
-        """Watch `paths` on a thread of their own."""
+    def _start(
+        self, places: Places, paths: tuple[Path, ...], *, recursive: bool, step_ms: int
+    ) -> AskedStop:
+        """Watch `paths` on a thread of their own, looking every `step_ms`."""
         asked = AskedStop(self._stop, self.lull)
         if not paths:
             asked.first_asked.set()
@@ -468,7 +480,7 @@ class Watchers:
             batches = watch(
                 *paths,
                 watch_filter=None,
-                step=WATCH_STEP_MS,
+                step=step_ms,
                 stop_event=asked,
                 recursive=recursive,
                 raise_interrupt=False,
@@ -477,10 +489,12 @@ class Watchers:
             try:
                 for changes in batches:
                     found = {Path(p) for _, p in changes if places.matters(Path(p))}
+                    pace = step_ms
                     if any(map(places.holds_a_folder, found)):
                         self._replaced = True  # before the build it asks for follows places
+                        pace = max(step_ms, AROUND_STEP_MS)  # both watches see it: wait for both
                     if found:
-                        self.changed(found)
+                        self.changed(found, pace)
             except OSError:
                 pass  # gone before it was watched, or unreadable: the next build watches anew
             finally:
