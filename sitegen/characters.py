@@ -1294,13 +1294,13 @@ def _index(drafts: list[_Draft], memo: Memo[tuple[Mention, ...]] | None) -> Char
             n += 1
             slug = f"{base}-{n}"
         slugs.add(slug)
-        marks: list[Mention] = []
+        by_chapter = []
         for c, places in groupby(found, _CHAPTER):  # in reading order: chapter by chapter
             here = tuple(places)
-            make = partial(_marks, slug, here)
-            marks += recall(memo, (slug, c), here, make)
+            by_chapter.append(recall(memo, (slug, c), here, partial(_marks, slug, here)))
+        description = shown_text(draft.description)
         characters.append(
-            Character(draft.name, slug, draft.aliases, shown_text(draft.description), tuple(marks))
+            Character(draft.name, slug, draft.aliases, description, tuple(by_chapter))
         )
     return CharacterIndex(tuple(characters))
 

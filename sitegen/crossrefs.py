@@ -11,7 +11,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from functools import partial
-from itertools import accumulate, chain, groupby, islice, product, repeat
+from itertools import accumulate, chain, islice, product, repeat
 from operator import add, itemgetter, truediv
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -37,7 +37,6 @@ QUOTED_PER_CHAPTER = 3  # a character's first mentions in each chapter are quote
 # (those whose paragraph says more than the name: see `_says_more`)
 SENTENCE_END = re.compile(r"[.!?\u2026][\u201d\u2019)\]]*\s+")
 OPENING_QUOTE, CLOSING_QUOTE = "\u201c", "\u201d"
-_CHAPTER = itemgetter(0)  # a mention's chapter
 _CHARACTER, _MENTION = itemgetter(0), itemgetter(1)  # of a (character, mention) pair
 
 
@@ -58,8 +57,8 @@ def link_chapters(
     # Each chapter's cast: who is named in it, and where, in the order they are first named.
     casts: list[list[tuple[int, tuple[Mention, ...]]]] = [[] for _ in chapters]
     for number, character in enumerate(index.characters):
-        for c, in_chapter in groupby(character.mentions, _CHAPTER):
-            casts[c].append((number, tuple(in_chapter)))
+        for here in character.mentions_by_chapter:
+            casts[here[0].chapter].append((number, here))
     appearances = [c.chapter_indexes for c in index.characters]  # ascending chapter indexes
     links: list[ChapterLinks] = []
     for position, cast in enumerate(casts):
@@ -217,18 +216,18 @@ def link_characters(
     for number, character in enumerate(index.characters):
         found: list[float] = []
         quotes: list[Quote] = []
-        for c, mentions in groupby(character.mentions, _CHAPTER):  # in reading order
-            here = tuple(mentions)
+        for here in character.mentions_by_chapter:  # in reading order
+            c = here[0].chapter
             make = partial(part_of, c, here)
             part = recall(cache, (character.slug, c), (here, chapters[c].blocks), make)
             for scene in part.scenes:
                 present.setdefault((c, scene), []).append(number)
             # How far into the anthology each mention falls, 0 to 1, measured in words:
-            # min(1, (start + blocks_before + within) / total_words) for each, computed in C.
+            # (start + blocks_before + within) / total_words for each, computed in C.
             words = map(add, map(add, repeat(starts[c]), part.blocks_before), part.within)
-            found += map(min, repeat(1.0), map(truediv, words, repeat(total_words)))
+            found += map(truediv, words, repeat(total_words))
             quotes += part.quotes
-        positions.append(tuple(found))
+        positions.append(_at_most_one(found))
         quoted.append(tuple(quotes))
     # How many scenes each two characters share, counted in C over every scene's pairs.
     pairs: Counter[tuple[int, int]] = Counter(
@@ -249,6 +248,15 @@ def link_characters(
             )
         )
     return tuple(links)
+
+
+def _at_most_one(positions: list[float]) -> tuple[float, ...]:
+    """`positions`, none past 1. A mention's words before it are fewer than the anthology's,
+    so none should be; they ascend, so only the last need be looked at (a `min` for each
+    would double the time a thousand chapters' positions take)."""
+    if positions and positions[-1] > 1.0:
+        return tuple(min(1.0, position) for position in positions)
+    return tuple(positions)
 
 
 _LETTER = re.compile(r"[^\W\d_]")  # a letter, or a non-decimal number sign ("\u00bd")

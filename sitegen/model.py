@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from operator import itemgetter
+from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
@@ -204,15 +204,23 @@ class Character:
     slug: str
     aliases: tuple[str, ...]
     description: str
-    mentions: tuple[Mention, ...]  # in reading order
+    # Where they are named, chapter by chapter in reading order, each chapter's mentions
+    # together: what is made of them is made a chapter at a time, and from one build to the
+    # next (`serve`'s) a chapter's that are as they were are the very same tuple.
+    mentions_by_chapter: tuple[tuple[Mention, ...], ...]
 
     @property
     def url(self) -> str:
         return f"characters/{self.slug}/"
 
     @cached_property
+    def mentions(self) -> tuple[Mention, ...]:
+        """Every mention, in reading order."""
+        return tuple(chain.from_iterable(self.mentions_by_chapter))
+
+    @cached_property
     def chapter_indexes(self) -> tuple[int, ...]:
-        return tuple(dict.fromkeys(map(itemgetter(0), self.mentions)))  # each chapter once
+        return tuple(here[0].chapter for here in self.mentions_by_chapter)
 
 
 @dataclass(frozen=True)

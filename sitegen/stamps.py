@@ -43,7 +43,7 @@ def file_stamp(path: str | os.PathLike[str]) -> Stamp:
     """The stamp of the file at `path` as it is now (see `Stamp`)."""
     try:
         status = os.stat(path)
-        return stamp(status, Path(path).read_bytes)
+        return stamp(status, lambda: Path(path).read_bytes())  # a Path made only if needed
     except OSError:
         return [None, None]
 

@@ -664,18 +664,17 @@ def hand_made_index(chapters: tuple[Chapter, ...], names: dict[str, str]) -> Cha
     """Characters found by plain search for their names: a model value built by hand."""
     characters = []
     for name, slug in sorted(names.items()):
-        mentions = []
+        by_chapter = []
         for position, chapter in enumerate(chapters):
-            count = 0
+            mentions = []
             for number, block in enumerate(chapter.blocks):
                 for match in re.finditer(rf"\b{name}\b", block.plain):
-                    count += 1
-                    mentions.append(
-                        Mention(position, number, match.start(), match.end(), f"m-{slug}-{count}")
-                    )
-        characters.append(
-            Character(name, slug, (name,), f"{name}, as found by the test.", tuple(mentions))
-        )
+                    anchor = f"m-{slug}-{len(mentions) + 1}"
+                    mentions.append(Mention(position, number, match.start(), match.end(), anchor))
+            if mentions:
+                by_chapter.append(tuple(mentions))
+        description = f"{name}, as found by the test."
+        characters.append(Character(name, slug, (name,), description, tuple(by_chapter)))
     return CharacterIndex(tuple(characters))
 
 

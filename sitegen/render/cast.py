@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import string
-from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from html import escape
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -24,8 +22,6 @@ from .figures import GRAPH_LIMIT, Edge, Node, cooccurrence_svg
 
 if TYPE_CHECKING:
     from ..memo import Memo
-
-_CHAPTER, _BLOCK = itemgetter(0), itemgetter(1)  # of a Mention
 
 
 @dataclass(frozen=True)
@@ -203,16 +199,15 @@ def character_view(anthology: Anthology, number: int, page, strip: Markup) -> Ch
     chapters = anthology.chapters
     # Keyed by chapter and anchor, unique together: cheaper to hash than the Mention.
     quotes = {(q.mention.chapter, q.mention.anchor): q for q in links.quotes}
-    by_chapter: dict[int, list[Mention]] = {}
-    for m in character.mentions:
-        by_chapter.setdefault(m.chapter, []).append(m)
     appearances = tuple(
         appearance(
             ChapterRef(chapters[i].number, chapters[i].title, page.url(chapters[i].url)),
             mentions,
             quotes,
         )
-        for i, mentions in by_chapter.items()
+        for i, mentions in zip(
+            character.chapter_indexes, character.mentions_by_chapter, strict=True
+        )
     )
     everyone = anthology.characters.characters
     companions = tuple(
@@ -231,7 +226,7 @@ def character_view(anthology: Anthology, number: int, page, strip: Markup) -> Ch
 
 
 def appearance(
-    chapter: ChapterRef, mentions: list[Mention], quotes: dict[tuple[int, str], Quote]
+    chapter: ChapterRef, mentions: tuple[Mention, ...], quotes: dict[tuple[int, str], Quote]
 ) -> Appearance:
     """One chapter's `mentions` of a character: those in `quotes` quoted in context, the rest
     as numbered links, built here rather than in a template loop: a character in every
@@ -268,24 +263,18 @@ def _character_line(character: Character, files: tuple[tuple[str, str], ...]) ->
     """One character's entry in characters.json, on a line of its own: readable, and made
     by json's C encoder (an indented dump is made in Python, a tenth of the render stage for
     a long anthology). `files` are each chapter's slug and manuscript."""
-    # Counted in C: a long anthology has tens of thousands of mentions. Mentions are in
-    # reading order, so the counts are too, and read backwards each chapter's first mention
-    # is the last one written into `first`.
-    counts = Counter(map(_CHAPTER, character.mentions))
-    backwards = character.mentions[::-1]
-    first = dict(zip(map(_CHAPTER, backwards), map(_BLOCK, backwards), strict=True))
     entry = {
         "name": character.name,
         "slug": character.slug,
         "aliases": list(character.aliases),
         "appearances": [
             {
-                "chapter": files[i][0],
-                "source": files[i][1],
-                "mentions": counts[i],
-                "first_block": first[i],
+                "chapter": files[here[0].chapter][0],
+                "source": files[here[0].chapter][1],
+                "mentions": len(here),
+                "first_block": here[0].block,
             }
-            for i in counts
+            for here in character.mentions_by_chapter
         ],
         "url": character.url,
     }

@@ -9,12 +9,11 @@ configured base path.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache, partial
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,7 +65,6 @@ class Page:
 SIZE_SLOT = Markup("<!--sitegen:download-size-->")
 """Where a page shows a download's size until `show_size` fills it in. Nothing a manuscript or
 the config says can produce it: their text is escaped, so a `<` in it is written `&lt;`."""
-_CHAPTER = itemgetter(0)  # a mention's chapter
 _SHARED_CHAPTER = attrgetter("chapter")
 
 
@@ -435,7 +433,8 @@ class SiteRenderer:
         character, links = self.people[number], self.anthology.character_links[number]
         return (
             (character.name, character.slug, character.aliases, character.description),
-            tuple(Counter(map(_CHAPTER, character.mentions)).items()),
+            tuple(map(len, character.mentions_by_chapter)),
+            character.chapter_indexes,
             links.quotes,
             links.companions,
             strip,
