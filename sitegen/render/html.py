@@ -393,12 +393,31 @@ class SiteRenderer:
             f"Every named character in {meta.title}, and the stories they appear in.",
             "characters",
         )
-        cast = cast_view(self.anthology, page)
-        letters, graph = letter_groups(cast), graph_view(self.anthology, cast)
-        return self.cached(
-            page,
-            lambda: (cast, letters, graph),
-            lambda: self.render("characters.html", page, cast=cast, letters=letters, graph=graph),
+
+        def render() -> bytes:
+            cast = cast_view(self.anthology, page)
+            letters, graph = letter_groups(cast), graph_view(self.anthology, cast)
+            return self.render("characters.html", page, cast=cast, letters=letters, graph=graph)
+
+        return self.cached(page, self.character_index_inputs, render)
+
+    def character_index_inputs(self) -> tuple[object, ...]:
+        """What the character index shows: each character's name, address and other names,
+        the chapters they are named in (each one's number, title and address) and how often,
+        and whom they share scenes with. Comparing these is cheaper than making the cast and
+        its figure, and a chapter's new length or text elsewhere leaves the page as it was."""
+        return (
+            self.linked_people,
+            tuple(
+                (
+                    person.aliases,
+                    person.chapter_indexes,
+                    tuple(map(len, person.mentions_by_chapter)),
+                )
+                for person in self.people
+            ),
+            tuple(links.companions for links in self.anthology.character_links),
+            self.chapter_headings,
         )
 
     def character(self, number: int) -> tuple[str, bytes]:
