@@ -72,11 +72,11 @@ look costs the idle server a few microseconds."""
 AROUND_STEP_MS = 40
 """The same for the watch on the config's folder, which sees what changes less often (the
 config, folders coming and going), and every file the build writes beside it."""
-SETTLE_MARGIN_SECONDS = 0.03
+SETTLE_MARGIN_SECONDS = 0.05
 """A build starts once no batch has come for two steps of the watch that reported the last
 one, and this margin: a burst of saves (an editor's temp file and rename, a tool saving several
-files, saves a few hundredths of a second apart) is one build. After a save to a manuscript,
-the build starts five or six hundredths of a second later."""
+files, saves up to 60 ms apart) is one build. After a save to a manuscript, the build starts
+80 to 90 ms later."""
 WATCH_READY_SECONDS = 10
 """How long to wait for a watch to be in place before serving anyway (a huge tree, a slow disk)."""
 
@@ -456,6 +456,7 @@ class Watchers:
         ):
             self.places = places
             return
+        restarted = self.places is not None
         self.stop()
         self.places, self._stop, self._replaced = places, threading.Event(), False
         started = (
@@ -466,6 +467,10 @@ class Watchers:
         # says it is serving, or has rebuilt, is seen.
         for asked in started:
             asked.first_asked.wait(WATCH_READY_SECONDS)
+        if restarted:
+            # What the old watches held and had not reported yet (saved while a build ran, see
+            # `Lull`) went with them: look at everything again, as a folder's change does.
+            self.changed(set(places.named), AROUND_STEP_MS)
 
     def _start(
         self, places: Places, paths: tuple[Path, ...], *, recursive: bool, step_ms: int
@@ -802,7 +807,8 @@ class Session:
         )
 
     def named(self, paths: tuple[Path, ...]) -> str:
-        first = paths[0]
+        """The first of `paths` that is a file, the one a writer saved, or else the first."""
+        first = next((path for path in paths if not path.is_dir()), paths[0])
         with_more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
         try:
             return f"{first.relative_to(self.cwd)}{with_more}"
