@@ -222,6 +222,12 @@ class Character:
     def chapter_indexes(self) -> tuple[int, ...]:
         return tuple(here[0].chapter for here in self.mentions_by_chapter)
 
+    @cached_property
+    def named_in_each(self) -> tuple[tuple[int, int], ...]:
+        """Each chapter they are named in, and how many times: what the pages that list
+        their appearances show of them."""
+        return tuple(zip(self.chapter_indexes, map(len, self.mentions_by_chapter), strict=True))
+
 
 @dataclass(frozen=True)
 class CharacterIndex:

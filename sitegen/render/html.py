@@ -408,14 +408,7 @@ class SiteRenderer:
         its figure, and a chapter's new length or text elsewhere leaves the page as it was."""
         return (
             self.linked_people,
-            tuple(
-                (
-                    person.aliases,
-                    person.chapter_indexes,
-                    tuple(map(len, person.mentions_by_chapter)),
-                )
-                for person in self.people
-            ),
+            tuple((person.aliases, person.named_in_each) for person in self.people),
             tuple(links.companions for links in self.anthology.character_links),
             self.chapter_headings,
         )
@@ -452,8 +445,7 @@ class SiteRenderer:
         character, links = self.people[number], self.anthology.character_links[number]
         return (
             (character.name, character.slug, character.aliases, character.description),
-            tuple(map(len, character.mentions_by_chapter)),
-            character.chapter_indexes,
+            character.named_in_each,
             links.quotes,
             links.companions,
             strip,
