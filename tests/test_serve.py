@@ -45,7 +45,9 @@ class Serving:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sitegen", "serve", "--port", str(self.port), *args],
             cwd=root,
-            env=env,
+            # A server that will not stop is sent SIGABRT (see `stop`): Python then prints
+            # where each of its threads was.
+            env={**(os.environ if env is None else env), "PYTHONFAULTHANDLER": "1"},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -93,6 +95,12 @@ class Serving:
             self.process.send_signal(signal.SIGINT)
         try:
             return self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)
+            self.process.wait(timeout=10)
+            time.sleep(0.5)  # the collecting threads read the last lines
+            stacks = "\n".join(self.stderr[-80:])
+            raise AssertionError(f"serve did not stop on Ctrl-C; its threads:\n{stacks}") from None
         finally:
             if self.process.poll() is None:
                 self.process.kill()
