@@ -46,6 +46,10 @@ renderers, each when it needs them; a large build, whose main process and first 
 read and render, loads them all before forking, so that the two share them."""
 
 
+class Superseded(Exception):
+    """Raised by `build()` when its `ready` says not to write: a newer build will."""
+
+
 @dataclass(frozen=True)
 class StageTiming:
     """How long one stage of a build took, and the process's peak memory after it."""
@@ -142,7 +146,12 @@ def collector_paused() -> Iterator[Callable[[], None]]:
 
 
 def build(
-    config: Config, *, dry_run: bool = False, epub: bool = True, cache: BuildCache | None = None
+    config: Config,
+    *,
+    dry_run: bool = False,
+    epub: bool = True,
+    cache: BuildCache | None = None,
+    ready: Callable[[], bool] | None = None,
 ) -> BuildResult:
     """Build the site (and, unless `epub` or the config says not to, the EPUB) into
     `config.out_dir`. With two cores, a helper process reads and analyses a small anthology;
@@ -153,7 +162,11 @@ def build(
     build is not read, parsed, rendered or compared with the site on disk again; the files
     written are the same. The replaced site is left beside the new one: the cache keeps it to
     stage the next build in (`writer.Spare`), and the caller removes any other
-    (`writer.set_aside`), since that can take longer than the rebuild."""
+    (`writer.set_aside`), since that can take longer than the rebuild.
+
+    `ready`, when given, is asked once everything is made, before anything is written: when
+    it says no (`serve` heard of another save meanwhile), nothing is written and the build
+    raises `Superseded`."""
     wants_book = config.epub and epub
     if cache is not None:
         cache.begin()
@@ -177,6 +190,7 @@ def build(
             dry_run=dry_run,
             wants_book=wants_book,
             large=large,
+            ready=ready,
         )
 
 
@@ -189,6 +203,7 @@ def _build(
     dry_run: bool,
     wants_book: bool,
     large: bool,
+    ready: Callable[[], bool] | None,
 ) -> BuildResult:
     clock = _Stopwatch()
     helper, compressor = helpers
@@ -234,6 +249,8 @@ def _build(
         else:
             from .writer import write  # loaded with the renderers
 
+            if ready is not None and not ready():
+                raise Superseded
             with clock.stage("write"):
                 report = write(
                     outputs,

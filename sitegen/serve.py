@@ -7,12 +7,13 @@ Three kinds of thread, each owning one thing:
   the only thread that touches the preview's state.
 - Two watcher threads (`watchfiles`: inotify, so an idle server does no work) report changed
   files: the manuscripts, templates and theme recursively, and the config's folder.
-- One builder thread runs `build()` with a `BuildCache`, one build at a time. Changes that
-  arrive while it waits for a burst of saves to settle, or while it builds, make exactly one
-  more build. A build writes the site atomically, so the server never serves a half-written
-  site; only then is the browser told to reload (or, when only CSS changed, to swap the
-  stylesheet). A failed build leaves the last good site served, with the errors laid over
-  every page, until a good build clears them.
+- One builder thread runs `build()` with a `BuildCache`, one build at a time, from the first
+  change reported. It writes once the burst of saves has settled; a save that comes before
+  that makes it start again, writing nothing, so that a burst is one rebuild. A build writes
+  the site atomically, so the server never serves a half-written site; only then is the
+  browser told to reload (or, when only CSS changed, to swap the stylesheet). A failed build
+  leaves the last good site served, with the errors laid over every page, until a good build
+  clears them.
 
 livereload's own change detection is not used: its watcher polls every file's time stamp every
 0.8 s, and its handler drops changes within 3 s of the last reload, so edits would be lost.
@@ -50,7 +51,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from watchfiles import watch
 
-from .build import BuildResult, build
+from .build import BuildResult, Superseded, build
 from .cache import BuildCache, Reuse
 from .config import CONFIG_NAME, Config, is_writers, load_config, named_like_the_config
 from .errors import (
@@ -73,10 +74,19 @@ AROUND_STEP_MS = 40
 """The same for the watch on the config's folder, which sees what changes less often (the
 config, folders coming and going), and every file the build writes beside it."""
 SETTLE_MARGIN_SECONDS = 0.05
-"""A build starts once no batch has come for two steps of the watch that reported the last
+"""A build writes once no batch has come for two steps of the watch that reported the last
 one, and this margin: a burst of saves (an editor's temp file and rename, a tool saving several
-files, saves up to 60 ms apart) is one build. After a save to a manuscript, the build starts
-80 to 90 ms later."""
+files, saves up to 60 ms apart) is one rebuild. The build starts at the first batch, so that
+this wait overlaps its work (see `Builder`)."""
+REPORT_SECONDS = 2 * FOLDERS_STEP_MS / 1000 + 0.005
+"""How long the watches, asleep while a build runs (see `Lull`), are given to report what they
+saw meanwhile before the build writes: the watch on the manuscripts passes on what it holds
+one step after it wakes."""
+RESTART_WITHIN_SECONDS = 3.0
+"""How long after the first build for a change began a save may still make the build start
+again. A build that has run longer writes what it made, and what was saved meanwhile is built
+next: restarting it each time would keep a site that takes seconds to make (every page of a
+long anthology, after a template's edit) from a writer who saves every few seconds."""
 WATCH_READY_SECONDS = 10
 """How long to wait for a watch to be in place before serving anyway (a huge tree, a slow disk)."""
 
@@ -248,7 +258,10 @@ class Outcome:
 
 
 class Builder:
-    """Runs the build on its own thread, one at a time, once changes have settled."""
+    """Runs the build on its own thread, one at a time. A build starts as soon as a change is
+    reported, and writes once the changes have settled (see `_undisturbed`): a save reported
+    while it runs makes it start again instead, so that a burst of saves is one rebuild, and
+    the wait for a burst to end overlaps the work."""
 
     def __init__(self, options: ServeOptions, done: Callable[[Outcome], None], lull: Lull) -> None:
         self.options = options
@@ -261,13 +274,17 @@ class Builder:
         self._settled_at = float("-inf")  # when the changes so far will have settled
         self._stopping = False
         self._built: dict[Path, bytes | None] = {}  # each file's digest when last built
+        self._building: dict[Path, bytes | None] = {}  # the build under way's, of its changes
+        self._began = 0.0  # when the first build for the changes under way began
+        self._waited = 0.0  # how long the build under way waited to write
         self._thread = threading.Thread(target=self._run, name="sitegen-build", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def request(self, paths: Iterable[Path], step_ms: int) -> None:
-        """Build once these changes, reported by a watch looking every `step_ms`, settle."""
+        """Build these changes, reported by a watch looking every `step_ms`; the build writes
+        once they settle (see `SETTLE_MARGIN_SECONDS`)."""
         settled_at = time.monotonic() + 2 * step_ms / 1000 + SETTLE_MARGIN_SECONDS
         with self._wake:
             self._changed.update(paths)
@@ -276,7 +293,7 @@ class Builder:
             self._wake.notify()
 
     def stop(self) -> None:
-        """Let a build in progress finish (its write is atomic either way), start no other,
+        """Let a write in progress finish (it is atomic either way), start no other build,
         and remove the replaced site kept to stage the next one in."""
         with self._wake:
             self._stopping = True
@@ -287,49 +304,77 @@ class Builder:
             remove_tree(self.cache.spare.folder)
 
     def _next(self) -> tuple[Path, ...] | None:
-        """Wait for changes to settle; the changed files, or None when stopping."""
+        """Wait for a change; the changed files, or None when stopping."""
         with self._wake:
             while not self._stopping:
-                unsettled = self._settled_at - time.monotonic()
-                if self._wanted and unsettled <= 0:
-                    changed, self._changed, self._wanted = (
-                        tuple(sorted(self._changed)),
-                        set(),
-                        False,
-                    )
-                    return changed
-                self._wake.wait(unsettled if self._wanted else None)
+                if self._wanted:
+                    changed, self._changed, self._wanted = self._changed, set(), False
+                    return tuple(sorted(changed))
+                self._wake.wait()
         return None
 
     def _run(self) -> None:
+        restarting = False  # the last build was superseded: these changes' first began earlier
         while (changed := self._next()) is not None:
-            if changed and not self._differs(changed):
-                continue
+            digests = {path: _digest(path) for path in changed}
+            if changed and not _news(digests, self._built):
+                restarting = False
+                continue  # a late report of a change already built, or a save of the same bytes
+            self._building = digests
+            if not restarting:
+                self._began = time.monotonic()
             with self.lull.building():
                 outcome = self.build(changed)
+            if outcome is None or (outcome.result is None and not self._undisturbed()):
+                with self._wake:  # to be built again, with what superseded them
+                    self._changed.update(changed)
+                    self._wanted = True
+                restarting = True
+                continue
+            restarting = False
+            self._built.update(digests)
             self.done(outcome)
             if outcome.config is not None:
                 spare = self.cache.spare.folder if self.cache.spare else None
                 remove_in_background(set_aside(outcome.config.out_dir, keep=spare))
 
-    def _differs(self, changed: tuple[Path, ...]) -> bool:
-        """Whether any changed file now holds other bytes than when it was last built: a late
-        report of a change already built, or a save that changed nothing, builds nothing."""
-        now = {path: _digest(path) for path in changed}
-        differs = any(
-            digest == FOLDER or self._built.get(path, b"") != digest  # see `FOLDER`
-            for path, digest in now.items()
-        )
-        self._built.update(now)
-        return differs
-
-    def build(self, changed: tuple[Path, ...]) -> Outcome:
+    def _undisturbed(self) -> bool:
+        """Whether the build under way may give what it made (a site to write, or errors to
+        show): wait until the changes it began with have settled, with the watches awake to
+        report what they saw while it ran (see `Lull`); a change reported meanwhile that the
+        build did not see says no (unless it has been at it too long, see
+        `RESTART_WITHIN_SECONDS`). One that it did see (an editor's second event for the same
+        save, bytes as they were) does not."""
         started = time.perf_counter()
+        heard_at = time.monotonic() + REPORT_SECONDS
+        try:
+            with self.lull.awake(), self._wake:
+                while not self._stopping:
+                    if self._changed:
+                        reported = {path: _digest(path) for path in self._changed}
+                        if _news(reported, {**self._built, **self._building}):
+                            return time.monotonic() - self._began > RESTART_WITHIN_SECONDS
+                        self._changed, self._wanted = set(), False
+                    left = max(self._settled_at, heard_at) - time.monotonic()
+                    if left <= 0:
+                        return True
+                    self._wake.wait(left)
+            return False
+        finally:
+            self._waited += time.perf_counter() - started
+
+    def build(self, changed: tuple[Path, ...]) -> Outcome | None:
+        """The build, and what came of it; None when a change came while it ran."""
+        started, self._waited = time.perf_counter(), 0.0
         config = None
         try:
             with symlink_loops_told():
                 config = self.options.load()
-                result = build(config, epub=self.options.epub, cache=self.cache)
+                result = build(
+                    config, epub=self.options.epub, cache=self.cache, ready=self._undisturbed
+                )
+        except Superseded:
+            return None
         except SitegenError as exc:
             return Outcome(changed, time.perf_counter() - started, config, None, exc.diagnostics)
         except OSError as exc:
@@ -345,8 +390,16 @@ class Builder:
                 "this is a bug in sitegen; please report it with this line",
             )
             return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
-        seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started - self._waited
         return Outcome(changed, seconds, config, result, reuse=self.cache.reuse)
+
+
+def _news(digests: dict[Path, bytes | None], known: dict[Path, bytes | None]) -> bool:
+    """Whether any of these files, by their `digests`, holds other bytes than `known` says."""
+    return any(
+        digest == FOLDER or known.get(path, b"") != digest  # see `FOLDER`
+        for path, digest in digests.items()
+    )
 
 
 def remove_in_background(folders: list[Path]) -> None:
@@ -381,7 +434,8 @@ class Lull:
     """Whether a build is under way, when the watches sleep. A watch wakes every step to ask
     whether to stop, and each time takes Python's lock from the build; on a busy machine,
     handing it back can cost the build a tenth of its time. Changes the system reports
-    meanwhile wait in the watch's own queue, and come once the build is over."""
+    meanwhile wait in the watch's own queue, and come once the build has made the site and
+    waits to write it (see `Builder._undisturbed`), or has ended."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
@@ -394,9 +448,22 @@ class Lull:
         try:
             yield
         finally:
-            with self._changed:
-                self._building = False
-                self._changed.notify_all()
+            self._set(building=False)
+
+    @contextmanager
+    def awake(self) -> Iterator[None]:
+        """Let the watches look for a while, within a build."""
+        was = self._building
+        self._set(building=False)
+        try:
+            yield
+        finally:
+            self._set(building=was)
+
+    def _set(self, *, building: bool) -> None:
+        with self._changed:
+            self._building = building
+            self._changed.notify_all()
 
     def wait(self, stop: threading.Event) -> None:
         """Return once no build is under way, or `stop` is set (see `wake`)."""

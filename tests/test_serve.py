@@ -776,6 +776,65 @@ def test_a_save_made_while_a_rebuild_runs_is_built_when_it_ends(
         assert server.rebuilds == 2
 
 
+def test_a_template_broken_and_mended_in_one_burst_shows_no_error(project: Path, serve) -> None:
+    """A failed build waits for its burst to settle too: a file written in two steps (a tool's
+    first write broken, its second whole) must not flash an error at the writer."""
+    server = serve(project)
+    template = project / "templates" / "base.html"
+    text = template.read_text("utf-8")
+    template.write_text(text + "{% if %}", "utf-8")
+    time.sleep(0.04)
+    template.write_text(text.replace("</body>", "<p>Mended.</p>\n</body>"), "utf-8")
+    server.wait_for(r"^Rebuilt ")
+    assert b"<p>Mended.</p>" in server.get("/")[2]
+    time.sleep(1)  # time for a failed build, or a second rebuild, to show up
+    assert not any("failed" in line for line in server.stderr), server.stderr
+    assert server.rebuilds == 1, server.stdout
+
+
+def test_a_save_made_before_a_rebuild_writes_makes_it_start_again(tmp_path: Path, serve) -> None:
+    """A rebuild begins at the first change reported and writes once the burst has settled: a
+    second save while it makes the site is built with the first, in one rebuild, rather than
+    showing the reader the first save's site and then reloading again."""
+    project = big_project(tmp_path)
+    server = serve(project, "--out", "site")
+    config = project / "anthology.toml"
+    config.write_text('title = "Bigger"\nauthor = "A. Writer"\n', "utf-8")  # every page
+    time.sleep(0.3)  # the rebuild has begun (or, on a slow machine, is about to)
+    staged = [p.name for p in project.iterdir() if p.name.startswith(".output.staging-")]
+    assert not staged and server.rebuilds == 0, "the rebuild wrote before the second save"
+    story = project / "seeds" / "007.txt"
+    save(story, story.read_text("utf-8") + "A sentence saved mid-build.\n")
+    server.wait_for(r"^Rebuilt ")
+    chapter = project / "site" / "chapters" / "story-7" / "index.html"
+    assert "A sentence saved mid-build." in chapter.read_text("utf-8")
+    assert "<title>Bigger</title>" in (project / "site" / "index.html").read_text("utf-8")
+    time.sleep(1)  # time for a second rebuild to show up, if the save caused one
+    assert server.rebuilds == 1, server.stdout
+
+
+def test_saves_that_never_pause_still_rebuild_every_few_seconds(project: Path, serve) -> None:
+    """A burst waits to settle, but one that never does (a tool saving every few hundredths of
+    a second) must not hold the site back for as long as it lasts."""
+    server = serve(project)
+    story = project / "seeds" / "000_8e09d97cdccea25b.txt"
+    lines = story.read_text("utf-8").splitlines()
+    target = next(n for n, line in enumerate(lines) if n > 10 and len(line.split()) > 8)
+    until = time.monotonic() + 5
+    number = 0
+    while time.monotonic() < until:
+        number += 1
+        lines[target] = f"Save number {number} of the same sentence."
+        story.write_text("\n".join(lines) + "\n", "utf-8")
+        time.sleep(0.03)
+    assert server.rebuilds >= 1, server.stdout
+    chapter = first_chapter(server).removeprefix(f"http://127.0.0.1:{server.port}")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while f"Save number {number} of".encode() not in server.get(chapter)[2]:
+        assert time.monotonic() < deadline, server.stdout
+        time.sleep(0.05)
+
+
 def big_project(tmp_path: Path) -> Path:
     """300 stories, so that rebuilding every page takes a while."""
     project = tmp_path / "big"
