@@ -834,6 +834,7 @@ class Memos(NamedTuple):
     pronouns: Memo[tuple[tuple[str, str], ...]]  # by chapter
     groups: Memo[dict[str, _Piece]]  # by chapter
     marks: Memo[tuple[Mention, ...]]  # by character and chapter
+    named: Memo[tuple[tuple[Mention, ...], ...]]  # by character: each chapter's marks
 
 
 @dataclass(frozen=True)
@@ -1271,10 +1272,11 @@ def _claim(drafts: list[_Draft]) -> list[tuple[tuple[int, int, int, int], ...]]:
     return result
 
 
-def _index(drafts: list[_Draft], memo: Memo[tuple[Mention, ...]] | None) -> CharacterIndex:
-    """Sorted characters with unique slugs and, per chapter, numbered mention anchors; with a
-    `memo` (kept by `serve`), a character's anchors in a chapter where they are named in the
-    same places as before are not made again."""
+def _index(drafts: list[_Draft], memos: Memos | None) -> CharacterIndex:
+    """Sorted characters with unique slugs and, per chapter, numbered mention anchors; with
+    `memos` (kept by `serve`), a character named in the same places as before keeps their
+    anchors, and one named elsewhere too keeps those of each chapter where they are named as
+    before: an edit to one chapter makes anchors again only for the characters it names."""
 
     mentions = _claim(drafts)
     entries = sorted(
@@ -1294,15 +1296,23 @@ def _index(drafts: list[_Draft], memo: Memo[tuple[Mention, ...]] | None) -> Char
             n += 1
             slug = f"{base}-{n}"
         slugs.add(slug)
-        by_chapter = []
-        for c, places in groupby(found, _CHAPTER):  # in reading order: chapter by chapter
-            here = tuple(places)
-            by_chapter.append(recall(memo, (slug, c), here, partial(_marks, slug, here)))
+        marks = memos.marks if memos else None
+        make = partial(_marks_by_chapter, slug, found, marks)
+        by_chapter = recall(memos.named if memos else None, slug, found, make)
         description = shown_text(draft.description)
-        characters.append(
-            Character(draft.name, slug, draft.aliases, description, tuple(by_chapter))
-        )
+        characters.append(Character(draft.name, slug, draft.aliases, description, by_chapter))
     return CharacterIndex(tuple(characters))
+
+
+def _marks_by_chapter(
+    slug: str, found: tuple[tuple[int, int, int, int], ...], memo: Memo[tuple[Mention, ...]] | None
+) -> tuple[tuple[Mention, ...], ...]:
+    """A character's mentions at the places `found`, chapter by chapter (see `_marks`)."""
+    by_chapter = []
+    for c, places in groupby(found, _CHAPTER):  # in reading order: chapter by chapter
+        here = tuple(places)
+        by_chapter.append(recall(memo, (slug, c), here, partial(_marks, slug, here)))
+    return tuple(by_chapter)
 
 
 def _marks(slug: str, places: tuple[tuple[int, int, int, int], ...]) -> tuple[Mention, ...]:
@@ -1339,4 +1349,4 @@ def detect(
     curator.merge()
     curator.split()
     curator.describe()
-    return _index(curator.drafts, memos.marks if memos else None), curator.found
+    return _index(curator.drafts, memos), curator.found
