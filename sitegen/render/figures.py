@@ -11,6 +11,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise, repeat
 from operator import mul
 
@@ -105,30 +106,39 @@ def strip_svg(
 
     Mentions are binned, so the figure stays the same size however many there are.
     """
-    width, height = 600, 36
-
     # A position p falls in bin min(bins - 1, int(p * bins)). Positions come in reading
     # order, so each bin's are a run, which begins at the first p with p * bins >= its
     # number: found by bisection, in C, over the positions scaled once (also in C).
     scaled = list(map(mul, positions, repeat(bins)))
     edges = [bisect_left(scaled, i) for i in range(bins)] + [len(positions)]
-    counts = [after - before for before, after in pairwise(edges)]
+    counts = tuple(after - before for before, after in pairwise(edges))
+    drawn = tuple(chapter_bounds[1:]) if len(chapter_bounds) <= BOUNDS_LIMIT else ()
+    return _strip(name, len(positions), counts, drawn, len(chapter_bounds))
+
+
+@lru_cache(maxsize=1 << 12)
+def _strip(
+    name: str, mentions: int, counts: tuple[int, ...], drawn: tuple[float, ...], chapters: int
+) -> Markup:
+    """The figure of `strip_svg`, from how many mentions fall in each bin: an edit moves a
+    character's mentions along the anthology, but seldom from one bin to another, so the
+    server's rebuilds mostly draw it as before."""
+    width, height = 600, 36
     most = max(counts, default=0) or 1
-    step = width / bins
+    step = width / len(counts)
     ticks = "".join(
         f'<rect x="{i * step:.1f}" y="{height - 6 - 22 * c / most:.1f}" '
         f'width="{max(1.0, step - 1):.1f}" height="{22 * c / most:.1f}"/>'
         for i, c in enumerate(counts)
         if c
     )
-    drawn = chapter_bounds[1:] if len(chapter_bounds) <= BOUNDS_LIMIT else []
     bounds = "".join(
         f'<line x1="{b * width:.1f}" y1="2" x2="{b * width:.1f}" y2="{height}"/>' for b in drawn
     )
     description = (
-        f"{counted(len(positions), 'mention')} of {name} along the anthology, from its first "
+        f"{counted(mentions, 'mention')} of {name} along the anthology, from its first "
         "page at the left to its last at the right"
-        + (f"; vertical lines separate the {len(chapter_bounds)} chapters." if drawn else ".")
+        + (f"; vertical lines separate the {chapters} chapters." if drawn else ".")
     )
     return Markup(
         f'<svg class="strip" viewBox="0 0 {width} {height}" role="img" '
