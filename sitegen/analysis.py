@@ -88,6 +88,11 @@ def analyse(
         chapters=chapters,
         characters=index,
         links=link_chapters(chapters, index, cache.chapter_links if cache else None),
-        character_links=link_characters(chapters, index, cache.in_chapters if cache else None),
+        character_links=link_characters(
+            chapters,
+            index,
+            cache.in_chapters if cache else None,
+            cache.parts if cache else None,
+        ),
     )
     return anthology, found

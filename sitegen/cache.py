@@ -72,6 +72,7 @@ class BuildCache:
         default_factory=lambda: characters.Memos(*(Memo() for _ in characters.Memos._fields))
     )  # who is a person; each chapter's mentions of people, and what is made of them
     in_chapters: Memo[InChapter] = field(default_factory=Memo)  # by character and chapter
+    parts: Memo[tuple[InChapter, ...]] = field(default_factory=Memo)  # by character
     chapter_links: Memo[ChapterLinks] = field(default_factory=Memo)  # by chapter
     written: Written | None = None
     spare: Spare | None = None  # the site the last write replaced, to stage the next one in
@@ -198,7 +199,7 @@ class BuildCache:
     def _memos(self) -> tuple[Memo[Any], ...]:
         return (
             *(self.files, self.sources, self.manuscripts, self.prepared, self.chapters, self.scans),
-            *(*self.detection, self.in_chapters, self.chapter_links),
+            *(*self.detection, self.in_chapters, self.parts, self.chapter_links),
             *(self.texts, self.pages, self.json_lines, self.editions, self.book_chapters),
         )
 

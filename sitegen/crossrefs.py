@@ -19,6 +19,7 @@ from .memo import recall
 from .model import (
     Chapter,
     ChapterLinks,
+    Character,
     CharacterIndex,
     CharacterLinks,
     Companion,
@@ -196,10 +197,12 @@ def link_characters(
     chapters: tuple[Chapter, ...],
     index: CharacterIndex,
     cache: Memo[InChapter] | None = None,
+    by_character: Memo[tuple[InChapter, ...]] | None = None,
 ) -> tuple[CharacterLinks, ...]:
     """Quotes, scene companions and anthology positions for every character, in one pass over
-    each character's chapters (see `in_chapter`; with a `cache`, kept by `serve`, a chapter
-    whose text and mentions are as before is not looked at again)."""
+    each character's chapters (see `in_chapter`). With a `cache`, kept by `serve`, a chapter
+    whose text and mentions are as before is not looked at again; with `by_character` too, a
+    character whose every chapter is as before keeps all their parts in one comparison."""
     total_words = sum(c.words for c in chapters) or 1
     starts = list(accumulate((c.words for c in chapters), initial=0))  # words before each
 
@@ -210,16 +213,24 @@ def link_characters(
             layouts[c] = layout(chapters[c])
         return in_chapter(chapters[c], layouts[c], here)
 
+    def parts_of(character: Character) -> tuple[InChapter, ...]:
+        parts = []
+        for here in character.mentions_by_chapter:
+            c = here[0].chapter
+            make = partial(part_of, c, here)
+            parts.append(recall(cache, (character.slug, c), (here, chapters[c].blocks), make))
+        return tuple(parts)
+
     present: dict[tuple[int, int], list[int]] = {}  # (chapter, scene) -> who is in it
     positions: list[tuple[float, ...]] = []
     quoted: list[tuple[Quote, ...]] = []
     for number, character in enumerate(index.characters):
         found: list[float] = []
         quotes: list[Quote] = []
-        for here in character.mentions_by_chapter:  # in reading order
-            c = here[0].chapter
-            make = partial(part_of, c, here)
-            part = recall(cache, (character.slug, c), (here, chapters[c].blocks), make)
+        blocks = tuple(chapters[c].blocks for c in character.chapter_indexes)
+        inputs = (character.mentions_by_chapter, blocks)
+        parts = recall(by_character, character.slug, inputs, partial(parts_of, character))
+        for c, part in zip(character.chapter_indexes, parts, strict=True):  # in reading order
             for scene in part.scenes:
                 present.setdefault((c, scene), []).append(number)
             # How far into the anthology each mention falls, 0 to 1, measured in words:
