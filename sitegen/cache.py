@@ -77,6 +77,8 @@ class BuildCache:
     written: Written | None = None
     spare: Spare | None = None  # the site the last write replaced, to stage the next one in
     reuse: Reuse | None = None
+    # Manuscripts parsed and pages rendered by the builds since the last that finished.
+    _unfinished: tuple[int, int] = (0, 0)
     _config: Config | None = None
     _seen: Config | None = None
 
@@ -180,18 +182,24 @@ class BuildCache:
         )
         self.written = Written(out_dir, outputs)
         prepared, pages = self.prepared, self.pages
+        parsed, rendered = self._unfinished
+        manuscripts, all_pages = prepared.made + prepared.reused, pages.made + pages.reused
         self.reuse = Reuse(
-            self.manuscripts.made,
-            prepared.made + prepared.reused,
-            pages.made,
-            pages.made + pages.reused,
+            min(manuscripts, parsed + self.manuscripts.made),
+            manuscripts,
+            min(all_pages, rendered + pages.made),
+            all_pages,
         )
+        self._unfinished = (0, 0)
         for memo in self._memos:
             memo.collect()
 
     def begin(self) -> None:
-        """Count what the coming build makes and reuses afresh: a failed build, which
-        `finish` never saw, must not add its counts to the next one's."""
+        """Count what the coming build makes and reuses afresh. What a build that did not
+        finish made (one that failed, or that `serve` began again), the next that does counts
+        as its own: it is not made again."""
+        parsed, rendered = self._unfinished
+        self._unfinished = (parsed + self.manuscripts.made, rendered + self.pages.made)
         for memo in self._memos:
             memo.made = memo.reused = 0
 

@@ -74,14 +74,17 @@ AROUND_STEP_MS = 40
 """The same for the watch on the config's folder, which sees what changes less often (the
 config, folders coming and going), and every file the build writes beside it."""
 SETTLE_MARGIN_SECONDS = 0.05
-"""A build writes once no batch has come for two steps of the watch that reported the last
-one, and this margin: a burst of saves (an editor's temp file and rename, a tool saving several
-files, saves up to 60 ms apart) is one rebuild. The build starts at the first batch, so that
-this wait overlaps its work (see `Builder`)."""
+"""A build writes once no batch has come for two steps of the slower watch, the longest either
+can hold a save before passing it on, and this margin: a burst of saves (an editor's temp file
+and rename, a tool saving several files, a manuscript and the config's entry for it) is one
+rebuild. The build starts at the first batch, so that this wait overlaps its work (see
+`Builder`)."""
+SETTLED_SECONDS = 2 * AROUND_STEP_MS / 1000 + SETTLE_MARGIN_SECONDS
 REPORT_SECONDS = 2 * FOLDERS_STEP_MS / 1000 + 0.005
-"""How long the watches, asleep while a build runs (see `Lull`), are given to report what they
-saw meanwhile before the build writes: the watch on the manuscripts passes on what it holds
-one step after it wakes."""
+"""How long the watch on the manuscripts, templates and theme, asleep while a build runs (see
+`Lull`), is given to report what it saw meanwhile before the build writes: it passes on what it
+holds one step after it wakes. The config's watch, which looks four times less often, does not
+sleep: what it would hold back could not come out in time."""
 RESTART_WITHIN_SECONDS = 3.0
 """How long after the first build for a change began a save may still make the build start
 again. A build that has run longer writes what it made, and what was saved meanwhile is built
@@ -276,16 +279,16 @@ class Builder:
         self._built: dict[Path, bytes | None] = {}  # each file's digest when last built
         self._building: dict[Path, bytes | None] = {}  # the build under way's, of its changes
         self._began = 0.0  # when the first build for the changes under way began
-        self._waited = 0.0  # how long the build under way waited to write
+        self._first = True  # no build has been given yet: the first is told as such
+        self._waited = 0.0  # how long the builds for them waited to write
         self._thread = threading.Thread(target=self._run, name="sitegen-build", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def request(self, paths: Iterable[Path], step_ms: int) -> None:
-        """Build these changes, reported by a watch looking every `step_ms`; the build writes
-        once they settle (see `SETTLE_MARGIN_SECONDS`)."""
-        settled_at = time.monotonic() + 2 * step_ms / 1000 + SETTLE_MARGIN_SECONDS
+    def request(self, paths: Iterable[Path]) -> None:
+        """Build these changes; the build writes once they settle (see `SETTLE_MARGIN_SECONDS`)."""
+        settled_at = time.monotonic() + SETTLED_SECONDS
         with self._wake:
             self._changed.update(paths)
             self._wanted = True
@@ -293,8 +296,9 @@ class Builder:
             self._wake.notify()
 
     def stop(self) -> None:
-        """Let a write in progress finish (it is atomic either way), start no other build,
-        and remove the replaced site kept to stage the next one in."""
+        """Let a build in progress finish what it is doing (a write is atomic either way; a
+        site still being made is not written), start no other, and remove the replaced site
+        kept to stage the next one in."""
         with self._wake:
             self._stopping = True
             self._wake.notify()
@@ -322,7 +326,7 @@ class Builder:
                 continue  # a late report of a change already built, or a save of the same bytes
             self._building = digests
             if not restarting:
-                self._began = time.monotonic()
+                self._began, self._waited = time.monotonic(), 0.0
             with self.lull.building():
                 outcome = self.build(changed)
             if outcome is None or (outcome.result is None and not self._undisturbed()):
@@ -333,6 +337,8 @@ class Builder:
                 continue
             restarting = False
             self._built.update(digests)
+            if self._first:  # begun again after a save: still the first build, told as such
+                outcome, self._first = replace(outcome, changed=()), False
             self.done(outcome)
             if outcome.config is not None:
                 spare = self.cache.spare.folder if self.cache.spare else None
@@ -342,30 +348,32 @@ class Builder:
         """Whether the build under way may give what it made (a site to write, or errors to
         show): wait until the changes it began with have settled, with the watches awake to
         report what they saw while it ran (see `Lull`); a change reported meanwhile that the
-        build did not see says no (unless it has been at it too long, see
-        `RESTART_WITHIN_SECONDS`). One that it did see (an editor's second event for the same
-        save, bytes as they were) does not."""
-        started = time.perf_counter()
-        heard_at = time.monotonic() + REPORT_SECONDS
+        build did not see says no. A report of a file the build began with, holding the bytes
+        it began with (an editor's second event for the same save), does not. After
+        `RESTART_WITHIN_SECONDS`, the build writes without waiting further."""
+        started = time.monotonic()
+        heard_at = started + REPORT_SECONDS
+        too_late = self._began + RESTART_WITHIN_SECONDS
         try:
             with self.lull.awake(), self._wake:
                 while not self._stopping:
                     if self._changed:
                         reported = {path: _digest(path) for path in self._changed}
-                        if _news(reported, {**self._built, **self._building}):
-                            return time.monotonic() - self._began > RESTART_WITHIN_SECONDS
+                        if _news(reported, self._building):
+                            return time.monotonic() > too_late
                         self._changed, self._wanted = set(), False
-                    left = max(self._settled_at, heard_at) - time.monotonic()
-                    if left <= 0:
+                    now = time.monotonic()
+                    left = max(self._settled_at, heard_at) - now
+                    if left <= 0 or now > too_late:
                         return True
-                    self._wake.wait(left)
+                    self._wake.wait(min(left, too_late - now))
             return False
         finally:
-            self._waited += time.perf_counter() - started
+            self._waited += time.monotonic() - started
 
     def build(self, changed: tuple[Path, ...]) -> Outcome | None:
-        """The build, and what came of it; None when a change came while it ran."""
-        started, self._waited = time.perf_counter(), 0.0
+        """The build, and what came of it; None when a change came while it ran. Its time
+        counts from the first build for these changes (see `_began`), less the waits to write."""
         config = None
         try:
             with symlink_loops_told():
@@ -376,10 +384,10 @@ class Builder:
         except Superseded:
             return None
         except SitegenError as exc:
-            return Outcome(changed, time.perf_counter() - started, config, None, exc.diagnostics)
+            return Outcome(changed, self._seconds(), config, None, exc.diagnostics)
         except OSError as exc:
             problem = os_error_diagnostic(exc, config.out_dir if config else Path.cwd())
-            return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
+            return Outcome(changed, self._seconds(), config, None, (problem,))
         except Exception as exc:  # a bug in sitegen: report it in one line, keep serving
             where = config.path or config.root if config else Path.cwd()
             problem = error(
@@ -389,9 +397,12 @@ class Builder:
                 f"the build failed unexpectedly: {type(exc).__name__}: {exc}",
                 "this is a bug in sitegen; please report it with this line",
             )
-            return Outcome(changed, time.perf_counter() - started, config, None, (problem,))
-        seconds = time.perf_counter() - started - self._waited
-        return Outcome(changed, seconds, config, result, reuse=self.cache.reuse)
+            return Outcome(changed, self._seconds(), config, None, (problem,))
+        return Outcome(changed, self._seconds(), config, result, reuse=self.cache.reuse)
+
+    def _seconds(self) -> float:
+        """How long the build for the changes under way has taken, but for waiting to write."""
+        return time.monotonic() - self._began - self._waited
 
 
 def _news(digests: dict[Path, bytes | None], known: dict[Path, bytes | None]) -> bool:
@@ -431,11 +442,11 @@ def _digest(path: Path) -> bytes | None:
 
 
 class Lull:
-    """Whether a build is under way, when the watches sleep. A watch wakes every step to ask
-    whether to stop, and each time takes Python's lock from the build; on a busy machine,
-    handing it back can cost the build a tenth of its time. Changes the system reports
-    meanwhile wait in the watch's own queue, and come once the build has made the site and
-    waits to write it (see `Builder._undisturbed`), or has ended."""
+    """Whether a build is under way, when the watch on the manuscripts, templates and theme
+    sleeps. It wakes every step to ask whether to stop, and each time takes Python's lock from
+    the build; on a busy machine, handing it back can cost the build a tenth of its time.
+    Changes the system reports meanwhile wait in the watch's own queue, and come once the
+    build has made the site and waits to write it (see `Builder._undisturbed`), or has ended."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
@@ -481,9 +492,9 @@ class Lull:
 class AskedStop:
     """The stop event handed to watchfiles, which asks it on every step of its wait. That wait
     begins once the watch is in place, so the first question is the sign that it is: watchfiles
-    gives no other. While a build is under way, the question waits (see `Lull`)."""
+    gives no other. With a `lull`, while a build is under way, the question waits (see `Lull`)."""
 
-    def __init__(self, stop: threading.Event, lull: Lull) -> None:
+    def __init__(self, stop: threading.Event, lull: Lull | None) -> None:
         self.stop = stop
         self.lull = lull
         self.first_asked = threading.Event()
@@ -491,14 +502,15 @@ class AskedStop:
     def is_set(self) -> bool:
         if not self.first_asked.is_set():
             self.first_asked.set()
-        self.lull.wait(self.stop)
+        if self.lull is not None:
+            self.lull.wait(self.stop)
         return self.stop.is_set()
 
 
 class Watchers:
     """watchfiles threads over the places the last config names; restarted when they move."""
 
-    def __init__(self, changed: Callable[[set[Path], int], None], lull: Lull) -> None:
+    def __init__(self, changed: Callable[[set[Path]], None], lull: Lull) -> None:
         self.changed = changed
         self.lull = lull
         self.places: Places | None = None
@@ -527,8 +539,11 @@ class Watchers:
         self.stop()
         self.places, self._stop, self._replaced = places, threading.Event(), False
         started = (
-            self._start(places, places.folders, recursive=True, step_ms=FOLDERS_STEP_MS),
-            self._start(places, places.around, recursive=False, step_ms=AROUND_STEP_MS),
+            self._start(
+                places, places.folders, recursive=True, step_ms=FOLDERS_STEP_MS, lull=self.lull
+            ),
+            # Awake while a build runs: it looks seldom, and would hold a save too long.
+            self._start(places, places.around, recursive=False, step_ms=AROUND_STEP_MS, lull=None),
         )
         # Return once the watches are in place, so that a save made as soon as the server
         # says it is serving, or has rebuilt, is seen.
@@ -537,13 +552,20 @@ class Watchers:
         if restarted:
             # What the old watches held and had not reported yet (saved while a build ran, see
             # `Lull`) went with them: look at everything again, as a folder's change does.
-            self.changed(set(places.named), AROUND_STEP_MS)
+            self.changed(set(places.named))
 
     def _start(
-        self, places: Places, paths: tuple[Path, ...], *, recursive: bool, step_ms: int
+        self,
+        places: Places,
+        paths: tuple[Path, ...],
+        *,
+        recursive: bool,
+        step_ms: int,
+        lull: Lull | None,
     ) -> AskedStop:
-        """Watch `paths` on a thread of their own, looking every `step_ms`."""
-        asked = AskedStop(self._stop, self.lull)
+        """Watch `paths` on a thread of their own, looking every `step_ms`, asleep during
+        builds with a `lull`."""
+        asked = AskedStop(self._stop, lull)
         if not paths:
             asked.first_asked.set()
             return asked
@@ -561,12 +583,10 @@ class Watchers:
             try:
                 for changes in batches:
                     found = {Path(p) for _, p in changes if places.matters(Path(p))}
-                    pace = step_ms
                     if any(map(places.holds_a_folder, found)):
                         self._replaced = True  # before the build it asks for follows places
-                        pace = max(step_ms, AROUND_STEP_MS)  # both watches see it: wait for both
                     if found:
-                        self.changed(found, pace)
+                        self.changed(found)
             except OSError:
                 pass  # gone before it was watched, or unreadable: the next build watches anew
             finally:
@@ -941,8 +961,9 @@ async def run(options: ServeOptions) -> int:
     try:
         await asyncio.Event().wait()  # until Ctrl-C cancels this task
     finally:
-        # A build under way is let finish, so that the site it writes is whole: a second
-        # Ctrl-C, pressed while it does, must not cut that short and leave half of it.
+        # A build under way is let finish what it is doing, so that a site it writes is whole
+        # (one still being made is not written): a second Ctrl-C, pressed meanwhile, must not
+        # cut a write short and leave half of it.
         _ignore_requests_to_end()
         watchers.close()
         builder.stop()

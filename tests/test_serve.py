@@ -805,7 +805,8 @@ def test_a_save_made_before_a_rebuild_writes_makes_it_start_again(tmp_path: Path
     assert not staged and server.rebuilds == 0, "the rebuild wrote before the second save"
     story = project / "seeds" / "007.txt"
     save(story, story.read_text("utf-8") + "A sentence saved mid-build.\n")
-    server.wait_for(r"^Rebuilt ")
+    # What the build begun first made counts too: it is not made again.
+    server.wait_for(r"^Rebuilt .*: 1 of 300 manuscripts parsed, 320 of 320 pages rendered")
     chapter = project / "site" / "chapters" / "story-7" / "index.html"
     assert "A sentence saved mid-build." in chapter.read_text("utf-8")
     assert "<title>Bigger</title>" in (project / "site" / "index.html").read_text("utf-8")
@@ -833,6 +834,60 @@ def test_saves_that_never_pause_still_rebuild_every_few_seconds(project: Path, s
     while f"Save number {number} of".encode() not in server.get(chapter)[2]:
         assert time.monotonic() < deadline, server.stdout
         time.sleep(0.05)
+
+
+def test_a_manuscript_and_the_config_saved_together_are_one_rebuild(tmp_path: Path, serve) -> None:
+    """The config's watch looks less often than the manuscripts': a story and its config
+    entry saved together (the config a moment later) are still one rebuild, made with both."""
+    project = big_project(tmp_path)
+    server = serve(project, "--out", "site")
+    story = project / "seeds" / "007.txt"
+    save(story, story.read_text("utf-8") + "A sentence saved with the config.\n")
+    time.sleep(0.03)
+    (project / "anthology.toml").write_text('title = "Bigger"\nauthor = "A. Writer"\n', "utf-8")
+    server.wait_for(r"^Rebuilt ")
+    chapter = project / "site" / "chapters" / "story-7" / "index.html"
+    assert "A sentence saved with the config." in chapter.read_text("utf-8")
+    assert "<title>Bigger</title>" in (project / "site" / "index.html").read_text("utf-8")
+    time.sleep(1)  # time for a second rebuild to show up, if the config came too late
+    assert server.rebuilds == 1, server.stdout
+
+
+def test_a_save_during_the_first_build_still_says_what_was_built(tmp_path: Path) -> None:
+    """A save while the server makes its first site begins that build again; what the
+    terminal shows first is still the anthology built, not a rebuild."""
+    project = big_project(tmp_path)
+    story = project / "seeds" / "007.txt"
+    saving = threading.Timer(0.5, lambda: save(story, story.read_text("utf-8") + "More.\n"))
+    saving.start()
+    server = Serving(project, "--out", "site")
+    try:
+        saving.join()
+        assert server.stdout[0].startswith("Built 300 chapters"), server.stdout
+        chapter = project / "site" / "chapters" / "story-7" / "index.html"
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while "More." not in chapter.read_text("utf-8"):
+            assert time.monotonic() < deadline, server.stdout
+            time.sleep(0.05)
+    finally:
+        server.stop()
+
+
+def test_touching_a_file_without_pause_does_not_hold_a_save_back(project: Path, serve) -> None:
+    """Reports of a file whose bytes did not change (a sync tool's, or `touch`) come without
+    end here; the save before them is still built, within seconds."""
+    server = serve(project)
+    story = project / "seeds" / "000_8e09d97cdccea25b.txt"
+    lines = story.read_text("utf-8").splitlines()
+    target = next(n for n, line in enumerate(lines) if n > 10 and len(line.split()) > 8)
+    lines[target] = "A sentence saved before the touching began."
+    time.sleep(0.5)  # a while after the first build, as a writer's first save comes
+    save(story, "\n".join(lines) + "\n")
+    until = time.monotonic() + 6
+    while time.monotonic() < until and not server.rebuilds:
+        os.utime(story)
+        time.sleep(0.03)
+    assert server.rebuilds == 1, server.stdout
 
 
 def big_project(tmp_path: Path) -> Path:
