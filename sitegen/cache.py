@@ -77,8 +77,11 @@ class BuildCache:
     written: Written | None = None
     spare: Spare | None = None  # the site the last write replaced, to stage the next one in
     reuse: Reuse | None = None
+    # The digest of the bytes of each manuscript this build read (see `read_manuscript`).
+    read: dict[Path, bytes] = field(default_factory=dict)
     # Manuscripts parsed and pages rendered by the builds since the last that finished.
     _unfinished: tuple[int, int] = (0, 0)
+    _digests: dict[Path, bytes] = field(default_factory=dict)  # of each file as `_read` read it
     _config: Config | None = None
     _seen: Config | None = None
 
@@ -89,18 +92,21 @@ class BuildCache:
 
         A file modified in the last `stamps.SETTLED_NS` is read every time: a second save in
         the same tick of the file system's clock could leave all of its status as it was.
+        `read` tells which bytes the build read: `serve` compares them with a file reported
+        changed while the build ran.
         """
         status = os.stat(path)
         stamp = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino)
         # An unsettled file's inputs are a new object, equal to nothing: it is always read.
         inputs = stamp if settled(status) else object()
-        return self.files.get(path, inputs, partial(self._read, path))
+        made = self.files.get(path, inputs, partial(self._read, path))
+        self.read[path] = self._digests[path]
+        return made
 
     def _read(self, path: Path) -> Read:
         data, status = read_file(path)
-        source, found = self.sources.get(
-            path, hashlib.sha256(data).digest(), lambda: _read(path, data)
-        )
+        digest = self._digests[path] = hashlib.sha256(data).digest()
+        source, found = self.sources.get(path, digest, lambda: _read(path, data))
         return Read(source, found, int(status.st_mtime))
 
     def prepare(
@@ -191,6 +197,7 @@ class BuildCache:
             all_pages,
         )
         self._unfinished = (0, 0)
+        self._digests = dict(self.read)  # the files this build read, as the memos keep them
         for memo in self._memos:
             memo.collect()
 
@@ -200,6 +207,7 @@ class BuildCache:
         as its own: it is not made again."""
         parsed, rendered = self._unfinished
         self._unfinished = (parsed + self.manuscripts.made, rendered + self.pages.made)
+        self.read = {}
         for memo in self._memos:
             memo.made = memo.reused = 0
 

@@ -1296,12 +1296,25 @@ def _index(drafts: list[_Draft], memos: Memos | None) -> CharacterIndex:
             n += 1
             slug = f"{base}-{n}"
         slugs.add(slug)
-        marks = memos.marks if memos else None
-        make = partial(_marks_by_chapter, slug, found, marks)
-        by_chapter = recall(memos.named if memos else None, slug, found, make)
+        by_chapter = _marks_kept(slug, found, memos)
         description = shown_text(draft.description)
         characters.append(Character(draft.name, slug, draft.aliases, description, by_chapter))
     return CharacterIndex(tuple(characters))
+
+
+def _marks_kept(
+    slug: str, found: tuple[tuple[int, int, int, int], ...], memos: Memos | None
+) -> tuple[tuple[Mention, ...], ...]:
+    """`_marks_by_chapter`, or with `memos`, the anchors made before for the same places: kept
+    whole, with each chapter's, for the build where some of them change."""
+    if memos is None:
+        return _marks_by_chapter(slug, found, None)
+    named, marks = memos.named, memos.marks
+    made = named.made
+    by_chapter = named.get(slug, found, partial(_marks_by_chapter, slug, found, marks))
+    if named.made == made:
+        marks.keep_all((slug, here[0].chapter) for here in by_chapter)
+    return by_chapter
 
 
 def _marks_by_chapter(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 from itertools import accumulate, chain, islice, product, repeat
 from operator import add, itemgetter, truediv
@@ -229,7 +230,7 @@ def link_characters(
         quotes: list[Quote] = []
         blocks = tuple(chapters[c].blocks for c in character.chapter_indexes)
         inputs = (character.mentions_by_chapter, blocks)
-        parts = recall(by_character, character.slug, inputs, partial(parts_of, character))
+        parts = _parts_kept(character, inputs, partial(parts_of, character), cache, by_character)
         for c, part in zip(character.chapter_indexes, parts, strict=True):  # in reading order
             for scene in part.scenes:
                 present.setdefault((c, scene), []).append(number)
@@ -259,6 +260,24 @@ def link_characters(
             )
         )
     return tuple(links)
+
+
+def _parts_kept(
+    character: Character,
+    inputs: object,
+    make: Callable[[], tuple[InChapter, ...]],
+    cache: Memo[InChapter] | None,
+    by_character: Memo[tuple[InChapter, ...]] | None,
+) -> tuple[InChapter, ...]:
+    """`make()`, or the parts made before from equal `inputs`: kept whole, with each chapter's
+    in `cache`, for the build where some of them change."""
+    if by_character is None or cache is None:
+        return make()
+    made = by_character.made
+    parts = by_character.get(character.slug, inputs, make)
+    if by_character.made == made:
+        cache.keep_all(zip(repeat(character.slug), character.chapter_indexes))
+    return parts
 
 
 def _at_most_one(positions: list[float]) -> tuple[float, ...]:

@@ -80,11 +80,16 @@ and rename, a tool saving several files, a manuscript and the config's entry for
 rebuild. The build starts at the first batch, so that this wait overlaps its work (see
 `Builder`)."""
 SETTLED_SECONDS = 2 * AROUND_STEP_MS / 1000 + SETTLE_MARGIN_SECONDS
-REPORT_SECONDS = 2 * FOLDERS_STEP_MS / 1000 + 0.005
-"""How long the watch on the manuscripts, templates and theme, asleep while a build runs (see
-`Lull`), is given to report what it saw meanwhile before the build writes: it passes on what it
-holds one step after it wakes. The config's watch, which looks four times less often, does not
-sleep: what it would hold back could not come out in time."""
+REPORTED_WITHIN_LOOKS = 3
+"""The watch on the manuscripts, templates and theme sleeps while a build runs (see `Lull`).
+Woken before the build writes, it has passed on what it saw meanwhile by the time it begins
+its third look: the first may be the one it slept in, a batch goes out at the look after the
+one that first finds it, and the next look comes once it is handed on. That is 20 ms or so;
+counting looks rather than waiting a set time holds when the machine is too busy to look on
+time. The config's watch, which looks four times less often, does not sleep: what it would
+hold back could not come out soon enough."""
+LOOKS_SECONDS = 0.5
+"""How long to wait for those looks at most: a watch whose folders went away looks no more."""
 RESTART_WITHIN_SECONDS = 3.0
 """How long after the first build for a change began a save may still make the build start
 again. A build that has run longer writes what it made, and what was saved meanwhile is built
@@ -273,11 +278,11 @@ class Builder:
         self.cache = BuildCache()
         self._wake = threading.Condition()
         self._changed: set[Path] = set()
+        self._reported: dict[Path, float] = {}  # when each file's change was last reported
         self._wanted = True  # the first build
-        self._settled_at = float("-inf")  # when the changes so far will have settled
+        self._settled_at = float("-inf")  # when the changes of the build under way settle
         self._stopping = False
         self._built: dict[Path, bytes | None] = {}  # each file's digest when last built
-        self._building: dict[Path, bytes | None] = {}  # the build under way's, of its changes
         self._began = 0.0  # when the first build for the changes under way began
         self._first = True  # no build has been given yet: the first is told as such
         self._waited = 0.0  # how long the builds for them waited to write
@@ -288,11 +293,12 @@ class Builder:
 
     def request(self, paths: Iterable[Path]) -> None:
         """Build these changes; the build writes once they settle (see `SETTLE_MARGIN_SECONDS`)."""
-        settled_at = time.monotonic() + SETTLED_SECONDS
+        now = time.monotonic()
         with self._wake:
-            self._changed.update(paths)
+            for path in paths:
+                self._changed.add(path)
+                self._reported[path] = now
             self._wanted = True
-            self._settled_at = max(self._settled_at, settled_at)
             self._wake.notify()
 
     def stop(self) -> None:
@@ -313,6 +319,8 @@ class Builder:
             while not self._stopping:
                 if self._wanted:
                     changed, self._changed, self._wanted = self._changed, set(), False
+                    last = max(map(self._reported.__getitem__, changed), default=float("-inf"))
+                    self._settled_at = last + SETTLED_SECONDS
                     return tuple(sorted(changed))
                 self._wake.wait()
         return None
@@ -324,7 +332,6 @@ class Builder:
             if changed and not _news(digests, self._built):
                 restarting = False
                 continue  # a late report of a change already built, or a save of the same bytes
-            self._building = digests
             if not restarting:
                 self._began, self._waited = time.monotonic(), 0.0
             with self.lull.building():
@@ -337,6 +344,8 @@ class Builder:
                 continue
             restarting = False
             self._built.update(digests)
+            if outcome.result is not None:  # what it read and wrote, which may be newer
+                self._built.update(self.cache.read)
             if self._first:  # begun again after a save: still the first build, told as such
                 outcome, self._first = replace(outcome, changed=()), False
             self.done(outcome)
@@ -346,27 +355,28 @@ class Builder:
 
     def _undisturbed(self) -> bool:
         """Whether the build under way may give what it made (a site to write, or errors to
-        show): wait until the changes it began with have settled, with the watches awake to
-        report what they saw while it ran (see `Lull`); a change reported meanwhile that the
-        build did not see says no. A report of a file the build began with, holding the bytes
-        it began with (an editor's second event for the same save), does not. After
-        `RESTART_WITHIN_SECONDS`, the build writes without waiting further."""
+        show): wake the watch that slept while it ran (see `Lull`) and let it report what it
+        saw meanwhile, then wait until the changes the build began with have settled. A change
+        reported meanwhile says no, unless it is of a manuscript that holds the very bytes the
+        build read (an editor's second event for the same save, a touch): reports of those
+        neither stop the build nor hold it back. After `RESTART_WITHIN_SECONDS`, the build
+        writes without waiting further."""
         started = time.monotonic()
-        heard_at = started + REPORT_SECONDS
         too_late = self._began + RESTART_WITHIN_SECONDS
         try:
-            with self.lull.awake(), self._wake:
-                while not self._stopping:
-                    if self._changed:
-                        reported = {path: _digest(path) for path in self._changed}
-                        if _news(reported, self._building):
-                            return time.monotonic() > too_late
-                        self._changed, self._wanted = set(), False
-                    now = time.monotonic()
-                    left = max(self._settled_at, heard_at) - now
-                    if left <= 0 or now > too_late:
-                        return True
-                    self._wake.wait(min(left, too_late - now))
+            with self.lull.awake():
+                self.lull.looked(REPORTED_WITHIN_LOOKS, LOOKS_SECONDS)
+                with self._wake:
+                    while not self._stopping:
+                        if self._changed:
+                            reported = {path: _digest(path) for path in self._changed}
+                            if _news(reported, self.cache.read):
+                                return time.monotonic() > too_late
+                            self._changed, self._wanted = set(), False
+                        now = time.monotonic()
+                        if now >= self._settled_at or now > too_late:
+                            return True
+                        self._wake.wait(min(self._settled_at, too_late) - now)
             return False
         finally:
             self._waited += time.monotonic() - started
@@ -451,6 +461,8 @@ class Lull:
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._building = False
+        self._looks = 0  # how often the watch has asked, counted while someone waits for it
+        self._counting = False
 
     @contextmanager
     def building(self) -> Iterator[None]:
@@ -478,10 +490,22 @@ class Lull:
 
     def wait(self, stop: threading.Event) -> None:
         """Return once no build is under way, or `stop` is set (see `wake`)."""
-        if not self._building:  # most of the time: a look costs the idle server next to nothing
-            return
+        if self._building:
+            with self._changed:
+                self._changed.wait_for(lambda: not self._building or stop.is_set())
+        if self._counting:  # else, most of the time, a look costs the idle server next to nothing
+            with self._changed:
+                self._looks += 1
+                self._changed.notify_all()
+
+    def looked(self, times: int, timeout: float) -> None:
+        """Return once the watch has asked `times` more times, or after `timeout`."""
         with self._changed:
-            self._changed.wait_for(lambda: not self._building or stop.is_set())
+            self._counting, target = True, self._looks + times
+            try:
+                self._changed.wait_for(lambda: self._looks >= target, timeout)
+            finally:
+                self._counting = False
 
     def wake(self) -> None:
         """Have every `wait` look again: a stop was set."""

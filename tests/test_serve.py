@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, copy_project, run_sitegen
 
+from sitegen.serve import RESTART_WITHIN_SECONDS
+
 SUB_PATH_URL = "https://example.github.io/anthology/"
 CONFIG_ERROR = re.compile(r"anthology\.toml:\d+: E001 ")
 WAIT_MS = 30_000  # generous: other work may share this machine's two cores
@@ -362,9 +364,11 @@ def test_a_save_right_after_the_source_folder_moves_is_seen(project: Path, serve
     save(config, f'source = "stories"\n{moved}{entry}')
     server.wait_for(r"^Rebuilt ")
     save(story, "Mara found the draft again and finished it.\n")
-    server.wait_for(r"^Rebuilt .*story\.txt")
-    status, _, body = server.get("/chapters/late/")
-    assert status == 200 and b"finished it" in body
+    # Built on its own, or by the look at everything the new watches begin with.
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while b"finished it" not in server.get("/chapters/late/")[2]:
+        assert time.monotonic() < deadline, server.stdout
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(
@@ -415,9 +419,11 @@ def test_a_source_folder_taken_away_and_put_back_is_built_and_watched_again(
         built = len(server.stdout)
         opening = f"Wren came back to the harbour, time {round + 1}."
         save(story, f"{opening}\n{story.read_text('utf-8')}")
-        server.wait_for(rf"^Rebuilt .*{story.name}", seen=built)
-        status, _, body = server.get("/")
-        assert status == 200 and opening.encode() in body  # the story's teaser
+        # Built on its own, or by the look at everything the new watches begin with.
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while opening.encode() not in server.get("/")[2]:  # the story's teaser
+            assert time.monotonic() < deadline, server.stdout[built:]
+            time.sleep(0.05)
 
 
 def test_the_error_that_broke_the_build_comes_first_and_counts_start_afresh(
@@ -818,6 +824,7 @@ def test_saves_that_never_pause_still_rebuild_every_few_seconds(project: Path, s
     """A burst waits to settle, but one that never does (a tool saving every few hundredths of
     a second) must not hold the site back for as long as it lasts."""
     server = serve(project)
+    chapter = first_chapter(server).removeprefix(f"http://127.0.0.1:{server.port}")
     story = project / "seeds" / "000_8e09d97cdccea25b.txt"
     lines = story.read_text("utf-8").splitlines()
     target = next(n for n, line in enumerate(lines) if n > 10 and len(line.split()) > 8)
@@ -826,10 +833,11 @@ def test_saves_that_never_pause_still_rebuild_every_few_seconds(project: Path, s
     while time.monotonic() < until:
         number += 1
         lines[target] = f"Save number {number} of the same sentence."
+        # Written in place, not renamed: a build may read it half written, as it may any
+        # file a tool rewrites while the server runs, and shows it right once it is whole.
         story.write_text("\n".join(lines) + "\n", "utf-8")
         time.sleep(0.03)
     assert server.rebuilds >= 1, server.stdout
-    chapter = first_chapter(server).removeprefix(f"http://127.0.0.1:{server.port}")
     deadline = time.monotonic() + WAIT_MS / 1000
     while f"Save number {number} of".encode() not in server.get(chapter)[2]:
         assert time.monotonic() < deadline, server.stdout
@@ -858,7 +866,8 @@ def test_a_save_during_the_first_build_still_says_what_was_built(tmp_path: Path)
     terminal shows first is still the anthology built, not a rebuild."""
     project = big_project(tmp_path)
     story = project / "seeds" / "007.txt"
-    saving = threading.Timer(0.5, lambda: save(story, story.read_text("utf-8") + "More.\n"))
+    # Once the server has started and is reading (on this machine the build takes 1.5 s).
+    saving = threading.Timer(1.0, lambda: save(story, story.read_text("utf-8") + "More.\n"))
     saving.start()
     server = Serving(project, "--out", "site")
     try:
@@ -875,7 +884,8 @@ def test_a_save_during_the_first_build_still_says_what_was_built(tmp_path: Path)
 
 def test_touching_a_file_without_pause_does_not_hold_a_save_back(project: Path, serve) -> None:
     """Reports of a file whose bytes did not change (a sync tool's, or `touch`) come without
-    end here; the save before them is still built, within seconds."""
+    end here; they neither hold back the save before them nor make its build start again, so
+    it is built well before the limit on starting again would write it anyway."""
     server = serve(project)
     story = project / "seeds" / "000_8e09d97cdccea25b.txt"
     lines = story.read_text("utf-8").splitlines()
@@ -883,11 +893,12 @@ def test_touching_a_file_without_pause_does_not_hold_a_save_back(project: Path, 
     lines[target] = "A sentence saved before the touching began."
     time.sleep(0.5)  # a while after the first build, as a writer's first save comes
     save(story, "\n".join(lines) + "\n")
-    until = time.monotonic() + 6
-    while time.monotonic() < until and not server.rebuilds:
+    saved = time.monotonic()
+    while time.monotonic() - saved < 2 * RESTART_WITHIN_SECONDS and not server.rebuilds:
         os.utime(story)
         time.sleep(0.03)
     assert server.rebuilds == 1, server.stdout
+    assert time.monotonic() - saved < RESTART_WITHIN_SECONDS, server.stdout
 
 
 def big_project(tmp_path: Path) -> Path:
