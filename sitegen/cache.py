@@ -82,6 +82,7 @@ class BuildCache:
     # Manuscripts parsed and pages rendered by the builds since the last that finished.
     _unfinished: tuple[int, int] = (0, 0)
     _digests: dict[Path, bytes] = field(default_factory=dict)  # of each file as `_read` read it
+    _real: dict[Path, Path] = field(default_factory=dict)  # where a linked manuscript really is
     _config: Config | None = None
     _seen: Config | None = None
 
@@ -92,20 +93,28 @@ class BuildCache:
 
         A file modified in the last `stamps.SETTLED_NS` is read every time: a second save in
         the same tick of the file system's clock could leave all of its status as it was.
-        `read` tells which bytes the build read: `serve` compares them with a file reported
-        changed while the build ran.
+        `read` tells which bytes the build read, by the path it read and, for a manuscript
+        linked from elsewhere, the path it really has: `serve` compares them with a file
+        reported changed while the build ran, which the system names by the latter.
         """
         status = os.stat(path)
         stamp = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino)
         # An unsettled file's inputs are a new object, equal to nothing: it is always read.
         inputs = stamp if settled(status) else object()
         made = self.files.get(path, inputs, partial(self._read, path))
-        self.read[path] = self._digests[path]
+        self.read[path] = digest = self._digests[path]
+        if (real := self._real.get(path)) is not None:
+            self.read[real] = digest
         return made
 
     def _read(self, path: Path) -> Read:
         data, status = read_file(path)
         digest = self._digests[path] = hashlib.sha256(data).digest()
+        real = Path(os.path.realpath(path))  # once per version of the file: it takes a while
+        if real != path:
+            self._real[path] = real
+        else:
+            self._real.pop(path, None)
         source, found = self.sources.get(path, digest, lambda: _read(path, data))
         return Read(source, found, int(status.st_mtime))
 
@@ -197,7 +206,9 @@ class BuildCache:
             all_pages,
         )
         self._unfinished = (0, 0)
-        self._digests = dict(self.read)  # the files this build read, as the memos keep them
+        # Only the files this build read, as the memos keep only them.
+        self._digests = {path: d for path, d in self._digests.items() if path in self.read}
+        self._real = {path: real for path, real in self._real.items() if path in self.read}
         for memo in self._memos:
             memo.collect()
 

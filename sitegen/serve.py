@@ -286,6 +286,7 @@ class Builder:
         self._began = 0.0  # when the first build for the changes under way began
         self._first = True  # no build has been given yet: the first is told as such
         self._waited = 0.0  # how long the builds for them waited to write
+        self._gated = False  # whether the build under way has asked `_undisturbed`
         self._thread = threading.Thread(target=self._run, name="sitegen-build", daemon=True)
 
     def start(self) -> None:
@@ -334,24 +335,41 @@ class Builder:
                 continue  # a late report of a change already built, or a save of the same bytes
             if not restarting:
                 self._began, self._waited = time.monotonic(), 0.0
+            self._gated = False
             with self.lull.building():
                 outcome = self.build(changed)
-            if outcome is None or (outcome.result is None and not self._undisturbed()):
+            if outcome is None or (
+                outcome.result is None and not self._gated and not self._undisturbed()
+            ):
                 with self._wake:  # to be built again, with what superseded them
                     self._changed.update(changed)
                     self._wanted = True
                 restarting = True
                 continue
             restarting = False
-            self._built.update(digests)
-            if outcome.result is not None:  # what it read and wrote, which may be newer
-                self._built.update(self.cache.read)
+            self._built_from(digests, succeeded=outcome.result is not None)
             if self._first:  # begun again after a save: still the first build, told as such
                 outcome, self._first = replace(outcome, changed=()), False
             self.done(outcome)
             if outcome.config is not None:
                 spare = self.cache.spare.folder if self.cache.spare else None
                 remove_in_background(set_aside(outcome.config.out_dir, keep=spare))
+
+    def _built_from(self, digests: dict[Path, bytes | None], *, succeeded: bool) -> None:
+        """Record what the build just given was made from: the bytes it read of each
+        manuscript, which may be newer than those of the changes it began with (`digests`),
+        and of any other of those, the bytes it began with while the file still holds them.
+        One changed since may have been read either way: it is taken as not built yet."""
+        read = self.cache.read
+        for path, digest in digests.items():
+            if path in read:
+                self._built[path] = read[path]
+            elif _digest(path) == digest:
+                self._built[path] = digest
+            else:
+                self._built.pop(path, None)
+        if succeeded:
+            self._built.update(read)
 
     def _undisturbed(self) -> bool:
         """Whether the build under way may give what it made (a site to write, or errors to
@@ -361,6 +379,7 @@ class Builder:
         build read (an editor's second event for the same save, a touch): reports of those
         neither stop the build nor hold it back. After `RESTART_WITHIN_SECONDS`, the build
         writes without waiting further."""
+        self._gated = True
         started = time.monotonic()
         too_late = self._began + RESTART_WITHIN_SECONDS
         try:

@@ -806,7 +806,7 @@ def test_a_save_made_before_a_rebuild_writes_makes_it_start_again(tmp_path: Path
     server = serve(project, "--out", "site")
     config = project / "anthology.toml"
     config.write_text('title = "Bigger"\nauthor = "A. Writer"\n', "utf-8")  # every page
-    time.sleep(0.3)  # the rebuild has begun (or, on a slow machine, is about to)
+    time.sleep(0.15)  # the rebuild has begun (or, on a slow machine, is about to)
     staged = [p.name for p in project.iterdir() if p.name.startswith(".output.staging-")]
     assert not staged and server.rebuilds == 0, "the rebuild wrote before the second save"
     story = project / "seeds" / "007.txt"
@@ -851,7 +851,7 @@ def test_a_manuscript_and_the_config_saved_together_are_one_rebuild(tmp_path: Pa
     server = serve(project, "--out", "site")
     story = project / "seeds" / "007.txt"
     save(story, story.read_text("utf-8") + "A sentence saved with the config.\n")
-    time.sleep(0.03)
+    time.sleep(0.01)  # as a tool saves two files
     (project / "anthology.toml").write_text('title = "Bigger"\nauthor = "A. Writer"\n', "utf-8")
     server.wait_for(r"^Rebuilt ")
     chapter = project / "site" / "chapters" / "story-7" / "index.html"
