@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .config import CharacterConfig, CharacterEntry
 from .errors import Diagnostic, warning
 from .manuscript import shown_text
-from .memo import recall
+from .memo import recall, recall_whole
 from .model import (
     Chapter,
     Character,
@@ -1296,25 +1296,18 @@ def _index(drafts: list[_Draft], memos: Memos | None) -> CharacterIndex:
             n += 1
             slug = f"{base}-{n}"
         slugs.add(slug)
-        by_chapter = _marks_kept(slug, found, memos)
+        marks = memos.marks if memos else None
+        by_chapter = recall_whole(
+            memos.named if memos else None,
+            marks,
+            slug,
+            found,
+            partial(_marks_by_chapter, slug, found, marks),
+            partial(_chapter_slots, slug),
+        )
         description = shown_text(draft.description)
         characters.append(Character(draft.name, slug, draft.aliases, description, by_chapter))
     return CharacterIndex(tuple(characters))
-
-
-def _marks_kept(
-    slug: str, found: tuple[tuple[int, int, int, int], ...], memos: Memos | None
-) -> tuple[tuple[Mention, ...], ...]:
-    """`_marks_by_chapter`, or with `memos`, the anchors made before for the same places: kept
-    whole, with each chapter's, for the build where some of them change."""
-    if memos is None:
-        return _marks_by_chapter(slug, found, None)
-    named, marks = memos.named, memos.marks
-    made = named.made
-    by_chapter = named.get(slug, found, partial(_marks_by_chapter, slug, found, marks))
-    if named.made == made:
-        marks.keep_all((slug, here[0].chapter) for here in by_chapter)
-    return by_chapter
 
 
 def _marks_by_chapter(
@@ -1326,6 +1319,13 @@ def _marks_by_chapter(
         here = tuple(places)
         by_chapter.append(recall(memo, (slug, c), here, partial(_marks, slug, here)))
     return tuple(by_chapter)
+
+
+def _chapter_slots(
+    slug: str, by_chapter: tuple[tuple[Mention, ...], ...]
+) -> Iterator[tuple[str, int]]:
+    """The memo slots of a character's anchors in each chapter (see `_marks_by_chapter`)."""
+    return ((slug, here[0].chapter) for here in by_chapter)
 
 
 def _marks(slug: str, places: tuple[tuple[int, int, int, int], ...]) -> tuple[Mention, ...]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Iterator
 from functools import partial
 from itertools import accumulate, chain, islice, product, repeat
 from operator import add, itemgetter, truediv
 from typing import TYPE_CHECKING, NamedTuple
 
-from .memo import recall
+from .memo import recall, recall_whole
 from .model import (
     Chapter,
     ChapterLinks,
@@ -230,7 +230,8 @@ def link_characters(
         quotes: list[Quote] = []
         blocks = tuple(chapters[c].blocks for c in character.chapter_indexes)
         inputs = (character.mentions_by_chapter, blocks)
-        parts = _parts_kept(character, inputs, partial(parts_of, character), cache, by_character)
+        make, slots = partial(parts_of, character), partial(_part_slots, character)
+        parts = recall_whole(by_character, cache, character.slug, inputs, make, slots)
         for c, part in zip(character.chapter_indexes, parts, strict=True):  # in reading order
             for scene in part.scenes:
                 present.setdefault((c, scene), []).append(number)
@@ -262,22 +263,9 @@ def link_characters(
     return tuple(links)
 
 
-def _parts_kept(
-    character: Character,
-    inputs: object,
-    make: Callable[[], tuple[InChapter, ...]],
-    cache: Memo[InChapter] | None,
-    by_character: Memo[tuple[InChapter, ...]] | None,
-) -> tuple[InChapter, ...]:
-    """`make()`, or the parts made before from equal `inputs`: kept whole, with each chapter's
-    in `cache`, for the build where some of them change."""
-    if by_character is None or cache is None:
-        return make()
-    made = by_character.made
-    parts = by_character.get(character.slug, inputs, make)
-    if by_character.made == made:
-        cache.keep_all(zip(repeat(character.slug), character.chapter_indexes))
-    return parts
+def _part_slots(character: Character, _: object) -> Iterator[tuple[str, int]]:
+    """The memo slots of a character's part in each chapter (see `link_characters`)."""
+    return zip(repeat(character.slug), character.chapter_indexes)
 
 
 def _at_most_one(positions: list[float]) -> tuple[float, ...]:

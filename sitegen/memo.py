@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
@@ -57,3 +57,23 @@ def recall(memo: Memo[V] | None, slot: object, inputs: object, make: Callable[[]
     """`make()`; with a `memo` (`serve`'s), the value made for `slot` from equal `inputs` in an
     earlier build, if there is one."""
     return make() if memo is None else memo.get(slot, inputs, make)
+
+
+def recall_whole(
+    whole: Memo[V] | None,
+    parts: Memo[Any] | None,
+    slot: object,
+    inputs: object,
+    make: Callable[[], V],
+    part_slots: Callable[[V], Iterable[object]],
+) -> V:
+    """`recall(whole, ...)`, for a value that `make` puts together from values it recalls
+    from `parts`: when the whole is reused, the slots of `parts` it was made from
+    (`part_slots(value)`) are kept with it, for the build where some of them change."""
+    if whole is None:
+        return make()
+    made = whole.made
+    value = whole.get(slot, inputs, make)
+    if parts is not None and whole.made == made:
+        parts.keep_all(part_slots(value))
+    return value
